@@ -1,0 +1,111 @@
+"""Build verbs: ``python -m analysis.cli <verb>`` (the Makefile calls these).
+
+Each verb is a thin shell over library functions so that what the build does is also what the
+tests exercise. Heavy imports happen inside the verbs: ``data`` should not pay for xgboost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from analysis import paths
+
+CHAPTERS_DIR = paths.PROJECT_ROOT / "chapters"
+
+
+def _data(args: argparse.Namespace) -> None:
+    from analysis.data import load_tracks
+
+    start = time.perf_counter()
+    result = load_tracks(args.path, refresh=args.refresh)
+    s = result.summary
+    print(
+        f"verified {s['input_rows']:,} rows (sha256 {result.sha256[:12]}…) -> "
+        f"{s['tracks']:,} tracks in {time.perf_counter() - start:.2f} s"
+    )
+
+
+def _models(args: argparse.Namespace) -> None:
+    from analysis.models import build_models
+
+    build_models(out_dir=paths.MODELS_DIR, skip_random_forest=args.skip_random_forest)
+
+
+def _export(args: argparse.Namespace) -> None:
+    from analysis.export import export_champions
+
+    export_champions(models_dir=paths.MODELS_DIR)
+
+
+def execute_notebook(path: Path, *, timeout: int = 600) -> None:
+    """Run a chapter top to bottom in a fresh kernel and store its outputs in place.
+
+    Stored outputs are what Quarto renders for ``.ipynb`` chapters and what nbval compares, so
+    a chapter is "built" exactly when this has run on it.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(
+        notebook, timeout=timeout, kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
+    nbformat.write(notebook, path)
+
+
+def _chapters(args: argparse.Namespace) -> None:
+    targets = [Path(p) for p in args.notebooks] or sorted(CHAPTERS_DIR.glob("*.ipynb"))
+    for notebook in targets:
+        start = time.perf_counter()
+        execute_notebook(notebook)
+        print(f"executed {notebook.name} in {time.perf_counter() - start:.1f} s")
+
+
+def _site_assets(args: argparse.Namespace) -> None:
+    from analysis.plots import ensure_plotly_js
+
+    print(f"plotly.js at {ensure_plotly_js()}")
+
+
+def _bench(args: argparse.Namespace) -> None:
+    from analysis.bench import run_benchmarks
+
+    run_benchmarks()
+
+
+VERBS: dict[str, tuple[Callable[[argparse.Namespace], None], str]] = {
+    "data": (_data, "locate or download the raw file, verify it, build the processed cache"),
+    "models": (_models, "retrain every protocol x model and write models/"),
+    "export": (_export, "export the champion models for the browser predictor"),
+    "chapters": (_chapters, "execute chapter notebooks in place"),
+    "site-assets": (_site_assets, "copy plotly.min.js into assets/ for the site"),
+    "bench": (_bench, "print the performance figures the issues set targets for"),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``track-analytics`` / ``python -m analysis.cli``."""
+    parser = argparse.ArgumentParser(prog="track-analytics", description=__doc__.splitlines()[0])
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    for name, (_, help_text) in VERBS.items():
+        sub = verbs.add_parser(name, help=help_text)
+        if name == "data":
+            sub.add_argument("--path", help="explicit raw file (plain or gzip CSV)")
+            sub.add_argument("--refresh", action="store_true", help="rebuild the cache")
+        if name == "models":
+            sub.add_argument("--skip-random-forest", action="store_true",
+                             help="leave out the 300-tree forests (the original's cost)")
+        if name == "chapters":
+            sub.add_argument("notebooks", nargs="*", help="default: every chapters/*.ipynb")
+    args = parser.parse_args(argv)
+    VERBS[args.verb][0](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Shared fixtures: the real dataset (slow tests) and tiny synthetic frames (fast tests)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import paths
+
+#: Where the verified copy lives on the developers' machines and in CI.
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "spotify_tracks.csv.gz"
+
+
+@pytest.fixture(scope="session")
+def raw_path() -> Path:
+    """The real raw file; CI must have it, elsewhere its absence skips the test."""
+    candidate = os.environ.get(paths.DATA_ENV_VAR) or (SHARED_DATA if SHARED_DATA.exists() else None)
+    if candidate is None or not Path(candidate).is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs the dataset: set ${paths.DATA_ENV_VAR}.")
+        pytest.skip(f"real dataset not available (set ${paths.DATA_ENV_VAR})")
+    return Path(candidate)
+
+
+@pytest.fixture(scope="session")
+def track_data(raw_path, tmp_path_factory):
+    """The cleaned real dataset, built once per test session in a private cache."""
+    from analysis.data import load_tracks
+
+    data_dir = tmp_path_factory.mktemp("data")
+    old = os.environ.get(paths.DATA_DIR_ENV_VAR)
+    os.environ[paths.DATA_DIR_ENV_VAR] = str(data_dir)
+    try:
+        yield load_tracks(raw_path)
+    finally:
+        if old is None:
+            os.environ.pop(paths.DATA_DIR_ENV_VAR, None)
+        else:
+            os.environ[paths.DATA_DIR_ENV_VAR] = old
+
+
+def _row(i, track_id, genre, **over):
+    row = {
+        "track_id": track_id, "artists": "Artist A", "album_name": "Album", "track_name": f"Song {i}",
+        "popularity": 50, "duration_ms": 200_000, "explicit": False, "danceability": 0.5,
+        "energy": 0.5, "key": 5, "loudness": -7.0, "mode": 1, "speechiness": 0.05,
+        "acousticness": 0.2, "instrumentalness": 0.0, "liveness": 0.1, "valence": 0.5,
+        "tempo": 120.0, "time_signature": 4, "track_genre": genre,
+    }
+    row.update(over)
+    return row
+
+
+@pytest.fixture
+def raw_tiny() -> pd.DataFrame:
+    """Nine listings covering every cleaning case.
+
+    - t1 listed in ``reggae`` and ``reggaeton`` with popularity 50 and 52 (a conflict);
+    - t2 listed twice in ``pop`` (a repeated listing);
+    - t3 and t4: the same song (artists + title) under two track_ids;
+    - a row with no artist or title (dropped);
+    - t5 with zero duration and popularity 0.
+    """
+    rows = [
+        _row(0, "t1", "reggae", popularity=50, artists="J Balvin", track_name="Hit"),
+        _row(1, "t2", "pop"),
+        _row(2, "t2", "pop"),
+        _row(3, "t3", "rock", artists="Band;Guest", track_name="Same Song", album_name="Single"),
+        _row(4, "t4", "rock", artists="Band;Guest", track_name="Same Song", album_name="LP"),
+        _row(5, "tX", "k-pop", artists=None, album_name=None, track_name=None),
+        _row(6, "t1", "reggaeton", popularity=52, artists="J Balvin", track_name="Hit"),
+        _row(7, "t5", "sleep", popularity=0, duration_ms=0),
+        _row(8, "t6", "rock", artists="Band", album_name="LP"),
+    ]
+    frame = pd.DataFrame(rows)
+    for col in ("artists", "album_name", "track_name"):
+        frame[col] = frame[col].astype("string")
+    frame.index = pd.RangeIndex(len(frame), name="source_index")
+    return frame
