@@ -103,7 +103,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name == "chapters":
             sub.add_argument("notebooks", nargs="*", help="default: every chapters/*.ipynb")
     args = parser.parse_args(argv)
-    VERBS[args.verb][0](args)
+    from analysis.data import DatasetError
+    from analysis.schema import TrackDataError
+
+    try:
+        VERBS[args.verb][0](args)
+    except (DatasetError, TrackDataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
