@@ -1,0 +1,211 @@
+"""Tests for analysis.moods: aggregates for the Explore chapters and genre-difference statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from analysis import moods
+
+
+def make_tracks(n_per_genre: int = 60, seed: int = 0) -> pd.DataFrame:
+    """Synthetic tracks: two macro-genres, four genres, loud energetic Metal vs quiet Ambient."""
+    rng = np.random.default_rng(seed)
+    spec = [("black-metal", "Metal & Punk", 0.9), ("punk", "Metal & Punk", 0.8),
+            ("sleep", "Ambient & Functional", 0.1), ("new-age", "Ambient & Functional", 0.2)]
+    parts = []
+    for genre, macro, energy in spec:
+        n = n_per_genre
+        parts.append(pd.DataFrame({
+            "track_id": [f"{genre}-{i}" for i in range(n)],
+            "primary_genre": genre, "macro_genre": macro,
+            "energy": np.clip(rng.normal(energy, 0.05, n), 0, 1),
+            "valence": rng.uniform(0, 1, n), "danceability": rng.uniform(0, 1, n),
+            "speechiness": rng.uniform(0, 0.3, n), "acousticness": rng.uniform(0, 1, n),
+            "instrumentalness": np.where(rng.uniform(size=n) < 0.5, 0.0, rng.uniform(0, 1, n)),
+            "liveness": rng.uniform(0, 1, n), "loudness": rng.normal(-8, 3, n),
+            "tempo": rng.normal(120, 20, n), "duration_ms": rng.integers(60_000, 400_000, n),
+            "key": rng.integers(0, 12, n), "mode": rng.integers(0, 2, n),
+            "time_signature": rng.choice([3, 4], n), "explicit": rng.uniform(size=n) < 0.2,
+            "popularity": rng.integers(0, 101, n),
+        }))
+    frame = pd.concat(parts, ignore_index=True)
+    frame["popularity"] = frame["popularity"].where(frame.index % 10 != 0, 0)
+    for column in ("track_id", "primary_genre", "macro_genre"):
+        frame[column] = frame[column].astype("string")
+    return moods.add_duration_minutes(frame)
+
+
+@pytest.fixture
+def tracks() -> pd.DataFrame:
+    return make_tracks()
+
+
+def test_group_order_follows_the_macro_genre_taxonomy(tracks):
+    assert moods.group_order(tracks["macro_genre"]) == ["Metal & Punk", "Ambient & Functional"]
+    cat = pd.Series(pd.Categorical(["b", "a"], categories=["b", "a", "c"]))
+    assert moods.group_order(cat) == ["b", "a"]
+
+
+def test_popularity_counts_cover_0_to_100_and_sum_to_tracks(tracks):
+    counts = moods.popularity_counts(tracks)
+    assert counts["popularity"].tolist() == list(range(101))
+    assert counts["n"].sum() == len(tracks)
+    assert counts.loc[0, "n"] == tracks["popularity"].eq(0).sum()
+    assert counts["share"].sum() == pytest.approx(1)
+
+
+def test_popularity_summary_zero_mass(tracks):
+    summary = moods.popularity_summary(tracks)
+    assert summary["zero_n"] == int(tracks["popularity"].eq(0).sum())
+    assert summary["zero_share"] == pytest.approx(summary["zero_n"] / len(tracks))
+    assert summary["nonzero_median"] == tracks.loc[tracks["popularity"] > 0, "popularity"].median()
+
+
+def test_feature_histograms_count_every_track(tracks):
+    hist = moods.feature_histograms(tracks, bins=10)
+    per_feature = hist.groupby("feature")["n"].sum()
+    assert (per_feature == len(tracks)).all()
+    assert set(per_feature.index) == {*moods.AUDIO_FEATURES, *moods.DISCRETE_FEATURES}
+    energy = hist[hist["feature"].eq("energy")]
+    assert energy["left"].min() == 0 and energy["right"].max() == 1
+    keys = hist[hist["feature"].eq("key")]
+    assert (keys["right"] - keys["left"]).eq(1).all()
+
+
+def test_correlation_matrix_methods_differ_and_are_symmetric(tracks):
+    spearman = moods.correlation_matrix(tracks)
+    pearson = moods.correlation_matrix(tracks, method="pearson")
+    assert np.allclose(spearman, spearman.T)
+    assert np.allclose(np.diag(spearman), 1)
+    assert spearman.loc["energy", "valence"] == pytest.approx(
+        stats.spearmanr(tracks["energy"], tracks["valence"]).statistic)
+    assert not np.allclose(spearman, pearson)
+
+
+def test_binned_means_match_a_direct_computation(tracks):
+    out = moods.binned_means(tracks, "energy", bins=10, min_count=5)
+    assert out["n"].sum() == len(tracks)  # unit features are binned on [0, 1], nothing clipped
+    first = out.iloc[0]
+    inside = tracks.loc[tracks["energy"].between(first["left"], first["right"], inclusive="left"),
+                        "popularity"]
+    assert first["n"] == len(inside)
+    assert first["mean"] == pytest.approx(inside.mean())
+    low, high = stats.t.interval(0.95, len(inside) - 1, loc=inside.mean(), scale=stats.sem(inside))
+    assert (first["lower"], first["upper"]) == pytest.approx((low, high))
+
+
+def test_binned_means_drop_sparse_bins(tracks):
+    out = moods.binned_means(tracks, "energy", bins=20, min_count=25)
+    assert 0 < len(out) < 20 and out["n"].min() >= 25
+
+
+def test_binned_grid_masks_sparse_cells(tracks):
+    grid = moods.binned_grid(tracks, bins=5, min_count=15)
+    assert len(grid) == 25 and grid["n"].sum() == len(tracks)
+    assert grid.loc[grid["n"] < 15, "mean"].isna().all()
+    assert grid.loc[grid["n"] >= 15, "mean"].notna().all()
+
+
+def test_compare_binary_reports_both_levels_and_effect(tracks):
+    result = moods.compare_binary(tracks, "explicit")
+    table = result["table"]
+    assert table["explicit"].tolist() == [False, True]
+    assert table["n"].sum() == len(tracks)
+    assert -1 <= result["delta"] <= 1
+
+
+def test_popularity_hist_by_shares_sum_to_one(tracks):
+    out = moods.popularity_hist_by(tracks, "explicit", width=10)
+    assert out["bin"].iloc[0] == "0"
+    assert out.groupby("explicit")["share"].sum().tolist() == pytest.approx([1, 1])
+
+
+def test_group_quantiles_are_box_statistics(tracks):
+    q = moods.group_quantiles(tracks, ["energy"])
+    metal = q[q["macro_genre"].eq("Metal & Punk")].iloc[0]
+    values = tracks.loc[tracks["macro_genre"].eq("Metal & Punk"), "energy"]
+    assert metal["median"] == pytest.approx(values.median())
+    assert metal["lowerfence"] <= metal["q1"] <= metal["median"]
+    assert metal["median"] <= metal["q3"] <= metal["upperfence"]
+    assert q["macro_genre"].tolist() == ["Metal & Punk", "Ambient & Functional"]
+
+
+def test_mood_positions_and_closest_pair(tracks):
+    macro = moods.mood_positions(tracks)
+    assert macro["macro_genre"].tolist() == ["Metal & Punk", "Ambient & Functional"]
+    assert macro["n"].sum() == len(tracks)
+    genres = moods.mood_positions(tracks, by="primary_genre", extra=["macro_genre"])
+    assert len(genres) == 4 and set(genres["macro_genre"]) == set(macro["macro_genre"])
+    first, second, distance = moods.closest_pair(genres, by="primary_genre")
+    assert first < second and distance >= 0
+
+
+def test_genre_table_one_row_per_genre(tracks):
+    table = moods.genre_table(tracks)
+    assert len(table) == 4 and table["tracks"].sum() == len(tracks)
+    assert table["macro_genre"].tolist()[:2] == ["Metal & Punk", "Metal & Punk"]
+    assert {"energy_median", "valence_median", "danceability_median"} <= set(table.columns)
+
+
+def test_epsilon_squared_is_h_over_n_minus_one():
+    assert moods.epsilon_squared(10.0, 101) == pytest.approx(0.1)
+
+
+def test_kruskal_matches_scipy_and_ranks_by_effect(tracks):
+    table = moods.kruskal_by_feature(tracks, ["energy", "valence"])
+    assert table["feature"].iloc[0] == "energy"  # the built-in difference
+    groups = [g.to_numpy() for _, g in tracks.groupby("macro_genre")["energy"]]
+    expected = stats.kruskal(*groups)
+    row = table.set_index("feature").loc["energy"]
+    assert row["H"] == pytest.approx(expected.statistic)
+    assert row["epsilon_squared"] == pytest.approx(expected.statistic / (len(tracks) - 1))
+    assert row["magnitude"] == "large"
+    assert 0 <= table["epsilon_squared"].min()
+
+
+@pytest.mark.parametrize(("x", "y", "expected"), [
+    ([3, 4, 5], [1, 2], 1.0),
+    ([1, 2], [3, 4, 5], -1.0),
+    ([1, 2, 3], [1, 2, 3], 0.0),
+    ([1, 3], [2, 2], 0.0),
+])
+def test_cliffs_delta_known_values(x, y, expected):
+    assert moods.cliffs_delta(x, y)["delta"] == pytest.approx(expected)
+
+
+def test_cliffs_delta_equals_dominance_probability_difference():
+    rng = np.random.default_rng(1)
+    x, y = rng.integers(0, 10, 40), rng.integers(2, 12, 30)
+    brute = (np.sign(x[:, None] - y[None, :])).mean()  # reference only, the function uses U
+    assert moods.cliffs_delta(x, y)["delta"] == pytest.approx(brute)
+
+
+def test_cliffs_delta_rejects_empty():
+    with pytest.raises(ValueError, match="at least one"):
+        moods.cliffs_delta([], [1.0])
+
+
+def test_extreme_pairs_and_cliffs_delta_pairs(tracks):
+    pairs = moods.extreme_pairs(tracks, ["energy"])
+    assert pairs == [("energy", "Metal & Punk", "Ambient & Functional")]
+    table = moods.cliffs_delta_pairs(tracks, pairs)
+    assert table.loc[0, "delta"] == pytest.approx(1.0)
+    assert table.loc[0, "magnitude"] == "large"
+    with pytest.raises(KeyError, match="Polka"):
+        moods.cliffs_delta_pairs(tracks, [("energy", "Polka", "Metal & Punk")])
+
+
+@pytest.mark.slow
+def test_real_data_headline_numbers(track_data):
+    tracks = moods.add_duration_minutes(track_data.tracks)
+    summary = moods.popularity_summary(tracks)
+    assert summary["tracks"] == 89_740
+    assert summary["zero_n"] == track_data.summary["zero_popularity_tracks"]
+    table = moods.kruskal_by_feature(tracks)
+    assert len(table) == len(moods.AUDIO_FEATURES)
+    assert (table["groups"] == 16).all()
+    assert table["epsilon_squared"].between(0, 1).all()
+    assert len(moods.genre_table(tracks)) == 114

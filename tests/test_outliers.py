@@ -1,0 +1,167 @@
+"""Tests for analysis.outliers: audio-atypical tracks and over-/under-performers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import outliers
+from tests.test_moods import make_tracks
+
+
+@pytest.fixture
+def tracks() -> pd.DataFrame:
+    frame = make_tracks(n_per_genre=80, seed=3)
+    frame["track_name"] = [f"Song {i}" for i in range(len(frame))]
+    frame["primary_artist"] = "Artist"
+    frame["album_name"] = "Album"
+    frame["song_id"] = np.arange(len(frame))
+    frame["n_song_versions"] = 1
+    # One Metal track that is quiet and slow: the outlier the forest must find, and why.
+    odd = frame.index[frame["macro_genre"].eq("Metal & Punk")][5]
+    frame.loc[odd, ["energy", "loudness", "tempo"]] = [0.01, -40.0, 40.0]
+    frame.attrs["odd"] = frame.loc[odd, "track_id"]
+    return frame
+
+
+def test_scores_are_deterministic_and_aligned(tracks):
+    first = outliers.atypicality_scores(tracks)
+    second = outliers.atypicality_scores(tracks)
+    pd.testing.assert_series_equal(first, second)
+    assert first.index.equals(tracks.index) and first.notna().all()
+
+
+def test_planted_outlier_tops_its_macro_genre_with_reasons(tracks):
+    listed = outliers.audio_atypical(tracks, top=3)
+    metal = listed[listed["macro_genre"].eq("Metal & Punk")]
+    top = metal.iloc[0]
+    assert top["track_id"] == tracks.attrs["odd"] and top["rank"] == 1
+    assert "energy 0.01, low" in top["why"] and "loudness -40.0 dB, low" in top["why"]
+
+
+def test_every_group_gets_a_list_in_display_order(tracks):
+    listed = outliers.audio_atypical(tracks, top=4)
+    assert listed["macro_genre"].unique().tolist() == ["Metal & Punk", "Ambient & Functional"]
+    assert listed.groupby("macro_genre")["rank"].apply(list).map(len).eq(4).all()
+    assert listed["why"].str.len().gt(0).all()
+    assert listed.equals(outliers.audio_atypical(tracks, top=4))  # run to run
+
+
+def test_one_per_song_keeps_the_most_atypical_version(tracks):
+    odd = tracks["track_id"].eq(tracks.attrs["odd"])
+    copy = tracks[odd].assign(track_id="copy-of-odd")
+    with_copy = pd.concat([tracks, copy], ignore_index=True)
+    listed = outliers.audio_atypical(with_copy, top=3)
+    assert listed["song_id"].is_unique if "song_id" in listed else True
+    assert listed["track_id"].isin(["copy-of-odd", tracks.attrs["odd"]]).sum() == 1
+    both = outliers.audio_atypical(with_copy, top=3, one_per_song=False)
+    assert both["track_id"].isin(["copy-of-odd", tracks.attrs["odd"]]).sum() == 2
+
+
+def test_tail_shares_two_sided():
+    group = pd.DataFrame({"x": [0.0, 0.0, 0.0, 0.5, 1.0]})
+    shares = outliers.tail_shares(group, group, ["x"])
+    assert shares["x"].tolist() == [0.6, 0.6, 0.6, 0.4, 0.2]
+    assert shares["x__high"].tolist() == [False, False, False, True, True]
+
+
+def test_explain_says_combination_when_no_feature_is_extreme():
+    group = pd.DataFrame({f: np.linspace(0, 1, 101) for f in ("energy", "valence")})
+    why = outliers.explain_atypical(group, group.iloc[[50]], features=["energy", "valence"])
+    assert why.iloc[0] == "unusual combination of typical values"
+
+
+def test_list_agreement():
+    a = pd.DataFrame({"macro_genre": ["Pop", "Rock"], "track_id": ["x", "x"]})
+    b = pd.DataFrame({"macro_genre": ["Pop", "Pop"], "track_id": ["x", "x"]})
+    assert outliers.list_agreement(a, b) == 0.5
+
+
+# --- over- and under-performers -----------------------------------------------------------------
+
+
+def make_oof(tracks: pd.DataFrame, *, intervals: bool = True) -> pd.DataFrame:
+    """A synthetic cold_start out-of-fold frame: a constant-ish model with known surprises."""
+    rng = np.random.default_rng(0)
+    oof = pd.DataFrame({
+        "track_id": tracks["track_id"].to_numpy(),
+        "fold": np.arange(len(tracks)) % 4,
+        "y_true": np.clip(np.round(40 + rng.normal(0, 8, len(tracks))), 1, 100),
+        "y_pred": 40 + rng.normal(0, 3, len(tracks)),
+    })
+    oof.loc[0, ["y_true", "y_pred"]] = [99.0, 30.0]   # hit beyond expectation
+    oof.loc[1, ["y_true", "y_pred"]] = [2.0, 70.0]    # hidden gem
+    oof.loc[2, ["y_true", "y_pred"]] = [0.0, 75.0]    # zero popularity: an artefact, not a gem
+    if intervals:
+        oof["y_lower"], oof["y_upper"] = oof["y_pred"] - 25, oof["y_pred"] + 25
+    return oof
+
+
+def test_performer_scores_standardise_within_fold(tracks):
+    scored = outliers.performer_scores(make_oof(tracks))
+    for _, fold in scored.groupby("fold"):
+        assert fold["z"].std() == pytest.approx(1.0)
+    assert scored.loc[0, "exceedance"] == pytest.approx(99 - 55)
+    assert scored.loc[1, "exceedance"] == pytest.approx(2 - 45)
+
+
+@pytest.mark.parametrize("intervals", [True, False])
+def test_over_and_under_performers(tracks, intervals):
+    oof = make_oof(tracks, intervals=intervals)
+    over = outliers.rank_performers(oof, tracks, direction="over", top=5)
+    under = outliers.rank_performers(oof, tracks, direction="under", top=5)
+    assert over.loc[0, "track_id"] == tracks.loc[0, "track_id"]
+    assert under.loc[0, "track_id"] == tracks.loc[1, "track_id"]
+    assert tracks.loc[2, "track_id"] not in set(under["track_id"])  # popularity 0 left out
+    assert over["rank"].tolist() == [1, 2, 3, 4, 5]
+    assert ("exceedance" in over) is intervals
+    assert {"track_name", "primary_artist", "expected", "actual", "z"} <= set(over.columns)
+
+
+def test_under_performers_skip_songs_with_other_versions(tracks):
+    tracks = tracks.copy()
+    tracks.loc[1, "n_song_versions"] = 2
+    under = outliers.rank_performers(make_oof(tracks), tracks, direction="under", top=5)
+    assert tracks.loc[1, "track_id"] not in set(under["track_id"])
+    kept = outliers.rank_performers(make_oof(tracks), tracks, direction="under", top=5,
+                                    single_version_only=False)
+    assert kept.loc[0, "track_id"] == tracks.loc[1, "track_id"]
+
+
+def test_rank_performers_rejects_bad_arguments(tracks):
+    oof = make_oof(tracks, intervals=False)
+    with pytest.raises(ValueError, match="direction"):
+        outliers.rank_performers(oof, tracks, direction="sideways")
+    with pytest.raises(ValueError, match="y_lower and y_upper"):
+        outliers.rank_performers(oof, tracks, direction="over", by="exceedance")
+
+
+@pytest.mark.parametrize(("mutate", "message"), [
+    (lambda f: f.drop(columns="y_pred"), r"missing column\(s\) \['y_pred'\]"),
+    (lambda f: pd.concat([f, f.iloc[[3]]], ignore_index=True), r"row \d+, column 'track_id'"),
+    (lambda f: f.assign(y_pred=f["y_pred"].where(f.index != 7)), r"row 7, column 'y_pred'"),
+])
+def test_validate_oof_names_row_and_column(tracks, mutate, message):
+    with pytest.raises(ValueError, match=message):
+        outliers.validate_oof(mutate(make_oof(tracks)), name="x.parquet")
+
+
+def test_load_oof_reads_and_lists_models(tmp_path, tracks):
+    (tmp_path / "oof").mkdir()
+    make_oof(tracks).to_parquet(tmp_path / "oof" / "cold_start__ridge.parquet")
+    make_oof(tracks).to_parquet(tmp_path / "oof" / "random__ridge.parquet")
+    assert outliers.available_oof(models_dir=tmp_path) == ["ridge"]
+    assert len(outliers.load_oof("ridge", models_dir=tmp_path)) == len(tracks)
+    with pytest.raises(FileNotFoundError, match=r"available: \['ridge'\]"):
+        outliers.load_oof("xgboost", models_dir=tmp_path)
+
+
+@pytest.mark.slow
+def test_real_data_lists_every_macro_genre(track_data):
+    from analysis.genres import MACRO_GENRES
+
+    listed = outliers.audio_atypical(track_data.tracks, top=5)
+    assert listed["macro_genre"].unique().tolist() == list(MACRO_GENRES)
+    assert len(listed) == 5 * len(MACRO_GENRES)
+    assert listed["track_id"].is_unique
