@@ -1,0 +1,725 @@
+"""Validation of raw Spotify Tracks files and user catalogs.
+
+Everything that enters the library from outside passes through here, so a bad file stops at
+the door with one error that lists *every* offending line and column, instead of failing
+three modules later with a pandas traceback. The contract is declared once as a pandera
+schema (:data:`TRACKS_SCHEMA`); the readers in front of it turn parsing accidents (gzip,
+encoding, delimiter, ragged rows, repeated headers, text in numeric columns) into the same
+:class:`TrackDataError`.
+
+Nothing here writes anywhere: the functions read their input and return a new frame.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import gzip
+import io
+import os
+import warnings
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+__all__ = [
+    "AUDIO_COLUMNS",
+    "INDEX_NAME",
+    "RAW_COLUMNS",
+    "STRING_COLUMNS",
+    "TRACKS_SCHEMA",
+    "UNIT_INTERVAL_COLUMNS",
+    "Problem",
+    "TrackDataError",
+    "read_tracks_csv",
+    "validate_tracks",
+]
+
+#: The 20 named columns of the Kaggle ``dataset.csv``, in file order.
+RAW_COLUMNS: tuple[str, ...] = (
+    "track_id",
+    "artists",
+    "album_name",
+    "track_name",
+    "popularity",
+    "duration_ms",
+    "explicit",
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+    "time_signature",
+    "track_genre",
+)
+
+#: Spotify's audio features (what a predictor may use for a track nobody has heard yet).
+AUDIO_COLUMNS: tuple[str, ...] = (
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+    "time_signature",
+)
+
+#: Audio features that Spotify reports as a confidence or proportion in [0, 1].
+UNIT_INTERVAL_COLUMNS: tuple[str, ...] = (
+    "danceability",
+    "energy",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+)
+
+#: Text columns, returned with pandas' default ``str`` dtype.
+STRING_COLUMNS: tuple[str, ...] = ("track_id", "artists", "album_name", "track_name", "track_genre")
+
+#: Name of the returned index: the Kaggle file's leading unnamed row-number column.
+INDEX_NAME = "source_index"
+
+_INTEGER_COLUMNS = ("popularity", "duration_ms", "key", "mode", "time_signature", INDEX_NAME)
+_BOOLEAN_COLUMNS = ("explicit",)
+#: Header names under which a leading row-number column is recognised (Kaggle writes "").
+_INDEX_HEADERS = ("", "Unnamed: 0", INDEX_NAME)
+_TRACK_ID_PATTERN = r"[0-9A-Za-z]{22}"
+_GZIP_MAGIC = b"\x1f\x8b"
+_UTF8_BOM = b"\xef\xbb\xbf"
+#: Largest integer a float64 holds exactly; bigger "whole numbers" are parse accidents.
+_MAX_EXACT_INT = 2**53
+_MAX_LISTED = 20
+_OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, located as precisely as it can be.
+
+    Attributes
+    ----------
+    file : str
+        The name of the input (a path, or the ``name=`` given by the caller).
+    row : int or None
+        1-based line number in the source file: the header is line 1, the first data row
+        line 2. For a DataFrame validated in memory it is the row *position* + 2, the line
+        the row would sit on if the frame were written with ``to_csv(index=False)``.
+        ``None`` when the problem concerns the whole file or a whole column.
+    column : str or None
+        The expected column name concerned, or ``None``.
+    message : str
+        What is wrong, in words, including the offending value where there is one.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return ", ".join(filter(None, [self.file, _locate(self.row, self.column)])) + (
+            f": {self.message}"
+        )
+
+
+class TrackDataError(ValueError):
+    """The input does not satisfy the tracks contract; ``.problems`` lists every finding.
+
+    The message names the file, then at most 20 problems with their line and column,
+    then "… and N more".
+
+    Parameters
+    ----------
+    problems : sequence of Problem
+        Everything found, in the order it should be read.
+    """
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems: list[Problem] = list(problems)
+        super().__init__(self.problems)
+
+    def __str__(self) -> str:
+        return _summarise(self.problems)
+
+
+# --- the declared contract -------------------------------------------------------------------
+
+
+def _is_track_id(values: pd.Series) -> pd.Series:
+    return values.str.fullmatch(_TRACK_ID_PATTERN)
+
+
+def _is_finite(values: pd.Series) -> pd.Series:
+    return pd.Series(np.isfinite(values.to_numpy(dtype="float64")), index=values.index)
+
+
+def _is_finite_non_negative(values: pd.Series) -> pd.Series:
+    array = values.to_numpy(dtype="float64")
+    return pd.Series(np.isfinite(array) & (array >= 0), index=values.index)
+
+
+def _is_not_blank(values: pd.Series) -> pd.Series:
+    return values.str.strip() != ""
+
+
+_UNIT = pa.Check.in_range(0.0, 1.0, error="must be between 0 and 1")
+
+#: The contract for one raw row, in columnar form (``source_index`` still a column).
+#: Every check is vectorised: the full 114,000-row file validates in a few tens of ms.
+TRACKS_SCHEMA = pa.DataFrameSchema(
+    {
+        INDEX_NAME: pa.Column(
+            "int64", unique=True, report_duplicates="exclude_first", required=False
+        ),
+        "track_id": pa.Column(
+            str,
+            pa.Check(_is_track_id, error="must be a 22-character base-62 Spotify track ID"),
+        ),
+        "artists": pa.Column(str, nullable=True),
+        "album_name": pa.Column(str, nullable=True),
+        "track_name": pa.Column(str, nullable=True),
+        "popularity": pa.Column("int64", pa.Check.in_range(0, 100, error="must be 0 to 100")),
+        "duration_ms": pa.Column("int64", pa.Check.ge(0, error="must be >= 0")),
+        "explicit": pa.Column(bool),
+        **{name: pa.Column("float64", _UNIT) for name in UNIT_INTERVAL_COLUMNS},
+        "key": pa.Column("int64", pa.Check.in_range(-1, 11, error="must be -1 to 11")),
+        "loudness": pa.Column("float64", pa.Check(_is_finite, error="must be a finite number")),
+        "mode": pa.Column("int64", pa.Check.isin([0, 1], error="must be 0 or 1")),
+        "tempo": pa.Column(
+            "float64", pa.Check(_is_finite_non_negative, error="must be a finite number >= 0")
+        ),
+        "time_signature": pa.Column("int64", pa.Check.in_range(0, 7, error="must be 0 to 7")),
+        "track_genre": pa.Column(str, pa.Check(_is_not_blank, error="must not be blank")),
+    },
+    name="spotify_tracks",
+)
+
+
+# --- public API ------------------------------------------------------------------------------
+
+
+def read_tracks_csv(
+    source: str | os.PathLike[str] | bytes | BinaryIO,
+    *,
+    name: str | None = None,
+    columns: Sequence[str] = RAW_COLUMNS,
+) -> pd.DataFrame:
+    """Read a tracks CSV (plain or gzip) and validate it against :data:`TRACKS_SCHEMA`.
+
+    Parameters
+    ----------
+    source : path, bytes or binary file object
+        A ``str``/``PathLike`` is a path; gzip is detected by its magic bytes, not by the
+        extension. ``bytes`` or an object with a binary ``read()`` are taken as the content.
+    name : str, optional
+        How the input is named in error messages; defaults to the path, or ``"<bytes>"`` /
+        the file object's ``name``.
+    columns : sequence of str, default RAW_COLUMNS
+        The columns that must be present (a subset of :data:`RAW_COLUMNS`). Other known
+        columns may be absent, but are validated when present.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The known columns present, in :data:`RAW_COLUMNS` order, with dtypes int64 /
+        float64 / bool / ``str``. The index is ``source_index``: the file's leading
+        row-number column (the Kaggle file's unnamed first column), or ``0..n-1`` if the
+        file has none.
+
+    Raises
+    ------
+    TrackDataError
+        For anything wrong with the content, listing every problem found (see Notes).
+    OSError
+        If the path cannot be opened (e.g. ``FileNotFoundError``).
+
+    See Also
+    --------
+    validate_tracks : the same checks for a DataFrame already in memory.
+
+    Notes
+    -----
+    A UTF-8 byte-order mark is stripped and the file read normally (Excel adds one).
+    Columns not in :data:`RAW_COLUMNS` are ignored and dropped from the result, apart from
+    a leading index column named ``""``, ``"Unnamed: 0"`` or ``"source_index"``.
+    ``explicit`` must read True or False (in any case); 0/1 or yes/no are reported.
+    ``track_id`` must be a bare 22-character base-62 Spotify ID, as all 114,000 in the
+    Kaggle file are; a ``spotify:track:`` URI or a shifted column is reported.
+    Only empty fields count as missing: text such as ``NA`` or ``None`` stays text, so
+    a track called "None" keeps its name and ``NaN`` in a numeric column is reported.
+    Structural problems (empty file, broken gzip, bytes that are not UTF-8, wrong
+    delimiter, rows with too many fields) stop the reading; otherwise every missing or
+    duplicated column and every bad cell is collected before raising. A line that repeats
+    the header is reported once, as such; a row with too few fields is reported as such
+    next to the missing values it causes. An empty last field on every data row (a
+    trailing comma) is dropped by pandas and does no harm.
+
+    Examples
+    --------
+    >>> header = ",".join(["", *RAW_COLUMNS])
+    >>> row = ("0,0123456789abcdefABCDEF,Ada;Bo,Album,Song,55,200000,False,"
+    ...        "0.5,0.6,5,-7.1,1,0.04,0.3,0.0,0.1,0.5,120.0,4,indie")
+    >>> tracks = read_tracks_csv(f"{header}\\n{row}\\n".encode(), name="mine.csv")
+    >>> print(tracks.loc[0, "track_name"], tracks.loc[0, "popularity"], tracks.loc[0, "tempo"])
+    Song 55 120.0
+    >>> try:
+    ...     read_tracks_csv(f"{header}\\n{row.replace('120.0', 'fast')}\\n".encode(),
+    ...                     name="mine.csv")
+    ... except TrackDataError as err:
+    ...     print(err.problems[0])
+    mine.csv, line 2, column 'tempo': expected a number, got 'fast'
+    """
+    required = _check_columns_argument(columns)
+    data, label = _read_source(source, name)
+    data = _decompress(data, label)
+    if not data:
+        raise TrackDataError([Problem(label, None, None, "file is empty (0 bytes)")])
+    data = data.removeprefix(_UTF8_BOM)
+    header = _parse_header(data, label)
+    raw = _parse_body(data, header, label)
+    frame, issues = _check_frame(raw, header, required, header_is_row=True)
+    if issues:
+        record_lines, short_rows = _scan_records(data, len(header))
+        issues += [(position, None, message) for position, message in short_rows]
+        if len(record_lines) != len(raw):  # the csv module disagrees with pandas: estimate
+            raise TrackDataError(_to_problems(issues, label, _position_to_row))
+
+        def row_of(position: int | None) -> int | None:
+            return None if position is None else 1 if position < 0 else record_lines[position]
+
+        raise TrackDataError(_to_problems(issues, label, row_of))
+    return frame
+
+
+def validate_tracks(
+    df: pd.DataFrame,
+    *,
+    name: str = "<DataFrame>",
+    columns: Sequence[str] = RAW_COLUMNS,
+) -> pd.DataFrame:
+    """Validate a DataFrame already in memory against :data:`TRACKS_SCHEMA`.
+
+    Same checks and same error as :func:`read_tracks_csv`. Text in numeric columns,
+    ``"True"``/``"False"`` strings and whole floats in integer columns are converted.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The tracks; it is not modified.
+    name : str, default "<DataFrame>"
+        How the frame is named in error messages.
+    columns : sequence of str, default RAW_COLUMNS
+        The columns that must be present; other known columns are validated if present.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame with the known columns present, in :data:`RAW_COLUMNS` order and with
+        their contract dtypes. A ``source_index`` column, or a leading unnamed one (``""``,
+        ``"Unnamed: 0"``, as ``pd.read_csv`` leaves the Kaggle index), becomes the
+        ``source_index`` index (validated as unique integers); otherwise ``df``'s index is
+        kept.
+
+    Raises
+    ------
+    TrackDataError
+        Listing every problem. ``Problem.row`` is the row *position* + 2 (the line it
+        would occupy in a CSV written with ``to_csv(index=False)``; a missing column is
+        reported on line 1, the header).
+
+    See Also
+    --------
+    read_tracks_csv : read and validate a file.
+
+    Examples
+    --------
+    A predictor's input needs only the audio features:
+
+    >>> df = pd.DataFrame({"danceability": [0.5, 1.2], "tempo": [120.0, -1.0]})
+    >>> try:
+    ...     validate_tracks(df, columns=("danceability", "tempo"))
+    ... except TrackDataError as err:
+    ...     for problem in err.problems:
+    ...         print(problem)
+    <DataFrame>, line 3, column 'danceability': must be between 0 and 1, got 1.2
+    <DataFrame>, line 3, column 'tempo': must be a finite number >= 0, got -1.0
+    """
+    required = _check_columns_argument(columns)
+    raw = df.reset_index(drop=True)
+    raw.columns = [str(column) for column in raw.columns]
+    header = list(raw.columns)
+    frame, issues = _check_frame(raw, header, required, header_is_row=False)
+    if issues:
+        raise TrackDataError(_to_problems(issues, name, _position_to_row))
+    if not (_has_index_column(header) or INDEX_NAME in header):
+        frame.index = df.index
+    return frame
+
+
+# --- reading bytes ---------------------------------------------------------------------------
+
+#: An issue before rows are mapped to lines: (row position or -1 for the header or None,
+#: column or None, message).
+_Issue = tuple[int | None, str | None, str]
+
+
+def _check_columns_argument(columns: Sequence[str]) -> tuple[str, ...]:
+    unknown = [column for column in columns if column not in RAW_COLUMNS]
+    if unknown:
+        raise ValueError(f"columns must be a subset of RAW_COLUMNS; unknown: {unknown}")
+    return tuple(columns)
+
+
+def _read_source(
+    source: str | os.PathLike[str] | bytes | BinaryIO, name: str | None
+) -> tuple[bytes, str]:
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as handle:
+            return handle.read(), name or os.fspath(source)
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source), name or "<bytes>"
+    data = source.read()
+    if not isinstance(data, bytes):
+        raise TypeError("read_tracks_csv needs a binary file object (open it with 'rb')")
+    return data, name or str(getattr(source, "name", "<stream>"))
+
+
+def _decompress(data: bytes, label: str) -> bytes:
+    if not data.startswith(_GZIP_MAGIC):
+        return data
+    try:
+        return gzip.decompress(data)
+    except EOFError:
+        message = "gzip stream is truncated (it ends before its end marker); fetch it again"
+    except (OSError, zlib.error) as exc:
+        message = f"gzip stream is corrupt ({exc}); fetch it again"
+    raise TrackDataError([Problem(label, None, None, message)])
+
+
+def _parse_header(data: bytes, label: str) -> list[str]:
+    first_line = data.split(b"\n", 1)[0].split(b"\r", 1)[0]
+    try:
+        text = first_line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TrackDataError(_encoding_problems(data, label)) from None
+    if not text.strip():
+        raise TrackDataError([Problem(label, 1, None, "is blank; expected the header row")])
+    header = next(csv.reader([text]))
+    if len(header) == 1:
+        for delimiter, word in _OTHER_DELIMITERS.items():
+            if delimiter in text:
+                message = (
+                    f"header has no commas but {text.count(delimiter)} {word}s: the file "
+                    f"looks {word}-delimited; save it as comma-separated"
+                )
+                raise TrackDataError([Problem(label, 1, None, message)])
+    return header
+
+
+def _parse_body(data: bytes, header: list[str], label: str) -> pd.DataFrame:
+    text_columns = {column: "str" for column in STRING_COLUMNS if column in header}
+    try:
+        with warnings.catch_warnings():
+            # With index_col=False, pandas only *warns* when every row has one field too
+            # many (a trailing comma, or an index column without a header name).
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            raw = pd.read_csv(
+                io.BytesIO(data),
+                encoding="utf-8",
+                dtype=text_columns,
+                index_col=False,
+                keep_default_na=False,
+                na_values=[""],
+            )
+    except UnicodeDecodeError:
+        raise TrackDataError(_encoding_problems(data, label)) from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        raise TrackDataError(_field_count_problems(data, header, label, str(exc))) from None
+    if raw.empty:
+        raise TrackDataError([Problem(label, None, None, "file has a header but no data rows")])
+    if len(raw.columns) == len(header):
+        raw.columns = header  # undo pandas' renaming of "" and of duplicated names
+    return raw
+
+
+def _encoding_problems(data: bytes, label: str) -> list[Problem]:
+    header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8", errors="replace")]))
+    problems = []
+    for line_number, line in enumerate(data.split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            fields = next(csv.reader([line.decode("utf-8", errors="replace")]), [])
+            bad = [i for i, field in enumerate(fields) if "\ufffd" in field]
+            aligned = line_number > 1 and len(fields) == len(header) and bool(bad)
+            column = header[bad[0]] if aligned else None
+            message = (
+                f"byte {line[exc.start]:#04x} is not valid UTF-8 (Latin-1 or Windows-1252?); "
+                "re-save the file as UTF-8"
+            )
+            problems.append(Problem(label, line_number, column, message))
+    return problems
+
+
+def _field_count_problems(
+    data: bytes, header: list[str], label: str, parser_message: str
+) -> list[Problem]:
+    lines, wrong = _scan_records(data, len(header))
+    if "EOF inside string" in parser_message and lines:
+        message = "a quoted field opens on this line and is never closed"
+        return [Problem(label, lines[-1], None, message)]
+    problems = [Problem(label, lines[position], None, message) for position, message in wrong]
+    return problems or [Problem(label, None, None, f"could not parse as CSV: {parser_message}")]
+
+
+def _scan_records(data: bytes, n_fields: int) -> tuple[list[int], list[tuple[int, str]]]:
+    """Start line of each data record, and the records whose field count is off.
+
+    Only called once something is wrong: the ``csv`` module is ten times slower than
+    pandas' parser, but it tells which physical line each record starts on.
+    """
+    reader = csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""))
+    lines: list[int] = []
+    wrong: list[tuple[int, str]] = []
+    try:
+        next(reader, None)
+        previous_end = reader.line_num
+        for fields in reader:
+            start, previous_end = previous_end + 1, reader.line_num
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                continue  # pandas skips blank lines too
+            if len(fields) != n_fields:
+                wrong.append(
+                    (len(lines), f"has {len(fields)} fields but the header has {n_fields}")
+                )
+            lines.append(start)
+    except csv.Error:  # e.g. an unterminated quote swallowing the rest of the file
+        return [], []
+    return lines, wrong
+
+
+# --- checking a frame ------------------------------------------------------------------------
+
+
+def _check_frame(
+    raw: pd.DataFrame, header: list[str], required: tuple[str, ...], *, header_is_row: bool
+) -> tuple[pd.DataFrame, list[_Issue]]:
+    """Validate ``raw`` (positional index, header names as columns); return frame, issues."""
+    issues = _header_issues(header, required)
+    if len(raw) == 0:
+        return raw, [*issues, (None, None, "has no data rows")]
+    raw = raw.loc[:, ~raw.columns.duplicated()]
+    if _has_index_column(header):
+        raw = raw.rename(columns={header[0]: INDEX_NAME})
+    present = [column for column in (INDEX_NAME, *RAW_COLUMNS) if column in raw.columns]
+    raw = raw[present]
+    repeated_header = _repeated_header_rows(raw) if header_is_row else set()
+    converted = {}
+    for column in present:
+        converted[column], cell_issues = _convert(raw[column], column)
+        issues += cell_issues
+    frame = pd.DataFrame(converted, index=raw.index)
+    issues += _schema_issues(frame, present, {(row, col) for row, col, _ in issues})
+    if repeated_header:
+        issues = [issue for issue in issues if issue[0] not in repeated_header]
+        issues += [(row, None, "repeats the header row") for row in sorted(repeated_header)]
+    if INDEX_NAME in frame.columns:
+        frame = frame.set_index(INDEX_NAME)
+    else:
+        frame.index = pd.RangeIndex(len(frame), name=INDEX_NAME)
+    return frame, issues
+
+
+def _has_index_column(header: list[str]) -> bool:
+    return bool(header) and header[0] in _INDEX_HEADERS
+
+
+def _header_issues(header: list[str], required: tuple[str, ...]) -> list[_Issue]:
+    issues: list[_Issue] = []
+    for column in dict.fromkeys(header):
+        if header.count(column) > 1 and column in RAW_COLUMNS:
+            issues.append(
+                (-1, column, f"column appears {header.count(column)} times in the header")
+            )
+    unknown = [column for column in header if column not in RAW_COLUMNS]
+    for column in required:
+        if column in header:
+            continue
+        message = "required column is missing"
+        guess = _closest(column, unknown)
+        if guess is not None:
+            message += f"; did you mean {guess!r}? rename it to {column!r}"
+        issues.append((-1, column, message))
+    return issues
+
+
+def _closest(column: str, candidates: list[str]) -> str | None:
+    for candidate in candidates:
+        if candidate.strip().lower() == column:
+            return candidate
+    matches = difflib.get_close_matches(column, candidates, n=1, cutoff=0.75)
+    return matches[0] if matches else None
+
+
+def _repeated_header_rows(raw: pd.DataFrame) -> set[int]:
+    """Positions of rows whose text equals the column names (a concatenated file)."""
+    named = [column for column in raw.columns if column != INDEX_NAME]
+    hits = np.zeros(len(raw), dtype=int)
+    for column in named:
+        if raw[column].dtype == "str" or raw[column].dtype == object:
+            hits += (raw[column] == column).to_numpy(dtype=bool, na_value=False)
+    return set(np.flatnonzero(hits >= max(2, len(named) / 2)).tolist())
+
+
+def _convert(values: pd.Series, column: str) -> tuple[pd.Series, list[_Issue]]:
+    """Give ``values`` the contract dtype, reporting cells that cannot have it.
+
+    Unconvertible cells become missing, so the schema's checks skip them.
+    """
+    if column in STRING_COLUMNS:
+        return (values if values.dtype == "str" else values.astype("str")), []
+    if column in _BOOLEAN_COLUMNS:
+        if pd.api.types.is_bool_dtype(values.dtype):
+            return values, []
+        words = values.astype("str").str.strip().str.lower()
+        converted = words.map({"true": True, "false": False})
+        bad = values.notna() & converted.isna()
+        expected = "expected True or False"
+        if not converted.isna().any():
+            converted = converted.astype(bool)
+    else:
+        if values.dtype == "int64":
+            return values, []
+        converted = pd.to_numeric(values, errors="coerce").astype("float64")
+        bad = values.notna() & converted.isna()
+        expected = "expected a number"
+        if column in _INTEGER_COLUMNS:
+            array = converted.to_numpy()
+            with np.errstate(invalid="ignore"):
+                whole = np.isfinite(array) & (array == np.round(array))
+                whole &= np.abs(array) <= _MAX_EXACT_INT
+            bad |= converted.notna() & ~whole
+            converted = converted.mask(bad)
+            expected = "expected a whole number"
+            if not converted.isna().any():
+                converted = converted.astype("int64")
+    positions = np.flatnonzero(bad.to_numpy())
+    issues: list[_Issue] = [
+        (position, column, f"{expected}, got {_show(value)}")
+        for position, value in zip(positions.tolist(), values.iloc[positions].tolist(), strict=True)
+    ]
+    return converted, issues
+
+
+def _schema_issues(
+    frame: pd.DataFrame, present: list[str], already: set[tuple[int | None, str | None]]
+) -> list[_Issue]:
+    """Run the pandera schema lazily; translate its failure cases, skipping known cells."""
+    try:
+        TRACKS_SCHEMA.select_columns(present).validate(frame, lazy=True)
+    except SchemaErrors as exc:
+        cases = exc.failure_cases
+    else:
+        return []
+    cell_issues: list[_Issue] = []
+    column_issues: list[_Issue] = []
+    for column, check, value, index in zip(
+        *(cases[field].tolist() for field in ("column", "check", "failure_case", "index")),
+        strict=True,
+    ):
+        if index is None or index != index:  # NaN: a whole-column failure
+            message = f"has dtype {value} but must be {check.removeprefix('dtype')[2:-2]}"
+            column_issues.append((None, column, message))
+        elif (int(index), column) not in already:
+            if column in _INTEGER_COLUMNS and isinstance(value, float) and value.is_integer():
+                value = int(value)  # pandera gathers numeric failure cases as float64
+            cell_issues.append((int(index), column, _describe(check, value)))
+    flagged = {column for _, column, _ in cell_issues} | {column for _, column in already}
+    return [issue for issue in column_issues if issue[1] not in flagged] + cell_issues
+
+
+def _describe(check: str, value: object) -> str:
+    if check == "not_nullable":
+        return "missing value"
+    if check == "field_uniqueness":
+        return f"duplicate index value {_show(value)}"
+    return f"{check}, got {_show(value)}"
+
+
+# --- reporting -------------------------------------------------------------------------------
+
+
+def _position_to_row(position: int | None) -> int | None:
+    return None if position is None else position + 2
+
+
+def _to_problems(
+    issues: list[_Issue], label: str, row_of: Callable[[int | None], int | None]
+) -> list[Problem]:
+    order = {column: i for i, column in enumerate((INDEX_NAME, *RAW_COLUMNS))}
+    issues = sorted(
+        issues,
+        key=lambda issue: (
+            issue[0] is not None,
+            issue[0] if issue[0] is not None else 0,
+            order.get(issue[1], -1) if issue[1] is not None else -1,
+        ),
+    )
+    return [
+        Problem(label, row_of(position), column, message) for position, column, message in issues
+    ]
+
+
+def _show(value: object) -> str:
+    if hasattr(value, "item"):
+        value = value.item()  # numpy scalar -> plain Python for a readable repr
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
+def _locate(row: int | None, column: str | None) -> str:
+    parts = ([f"line {row}"] if row is not None else []) + (
+        [f"column {column!r}"] if column is not None else []
+    )
+    return ", ".join(parts)
+
+
+def _summarise(problems: list[Problem]) -> str:
+    files = ", ".join(dict.fromkeys(problem.file for problem in problems))
+    columns = list(dict.fromkeys(p.column for p in problems if p.column is not None))
+    rows = sorted({p.row for p in problems if p.row is not None})
+    where = []
+    if rows:
+        shown_rows = ", ".join(map(str, rows[:10])) + (", …" if len(rows) > 10 else "")
+        where.append(f"line{'s' if len(rows) > 1 else ''} {shown_rows}")
+    if columns:
+        where.append(f"column{'s' if len(columns) > 1 else ''} {', '.join(columns)}")
+    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    lines = [f"{files}: {count}" + (f" ({'; '.join(where)})" if where else "")]
+    for problem in problems[:_MAX_LISTED]:
+        where_exactly = _locate(problem.row, problem.column)
+        lines.append(
+            f"  {where_exactly}: {problem.message}" if where_exactly else f"  {problem.message}"
+        )
+    if len(problems) > _MAX_LISTED:
+        lines.append(f"  … and {len(problems) - _MAX_LISTED} more")
+    return "\n".join(lines)
