@@ -68,8 +68,10 @@ def _chapters(args: argparse.Namespace) -> None:
 
 def _site_assets(args: argparse.Namespace) -> None:
     from analysis.plots import ensure_plotly_js
+    from analysis.tables import ensure_table_assets
 
     print(f"plotly.js at {ensure_plotly_js()}")
+    print(f"DataTables bundle at {ensure_table_assets()}")
 
 
 def _bench(args: argparse.Namespace) -> None:
@@ -83,7 +85,7 @@ VERBS: dict[str, tuple[Callable[[argparse.Namespace], None], str]] = {
     "models": (_models, "retrain every protocol x model and write models/"),
     "export": (_export, "export the champion models for the browser predictor"),
     "chapters": (_chapters, "execute chapter notebooks in place"),
-    "site-assets": (_site_assets, "copy plotly.min.js into assets/ for the site"),
+    "site-assets": (_site_assets, "copy plotly.js and the DataTables bundle into assets/"),
     "bench": (_bench, "print the performance figures the issues set targets for"),
 }
 

@@ -156,3 +156,14 @@ def test_processed_cache_is_keyed_and_hit(raw_path, isolated_data_dir):
     assert os.path.getmtime(caches[0] / "tracks.parquet") == stamp  # a hit, not a rewrite
     assert second.tracks.equals(first.tracks)
     assert second.summary == first.summary
+
+
+@pytest.mark.parametrize("name", ["out_of_range.csv", "semicolon.csv", "truncated.csv.gz"])
+def test_loading_a_malformed_file_writes_nothing(name, isolated_data_dir):
+    """Whatever fails (checksum first, then validation), no cache or copy is left behind."""
+    from pathlib import Path
+
+    bad = Path(__file__).parent / "malformed" / name
+    with pytest.raises((DatasetError, ValueError), match=name):
+        data.load_tracks(bad, download=False)
+    assert not isolated_data_dir.exists() or not any(isolated_data_dir.rglob("*"))
