@@ -863,3 +863,620 @@ def chapter_weights(
     figures = _pd.concat(figure_frames, ignore_index=True)[
         ["chapter", "name", "html_bytes", "json_bytes"]]
     return _pd.DataFrame(chapter_rows), figures
+
+
+# --- EDA and genre-mood charts ---
+#
+# Charts of the Explore part (chapters 02-eda and 03-genre-moods). Each takes a small
+# aggregated frame from analysis.moods, never raw tracks, so a figure carries hundreds of
+# values, not 90,000. Macro-genres keep their MACRO_GENRE_COLORS colour on every chart.
+
+import json as _json  # noqa: E402  (section-local imports keep the style section untouched)
+from collections.abc import Sequence as _Sequence  # noqa: E402
+
+import numpy as _np  # noqa: E402
+import pandas as _pd  # noqa: E402
+from plotly.subplots import make_subplots as _make_subplots  # noqa: E402
+
+#: Colours for a track being explicit or not (neutral grey vs Okabe-Ito orange).
+EXPLICIT_COLORS: dict[bool, str] = {False: NEUTRAL_COLOR, True: "#E69F00"}
+
+#: Colour of the zero-popularity bar, set apart from the rest of the distribution.
+ZERO_COLOR = "#E69F00"
+
+#: Tick labels of the discrete audio features.
+_DISCRETE_TICKS: dict[str, dict[int, str]] = {
+    "key": dict(enumerate(["C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B"])),
+    "mode": {0: "minor", 1: "major"},
+    "time_signature": {},
+}
+
+
+def _feature_label(feature: str) -> str:
+    from analysis.moods import FEATURE_LABELS
+
+    return FEATURE_LABELS.get(feature, feature)
+
+
+def _r(values, digits: int = 4) -> list:
+    """Round for the figure JSON: four decimals is finer than any chart can show."""
+    return [None if v is None or _pd.isna(v) else round(float(v), digits) for v in values]
+
+
+def _hex_to_rgba(color: str, alpha: float) -> str:
+    color = color.lstrip("#")
+    red, green, blue = (int(color[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def plot_popularity_distribution(counts: _pd.DataFrame, *, title: str | None = None) -> go.Figure:
+    """Tracks per popularity value, with the zero bar set apart and labelled.
+
+    Parameters
+    ----------
+    counts
+        :func:`analysis.moods.popularity_counts` (``popularity``, ``n``, ``share``).
+    """
+    zero = counts["popularity"].eq(0)
+    fig = go.Figure()
+    fig.add_bar(
+        x=counts.loc[~zero, "popularity"].tolist(), y=counts.loc[~zero, "n"].tolist(),
+        name="popularity 1–100", marker_color=NEUTRAL_COLOR,
+        customdata=_r(counts.loc[~zero, "share"] * 100, 2),
+        hovertemplate="popularity %{x}: %{y:,} tracks (%{customdata}%)<extra></extra>",
+    )
+    n0, share0 = int(counts.loc[zero, "n"].sum()), float(counts.loc[zero, "share"].sum())
+    fig.add_bar(
+        x=[0], y=[n0], name="popularity 0", marker_color=ZERO_COLOR,
+        hovertemplate=f"popularity 0: %{{y:,}} tracks ({share0:.1%})<extra></extra>",
+    )
+    fig.add_annotation(
+        x=0, y=n0, text=f"{n0:,} tracks ({share0:.1%}) at 0", showarrow=True, arrowhead=0,
+        ax=60, ay=-30, xanchor="left", font=dict(color=ZERO_COLOR),
+    )
+    fig.update_layout(
+        title=title, bargap=0.05, showlegend=False,
+        xaxis_title=_feature_label("popularity"), yaxis_title="Tracks",
+    )
+    return fig
+
+
+def plot_feature_distributions(
+    hist: _pd.DataFrame, *, columns: int = 4, title: str | None = None
+) -> go.Figure:
+    """Small multiples: one histogram per audio feature (share of tracks per bin).
+
+    Parameters
+    ----------
+    hist
+        :func:`analysis.moods.feature_histograms` (long: ``feature, left, right, n, share``).
+    """
+    features = list(dict.fromkeys(hist["feature"]))
+    rows = -(-len(features) // columns)
+    fig = _make_subplots(
+        rows=rows, cols=columns, subplot_titles=[_feature_label(f) for f in features],
+        horizontal_spacing=0.06, vertical_spacing=0.11,
+    )
+    for i, feature in enumerate(features):
+        part = hist[hist["feature"].eq(feature)]
+        centre = (part["left"] + part["right"]) / 2
+        discrete = feature in _DISCRETE_TICKS or (part["right"] - part["left"]).eq(1).all()
+        width = _r((part["right"] - part["left"]) * (0.8 if discrete else 1))
+        cell = dict(row=i // columns + 1, col=i % columns + 1)
+        fig.add_bar(
+            x=_r(centre), y=_r(part["share"] * 100, 3), width=width,
+            marker_color=NEUTRAL_COLOR, showlegend=False, name=feature,
+            hovertemplate=f"{feature} %{{x}}: %{{y:.1f}}% of tracks<extra></extra>", **cell,
+        )
+        if discrete:
+            values = [int(v) for v in centre]
+            names = _DISCRETE_TICKS.get(feature, {})
+            fig.update_xaxes(tickvals=values, ticktext=[names.get(v, str(v)) for v in values],
+                             showgrid=False, **cell)
+    fig.update_annotations(font_size=13)
+    fig.update_yaxes(ticksuffix="%")
+    fig.update_layout(title=title, height=230 * rows + 80, bargap=0)
+    return fig
+
+
+def plot_correlation_heatmap(
+    spearman: _pd.DataFrame, pearson: _pd.DataFrame, *, title: str | None = None
+) -> go.Figure:
+    """Correlation matrix of popularity and the audio features; buttons switch Spearman/Pearson.
+
+    Parameters
+    ----------
+    spearman, pearson
+        Square frames from :func:`analysis.moods.correlation_matrix` with the same labels.
+    """
+    labels = [_feature_label(c).split(" (")[0] for c in spearman.columns]
+    fig = go.Figure()
+    for method, matrix, visible in (("Spearman", spearman, True), ("Pearson", pearson, False)):
+        z = [_r(row, 3) for row in matrix.to_numpy()]
+        fig.add_heatmap(
+            z=z, x=labels, y=labels, zmin=-1, zmax=1, zmid=0, colorscale="RdBu",
+            texttemplate="%{z:.2f}", textfont_size=11, visible=visible, name=method,
+            colorbar=dict(title=f"{method}<br>correlation"),
+            hovertemplate=f"{method} ρ(%{{y}}, %{{x}}) = %{{z:.2f}}<extra></extra>",
+        )
+    fig.update_layout(
+        title=title, height=640, yaxis_autorange="reversed", xaxis_tickangle=-40,
+        xaxis_showgrid=False, yaxis_showgrid=False,
+        updatemenus=[dict(
+            type="buttons", direction="right", x=1, xanchor="right", y=1.1, yanchor="bottom",
+            buttons=[
+                dict(label=m, method="restyle",
+                     args=[{"visible": [m == "Spearman", m == "Pearson"]}])
+                for m in ("Spearman", "Pearson")
+            ],
+        )],
+    )
+    return fig
+
+
+def _band_traces(part: _pd.DataFrame, color: str, name: str, **where) -> list[go.Scatter]:
+    """A mean line with its confidence band drawn as a filled polygon (one trace each)."""
+    xs = _r(part["x"])
+    band = go.Scatter(
+        x=xs + xs[::-1], y=_r(part["upper"], 2) + _r(part["lower"], 2)[::-1],
+        fill="toself", fillcolor=_hex_to_rgba(color, 0.2), line=dict(width=0),
+        hoverinfo="skip", showlegend=False, name=f"{name} 95% CI",
+    )
+    line = go.Scatter(
+        x=xs, y=_r(part["mean"], 2), mode="lines+markers", line=dict(color=color, width=2),
+        marker=dict(size=5), name=name, showlegend=False,
+        customdata=_np.column_stack([part["n"], _r(part["lower"], 1), _r(part["upper"], 1)]),
+        hovertemplate=("%{x:.3g}: mean popularity %{y:.1f} (95% CI %{customdata[1]}–"
+                       "%{customdata[2]}, %{customdata[0]:,} tracks)<extra></extra>"),
+    )
+    return [band, line]
+
+
+def plot_binned_means(
+    binned: _pd.DataFrame,
+    *,
+    x_label: str,
+    overall_mean: float | None = None,
+    color: str = NEUTRAL_COLOR,
+    title: str | None = None,
+) -> go.Figure:
+    """Mean popularity per bin of one feature, with its 95% confidence band.
+
+    Parameters
+    ----------
+    binned
+        :func:`analysis.moods.binned_means` (``x, n, mean, lower, upper``).
+    overall_mean
+        Drawn as a dotted reference line when given.
+    """
+    fig = go.Figure(_band_traces(binned, color, "mean popularity"))
+    if overall_mean is not None:
+        fig.add_hline(y=overall_mean, line=dict(color=_LINE_COLOR, dash="dot"),
+                      annotation_text=f"all tracks: {overall_mean:.1f}",
+                      annotation_position="bottom right")
+    fig.update_layout(title=title, xaxis_title=x_label,
+                      yaxis_title="Mean popularity (0–100), 95% CI")
+    return fig
+
+
+def plot_popularity_by_feature(
+    binned_long: _pd.DataFrame,
+    *,
+    overall_mean: float | None = None,
+    columns: int = 5,
+    title: str | None = None,
+) -> go.Figure:
+    """Small multiples of :func:`plot_binned_means`, one panel per feature, shared y axis.
+
+    Parameters
+    ----------
+    binned_long
+        :func:`analysis.moods.binned_means_long` (``feature`` plus the binned-means columns).
+    """
+    features = list(dict.fromkeys(binned_long["feature"]))
+    rows = -(-len(features) // columns)
+    fig = _make_subplots(
+        rows=rows, cols=columns, shared_yaxes=True,
+        subplot_titles=[_feature_label(f) for f in features],
+        horizontal_spacing=0.03, vertical_spacing=0.16,
+    )
+    for i, feature in enumerate(features):
+        part = binned_long[binned_long["feature"].eq(feature)]
+        for trace in _band_traces(part, NEUTRAL_COLOR, feature):
+            fig.add_trace(trace, row=i // columns + 1, col=i % columns + 1)
+        if overall_mean is not None:
+            fig.add_hline(y=overall_mean, line=dict(color=_LINE_COLOR, dash="dot", width=1),
+                          row=i // columns + 1, col=i % columns + 1)
+    fig.update_annotations(font_size=12)
+    fig.update_yaxes(title_text="Mean popularity", col=1)
+    fig.update_layout(title=title, height=300 * rows + 60)
+    return fig
+
+
+def plot_mood_grid(grid: _pd.DataFrame, *, title: str | None = None) -> go.Figure:
+    """Mean popularity over the valence × energy plane (2-D bins; sparse cells left blank).
+
+    Parameters
+    ----------
+    grid
+        :func:`analysis.moods.binned_grid` (long: ``x`` valence, ``y`` energy, ``n``, ``mean``).
+    """
+    xs, ys = sorted(grid["x"].unique()), sorted(grid["y"].unique())
+    table = grid.pivot(index="y", columns="x", values="mean").reindex(index=ys, columns=xs)
+    counts = grid.pivot(index="y", columns="x", values="n").reindex(index=ys, columns=xs)
+    fig = go.Figure(go.Heatmap(
+        x=_r(xs, 3), y=_r(ys, 3), z=[_r(row, 1) for row in table.to_numpy()],
+        customdata=counts.to_numpy().astype(int).tolist(), colorscale="Viridis",
+        colorbar=dict(title="Mean<br>popularity"), hoverongaps=False,
+        hovertemplate=("valence %{x:.2f}, energy %{y:.2f}: mean popularity %{z:.1f} "
+                       "(%{customdata:,} tracks)<extra></extra>"),
+    ))
+    fig.update_layout(
+        title=title, height=560,
+        xaxis=dict(title=_feature_label("valence"), range=[0, 1], showgrid=False,
+                   constrain="domain"),
+        yaxis=dict(title=_feature_label("energy"), range=[0, 1], showgrid=False,
+                   scaleanchor="x", scaleratio=1, constrain="domain"),
+    )
+    return fig
+
+
+def plot_explicit(
+    table: _pd.DataFrame, hist: _pd.DataFrame, *, title: str | None = None
+) -> go.Figure:
+    """Explicit vs not: popularity distribution per group, and mean popularity with its 95% CI.
+
+    Parameters
+    ----------
+    table
+        ``compare_binary(...)["table"]`` (``explicit, n, mean, lower, upper``).
+    hist
+        :func:`analysis.moods.popularity_hist_by` (``bin, explicit, share``).
+    """
+    fig = _make_subplots(rows=1, cols=2, column_widths=[0.72, 0.28], horizontal_spacing=0.1,
+                         subplot_titles=["Share of tracks per popularity band",
+                                         "Mean popularity, 95% CI"])
+    for level in (False, True):
+        name = "explicit" if level else "not explicit"
+        part = hist[hist["explicit"].eq(level)]
+        fig.add_bar(x=part["bin"].tolist(), y=_r(part["share"] * 100, 2), name=name,
+                    marker_color=EXPLICIT_COLORS[level], legendgroup=name,
+                    hovertemplate=f"{name}, popularity %{{x}}: %{{y:.1f}}%<extra></extra>",
+                    row=1, col=1)
+        row = table[table["explicit"].eq(level)].iloc[0]
+        fig.add_scatter(
+            x=[name], y=[round(float(row["mean"]), 2)], mode="markers", showlegend=False,
+            legendgroup=name, marker=dict(color=EXPLICIT_COLORS[level], size=12),
+            error_y=dict(type="data", symmetric=False,
+                         array=[round(float(row["upper"] - row["mean"]), 2)],
+                         arrayminus=[round(float(row["mean"] - row["lower"]), 2)]),
+            hovertemplate=(f"{name}: mean %{{y:.1f}} (95% CI {row['lower']:.1f}–"
+                           f"{row['upper']:.1f}), {int(row['n']):,} tracks<extra></extra>"),
+            row=1, col=2,
+        )
+    fig.update_xaxes(title_text=_feature_label("popularity"), tickangle=-45, row=1, col=1)
+    fig.update_yaxes(title_text="Tracks in group (%)", ticksuffix="%", row=1, col=1)
+    fig.update_yaxes(title_text="Mean popularity (0–100)", row=1, col=2)
+    fig.update_layout(title=title, barmode="group", bargap=0.15,
+                      legend=dict(orientation="h", x=0, y=1.12))
+    return fig
+
+
+def _box_trace(stats_row: _pd.DataFrame, group: str, color: str, **kwargs) -> go.Box:
+    """A horizontal box drawn from precomputed statistics (no raw points in the figure)."""
+    return go.Box(
+        y=[group], q1=_r(stats_row["q1"]), median=_r(stats_row["median"]),
+        q3=_r(stats_row["q3"]), lowerfence=_r(stats_row["lowerfence"]),
+        upperfence=_r(stats_row["upperfence"]), mean=_r(stats_row["mean"]),
+        orientation="h", name=group, marker_color=color, line_width=1.5,
+        fillcolor=_hex_to_rgba(color, 0.45), showlegend=False, boxpoints=False, **kwargs,
+    )
+
+
+def plot_group_boxes(
+    quantiles: _pd.DataFrame,
+    features: _Sequence[str],
+    *,
+    by: str = "macro_genre",
+    layout: str = "panels",
+    title: str | None = None,
+) -> go.Figure:
+    """Box plots of audio features per macro-genre, from :func:`analysis.moods.group_quantiles`.
+
+    Parameters
+    ----------
+    layout
+        ``"panels"``: one panel per feature side by side (for the three mood features);
+        ``"dropdown"``: one panel with a menu choosing the feature (for the rest).
+    """
+    if layout not in ("panels", "dropdown"):
+        raise ValueError(f"layout must be 'panels' or 'dropdown', not {layout!r}.")
+    groups = [str(g) for g in quantiles[by].cat.categories] if isinstance(
+        quantiles[by].dtype, _pd.CategoricalDtype) else list(dict.fromkeys(quantiles[by]))
+    groups = [g for g in groups if quantiles[by].astype("string").eq(g).any()]
+    panels = layout == "panels"
+    fig = (_make_subplots(rows=1, cols=len(features), shared_yaxes=True,
+                          horizontal_spacing=0.02,
+                          subplot_titles=[_feature_label(f) for f in features])
+           if panels else go.Figure())
+    visibility = []
+    for i, feature in enumerate(features):
+        part = quantiles[quantiles["feature"].eq(feature)]
+        for group in groups:
+            row = part[part[by].astype("string").eq(group)]
+            if row.empty:
+                continue
+            trace = _box_trace(row, group, MACRO_GENRE_COLORS.get(group, NEUTRAL_COLOR))
+            if panels:
+                fig.add_trace(trace, row=1, col=i + 1)
+            else:
+                trace.visible = i == 0
+                fig.add_trace(trace)
+            visibility.append(i)
+    fig.update_yaxes(categoryorder="array", categoryarray=groups[::-1])
+    height = max(420, 30 * len(groups) + 140)
+    if panels:
+        fig.update_annotations(font_size=13)
+        fig.update_layout(title=title, height=height)
+        return fig
+    fig.update_layout(
+        title=title, height=height, xaxis_title=_feature_label(features[0]),
+        updatemenus=[dict(
+            type="dropdown", x=1, xanchor="right", y=1.02, yanchor="bottom",
+            buttons=[dict(label=_feature_label(f), method="update",
+                          args=[{"visible": [v == i for v in visibility]},
+                                {"xaxis.title.text": _feature_label(f)}])
+                     for i, f in enumerate(features)],
+        )],
+    )
+    return fig
+
+
+def _label_positions(
+    x: _Sequence[float],
+    y: _Sequence[float],
+    labels: _Sequence[str],
+    *,
+    char_width: float = 0.0062,
+    line_height: float = 0.032,
+) -> list[str]:
+    """Greedy label placement on a unit square: each label takes the side of its point that
+    overlaps the fewest points and already placed labels (sizes in axis units at ~1200 px).
+
+    Examples
+    --------
+    >>> _label_positions([0.5, 0.5], [0.5, 0.51], ["a", "b"])  # a's top would cover b
+    ['bottom center', 'top center']
+    """
+    pad = 0.012
+    candidates = {
+        "top center": lambda w: (-w / 2, w / 2, pad, pad + line_height),
+        "bottom center": lambda w: (-w / 2, w / 2, -pad - line_height, -pad),
+        "middle right": lambda w: (pad, pad + w, -line_height / 2, line_height / 2),
+        "middle left": lambda w: (-pad - w, -pad, -line_height / 2, line_height / 2),
+    }
+    points = list(zip(x, y, strict=True))
+    placed: list[tuple[float, float, float, float]] = []
+    out = []
+    for (px, py), label in zip(points, labels, strict=True):
+        width = char_width * len(label)
+        best, best_cost = "top center", None
+        for position, box in candidates.items():
+            x0, x1, y0, y1 = box(width)
+            x0, x1, y0, y1 = px + x0, px + x1, py + y0, py + y1
+            cost = sum(x0 - pad <= qx <= x1 + pad and y0 - pad <= qy <= y1 + pad
+                       for qx, qy in points)
+            cost += sum(max(0.0, min(x1, b[1]) - max(x0, b[0])) *
+                        max(0.0, min(y1, b[3]) - max(y0, b[2])) * 1e4 for b in placed)
+            cost += 0.5 * (x0 < 0 or x1 > 1 or y0 < 0 or y1 > 1)
+            if best_cost is None or cost < best_cost:
+                best, best_cost, best_box = position, cost, (x0, x1, y0, y1)
+        placed.append(best_box)
+        out.append(best)
+    return out
+
+
+def plot_mood_map(
+    macro: _pd.DataFrame, genres: _pd.DataFrame | None = None, *, title: str | None = None
+) -> go.Figure:
+    """Each macro-genre's median valence and energy, with interquartile whiskers.
+
+    Buttons add the 114 genres (small points in their macro-genre's colour), so the map opens
+    uncluttered and the detail is one click away.
+
+    Parameters
+    ----------
+    macro
+        :func:`analysis.moods.mood_positions` by ``macro_genre`` (``x`` = valence, ``y`` = energy).
+    genres
+        The same by ``primary_genre`` with ``extra=["macro_genre"]``; optional.
+    """
+    fig = go.Figure()
+    size = _np.sqrt(macro["n"].to_numpy(dtype=float))
+    size = 12 + 18 * (size - size.min()) / max(size.max() - size.min(), 1e-9)
+    positions = _label_positions(macro["x_median"].tolist(), macro["y_median"].tolist(),
+                                 macro["macro_genre"].astype("string").tolist())
+    for k, (_, row) in enumerate(macro.iterrows()):
+        name = str(row["macro_genre"])
+        color = MACRO_GENRE_COLORS.get(name, NEUTRAL_COLOR)
+        fig.add_scatter(
+            x=[round(row["x_median"], 3)], y=[round(row["y_median"], 3)], mode="markers+text",
+            text=[name], textposition=positions[k], textfont=dict(size=12, color=_TEXT_COLOR),
+            name=name, legendgroup=name,
+            marker=dict(color=color, size=round(float(size[k]), 1),
+                        line=dict(color="white", width=1)),
+            error_x=dict(type="data", symmetric=False, color=_hex_to_rgba(color, 0.6),
+                         thickness=1.2, width=0,
+                         array=[round(row["x_q3"] - row["x_median"], 3)],
+                         arrayminus=[round(row["x_median"] - row["x_q1"], 3)]),
+            error_y=dict(type="data", symmetric=False, color=_hex_to_rgba(color, 0.6),
+                         thickness=1.2, width=0,
+                         array=[round(row["y_q3"] - row["y_median"], 3)],
+                         arrayminus=[round(row["y_median"] - row["y_q1"], 3)]),
+            hovertemplate=(
+                f"<b>{name}</b> ({int(row['n']):,} tracks)<br>valence median %{{x:.2f}} "
+                f"(IQR {row['x_q1']:.2f}–{row['x_q3']:.2f})<br>energy median %{{y:.2f}} "
+                f"(IQR {row['y_q1']:.2f}–{row['y_q3']:.2f})<br>median popularity "
+                f"{row['popularity_median']:.0f}<extra></extra>"
+            ),
+        )
+    n_macro = len(fig.data)
+    if genres is not None:
+        for name in macro["macro_genre"].astype("string"):
+            part = genres[genres["macro_genre"].astype("string").eq(name)]
+            if part.empty:
+                continue
+            fig.add_scatter(
+                x=_r(part["x_median"], 3), y=_r(part["y_median"], 3), mode="markers",
+                name=f"{name} genres", legendgroup=str(name), showlegend=False, visible=False,
+                marker=dict(color=MACRO_GENRE_COLORS.get(str(name), NEUTRAL_COLOR), size=8,
+                            symbol="diamond", opacity=0.85, line=dict(color="white", width=0.5)),
+                text=part["primary_genre"].tolist(),
+                customdata=_np.column_stack([
+                    part["n"], _r(part["x_q1"], 2), _r(part["x_q3"], 2), _r(part["y_q1"], 2),
+                    _r(part["y_q3"], 2), _r(part["popularity_median"], 0),
+                ]),
+                hovertemplate=(
+                    f"<b>%{{text}}</b> ({name}, %{{customdata[0]:,}} tracks)<br>"
+                    "valence median %{x:.2f} (IQR %{customdata[1]}–%{customdata[2]})<br>"
+                    "energy median %{y:.2f} (IQR %{customdata[3]}–%{customdata[4]})<br>"
+                    "median popularity %{customdata[5]}<extra></extra>"
+                ),
+            )
+        n_genre = len(fig.data) - n_macro
+        fig.update_layout(updatemenus=[dict(
+            type="buttons", direction="right", x=0, xanchor="left", y=1.02, yanchor="bottom",
+            buttons=[
+                dict(label="Macro-genres", method="restyle",
+                     args=[{"visible": [True] * n_macro + [False] * n_genre}]),
+                dict(label="+ 114 genres", method="restyle",
+                     args=[{"visible": [True] * n_macro + [True] * n_genre}]),
+            ],
+        )])
+    fig.update_layout(
+        title=title, height=640, showlegend=False,
+        xaxis=dict(title=_feature_label("valence") + " — median, bars span the IQR",
+                   range=[0, 1]),
+        yaxis=dict(title=_feature_label("energy"), range=[0, 1]),
+    )
+    return fig
+
+
+def plot_effect_sizes(kruskal: _pd.DataFrame, *, title: str | None = None) -> go.Figure:
+    """Epsilon² per audio feature (Kruskal–Wallis across macro-genres), largest on top.
+
+    Parameters
+    ----------
+    kruskal
+        :func:`analysis.moods.kruskal_by_feature`.
+    """
+    from analysis.moods import EPSILON_THRESHOLDS
+
+    ordered = kruskal.sort_values("epsilon_squared", kind="stable")
+    labels = [_feature_label(f).split(" (")[0] for f in ordered["feature"]]
+    fig = go.Figure(go.Bar(
+        x=_r(ordered["epsilon_squared"], 4), y=labels, orientation="h",
+        marker_color=NEUTRAL_COLOR, text=[f"{e:.2f} ({m})" for e, m in
+                                         zip(ordered["epsilon_squared"], ordered["magnitude"],
+                                             strict=True)],
+        textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: ε² = %{x:.3f}<extra></extra>",
+    ))
+    for bound, _label in EPSILON_THRESHOLDS[:-1]:
+        fig.add_vline(x=bound, line=dict(color=_LINE_COLOR, dash="dot", width=1))
+    fig.update_layout(
+        title=title, height=max(360, 34 * len(labels) + 120),
+        xaxis=dict(title="Epsilon² (share of rank variance explained by macro-genre)",
+                   range=[0, float(ordered["epsilon_squared"].max()) * 1.3]),
+    )
+    return fig
+
+
+# --- figure and chapter weights (the speed-and-weight benchmark) ---
+
+
+def figure_weights(notebook: Path | str) -> _pd.DataFrame:
+    """Size of every embedded Plotly figure in an executed notebook.
+
+    Returns one row per figure: ``name`` (the :func:`show` name), ``html_bytes`` (the stored
+    output) and ``json_bytes`` (the figure's data + layout as Plotly serialised them).
+    """
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    pattern = re.compile(
+        r'id="' + re.escape(DIV_ID_PREFIX) + r'([^"]+)"'
+    )
+    rows = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            markup = output.get("data", {}).get("text/html")
+            if not markup:
+                continue
+            markup = "".join(markup) if isinstance(markup, list) else markup
+            match = pattern.search(markup)
+            if not match:
+                continue
+            call = markup[markup.find("Plotly.newPlot("):]
+            rows.append({
+                "name": match.group(1), "html_bytes": len(markup.encode()),
+                "json_bytes": _plotly_payload_bytes(call),
+            })
+    return _pd.DataFrame(rows, columns=["name", "html_bytes", "json_bytes"])
+
+
+def _plotly_payload_bytes(call: str) -> int:
+    """Bytes of the JSON arguments (data, layout) inside a ``Plotly.newPlot(...)`` call."""
+    decoder = _json.JSONDecoder()
+    start = call.find("[")
+    if start < 0:
+        return 0
+    size = 0
+    position = start
+    for _ in range(2):  # data array, then layout object
+        _, end = decoder.raw_decode(call, position)
+        size += end - position
+        position = call.find("{", end)
+        if position < 0:
+            break
+    return size
+
+
+def chapter_weights(
+    notebooks: _Sequence[Path | str], *, execute: bool = True
+) -> tuple[_pd.DataFrame, _pd.DataFrame]:
+    """Execution time and size of each chapter, and the JSON size of each of its figures.
+
+    Parameters
+    ----------
+    notebooks
+        Chapter notebooks; executed in place (as ``python -m analysis.cli chapters`` does) when
+        ``execute`` is true, otherwise measured as stored.
+
+    Returns
+    -------
+    chapters, figures
+        ``chapter, seconds, notebook_bytes, figures, figure_json_bytes`` per chapter, and
+        ``chapter, name, html_bytes, json_bytes`` per figure.
+    """
+    import time
+
+    from analysis.cli import execute_notebook
+
+    chapter_rows, figure_frames = [], []
+    for notebook in map(Path, notebooks):
+        seconds = float("nan")
+        if execute:
+            start = time.perf_counter()
+            execute_notebook(notebook)
+            seconds = time.perf_counter() - start
+        figures = figure_weights(notebook).assign(chapter=notebook.name)
+        figure_frames.append(figures)
+        chapter_rows.append({
+            "chapter": notebook.name, "seconds": round(seconds, 1),
+            "notebook_bytes": notebook.stat().st_size, "figures": len(figures),
+            "figure_json_bytes": int(figures["json_bytes"].sum()),
+        })
+    figures = _pd.concat(figure_frames, ignore_index=True)[
+        ["chapter", "name", "html_bytes", "json_bytes"]]
+    return _pd.DataFrame(chapter_rows), figures
