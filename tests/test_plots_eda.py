@@ -1,0 +1,178 @@
+"""Tests for the EDA and genre-mood charts in analysis.plots (synthetic aggregated frames)."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import plotly.graph_objects as go
+import pytest
+
+from analysis import moods, plots
+from tests.test_moods import make_tracks
+
+
+@pytest.fixture(scope="module")
+def tracks():
+    return make_tracks(n_per_genre=80, seed=5)
+
+
+def _json_bytes(fig: go.Figure) -> int:
+    return len(fig.to_json().encode())
+
+
+def _axis_titles(fig: go.Figure) -> list[str]:
+    layout = fig.to_dict()["layout"]
+    return [v.get("title", {}).get("text") or "" for k, v in layout.items()
+            if k.startswith(("xaxis", "yaxis"))]
+
+
+def test_popularity_distribution_calls_out_the_zero_bar(tracks):
+    counts = moods.popularity_counts(tracks)
+    fig = plots.plot_popularity_distribution(counts)
+    zero = [t for t in fig.data if list(t.x) == [0]][0]
+    assert zero.marker.color == plots.ZERO_COLOR
+    assert zero.y[0] == tracks["popularity"].eq(0).sum()
+    assert "at 0" in fig.layout.annotations[0].text
+    assert fig.layout.xaxis.title.text == "Popularity (0–100)"
+    assert sum(sum(t.y) for t in fig.data) == len(tracks)
+
+
+def test_feature_distributions_one_panel_per_feature(tracks):
+    hist = moods.feature_histograms(tracks, bins=20)
+    fig = plots.plot_feature_distributions(hist)
+    assert len(fig.data) == hist["feature"].nunique()
+    titles = [a.text for a in fig.layout.annotations]
+    assert "Loudness (dB)" in titles and "Tempo (BPM)" in titles
+    key_axis = [ax for name, ax in fig.layout.to_plotly_json().items()
+                if name.startswith("xaxis") and ax.get("ticktext") and "C" in ax["ticktext"]]
+    assert key_axis, "the key panel names pitch classes"
+
+
+def test_correlation_buttons_switch_between_two_traces(tracks):
+    fig = plots.plot_correlation_heatmap(moods.correlation_matrix(tracks),
+                                         moods.correlation_matrix(tracks, method="pearson"))
+    assert [t.name for t in fig.data] == ["Spearman", "Pearson"]
+    assert [t.visible for t in fig.data] == [True, False]
+    buttons = fig.layout.updatemenus[0].buttons
+    assert [b.args[0]["visible"] for b in buttons] == [[True, False], [False, True]]
+    assert fig.data[0].zmin == -1 and fig.data[0].zmax == 1
+
+
+def test_binned_means_band_and_reference(tracks):
+    binned = moods.binned_means(tracks, "duration_min", bins=8, min_count=5)
+    fig = plots.plot_binned_means(binned, x_label="Duration (minutes)", overall_mean=33.0)
+    band, line = fig.data
+    assert band.fill == "toself" and len(band.x) == 2 * len(binned)
+    assert list(line.y) == pytest.approx(binned["mean"].round(2).tolist())
+    assert fig.layout.xaxis.title.text == "Duration (minutes)"
+    assert fig.layout.shapes, "the overall mean is drawn as a reference line"
+
+
+def test_popularity_by_feature_small_multiples(tracks):
+    binned = moods.binned_means_long(tracks, ["energy", "valence", "tempo"], bins=6, min_count=5)
+    fig = plots.plot_popularity_by_feature(binned, overall_mean=30.0, columns=3)
+    assert len(fig.data) == 2 * 3  # a band and a line per feature
+    assert [a.text for a in fig.layout.annotations][:3] == [
+        "Energy (0–1)", "Valence (0–1, positivity)", "Tempo (BPM)"]
+
+
+def test_mood_grid_is_a_heatmap_of_aggregates(tracks):
+    grid = moods.binned_grid(tracks, bins=10, min_count=3)
+    fig = plots.plot_mood_grid(grid)
+    (heat,) = fig.data
+    assert len(heat.z) == 10 and len(heat.z[0]) == 10
+    assert fig.layout.xaxis.title.text.startswith("Valence")
+    assert fig.layout.yaxis.title.text.startswith("Energy")
+
+
+def test_explicit_chart_uses_fixed_colours(tracks):
+    result = moods.compare_binary(tracks)
+    fig = plots.plot_explicit(result["table"], moods.popularity_hist_by(tracks))
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert {b.name: b.marker.color for b in bars} == {
+        "not explicit": plots.EXPLICIT_COLORS[False], "explicit": plots.EXPLICIT_COLORS[True]}
+
+
+@pytest.mark.parametrize("layout", ["panels", "dropdown"])
+def test_group_boxes_keep_macro_genre_colours(tracks, layout):
+    quantiles = moods.group_quantiles(tracks, ["energy", "valence", "loudness"])
+    fig = plots.plot_group_boxes(quantiles, ["energy", "valence", "loudness"], layout=layout)
+    assert len(fig.data) == 3 * 2
+    for trace in fig.data:
+        assert trace.marker.color == plots.MACRO_GENRE_COLORS[trace.name]
+        assert trace.q1 is not None and trace.x is None  # drawn from statistics, no raw points
+    if layout == "dropdown":
+        buttons = fig.layout.updatemenus[0].buttons
+        assert len(buttons) == 3
+        assert sum(buttons[2].args[0]["visible"]) == 2
+        assert buttons[2].args[1]["xaxis.title.text"] == "Loudness (dB)"
+
+
+def test_group_boxes_rejects_unknown_layout(tracks):
+    with pytest.raises(ValueError, match="layout"):
+        plots.plot_group_boxes(moods.group_quantiles(tracks, ["energy"]), ["energy"],
+                               layout="grid")
+
+
+def test_mood_map_macro_points_and_genre_toggle(tracks):
+    macro = moods.mood_positions(tracks)
+    genres = moods.mood_positions(tracks, by="primary_genre", extra=["macro_genre"])
+    fig = plots.plot_mood_map(macro, genres)
+    shown = [t for t in fig.data if t.visible is not False]
+    hidden = [t for t in fig.data if t.visible is False]
+    assert [t.name for t in shown] == macro["macro_genre"].tolist()
+    assert sum(len(t.x) for t in hidden) == len(genres)
+    for trace in fig.data:
+        macro_name = trace.legendgroup
+        assert trace.marker.color == plots.MACRO_GENRE_COLORS[macro_name]
+    first = shown[0]
+    row = macro.iloc[0]
+    assert first.error_x.arrayminus[0] == pytest.approx(row["x_median"] - row["x_q1"], abs=1e-3)
+    labels = [b.label for b in fig.layout.updatemenus[0].buttons]
+    assert labels == ["Macro-genres", "+ 114 genres"]
+    assert fig.layout.xaxis.range == (0, 1) and fig.layout.yaxis.range == (0, 1)
+
+
+def test_label_positions_avoid_each_other():
+    positions = plots._label_positions([0.5, 0.5, 0.9], [0.5, 0.51, 0.1], ["aaaa", "bbbb", "c"])
+    assert positions[0] != positions[1]
+
+
+def test_effect_sizes_sorted_with_magnitudes(tracks):
+    fig = plots.plot_effect_sizes(moods.kruskal_by_feature(tracks, ["energy", "valence"]))
+    (bar,) = fig.data
+    assert list(bar.y)[-1] == "Energy"  # largest effect drawn on top
+    assert "large" in bar.text[-1]
+
+
+def test_figures_stay_small(tracks):
+    """Aggregated inputs keep each figure's JSON far below the raw data's size."""
+    q = moods.group_quantiles(tracks)
+    figs = [
+        plots.plot_feature_distributions(moods.feature_histograms(tracks)),
+        plots.plot_group_boxes(q, list(moods.AUDIO_FEATURES), layout="dropdown"),
+        plots.plot_mood_map(moods.mood_positions(tracks)),
+    ]
+    assert all(_json_bytes(f) < 60_000 for f in figs)
+
+
+def test_figure_weights_reads_show_outputs(tmp_path, tracks):
+    fig = plots.plot_effect_sizes(moods.kruskal_by_feature(tracks, ["energy"]))
+    html = plots.show(fig, name="eps-test").data
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("show(...)", outputs=[nbformat.v4.new_output(
+            "execute_result", data={"text/html": html, "text/plain": "<HTML>"},
+            execution_count=1)]),
+        nbformat.v4.new_markdown_cell("text"),
+    ])
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nb, path)
+    weights = plots.figure_weights(path)
+    assert weights["name"].tolist() == ["eps-test"]
+    payload = fig.to_plotly_json()
+    expected = len(json.dumps(payload["data"])) + len(json.dumps(payload["layout"]))
+    assert weights.loc[0, "json_bytes"] == pytest.approx(expected, rel=0.5)
+    assert weights.loc[0, "html_bytes"] >= weights.loc[0, "json_bytes"]
+    chapters, figures = plots.chapter_weights([path], execute=False)
+    assert chapters.loc[0, "figures"] == 1 and figures.loc[0, "name"] == "eps-test"
