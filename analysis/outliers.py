@@ -133,11 +133,21 @@ def explain_atypical(
     ``"instrumentalness 0.91, high (top 0.4%)"``. A track atypical only through an unusual
     *combination* of ordinary values is described as such.
     """
+    explained = _explain(group, rows, features, max_features, max_share)
+    return pd.Series([text for _, text in explained], index=rows.index, name="why",
+                     dtype="string")
+
+
+def _explain(
+    group: pd.DataFrame, rows: pd.DataFrame, features: Sequence[str], max_features: int,
+    max_share: float,
+) -> list[tuple[list[str], str]]:
+    """For each row: the names of the features deepest in the tails, and the sentence."""
     shares = tail_shares(group, rows, features)
-    texts = []
+    out = []
     for index in rows.index:
         ranked = sorted(features, key=lambda f: (shares.at[index, f], f))
-        parts = []
+        parts, names = [], []
         for feature in ranked[:max_features]:
             share = shares.at[index, feature]
             if share > max_share:
@@ -149,8 +159,9 @@ def explain_atypical(
                 f"{name} {_format_value(feature, rows.at[index, feature])}, "
                 f"{'high' if high else 'low'} ({'top' if high else 'bottom'} {where})"
             )
-        texts.append("; ".join(parts) if parts else "unusual combination of typical values")
-    return pd.Series(texts, index=rows.index, name="why", dtype="string")
+            names.append(feature)
+        out.append((names, "; ".join(parts) if parts else "unusual combination of typical values"))
+    return out
 
 
 def audio_atypical(
@@ -176,7 +187,8 @@ def audio_atypical(
     pandas.DataFrame
         ``top`` rows per group (fewer if the group is smaller), groups in display order, tracks by
         decreasing atypicality (ties by ``track_id``): ``rank``, the track's identity columns,
-        ``atypicality`` and ``why``.
+        ``atypicality``, ``why`` (a sentence) and ``features`` (the named features,
+        comma-separated).
 
     See Also
     --------
@@ -195,12 +207,15 @@ def audio_atypical(
         if one_per_song and "song_id" in best:
             best = best.drop_duplicates("song_id")
         best = best.head(top)
+        explained = _explain(group, best, features, 3, 0.05)
         best = best.assign(
             rank=np.arange(1, len(best) + 1),
-            why=explain_atypical(group, best, features=features),
+            why=pd.array([text for _, text in explained], dtype="string"),
+            features=pd.array([", ".join(names) for names, _ in explained], dtype="string"),
         )
         parts.append(best)
-    columns = ["rank", *[c for c in _TRACK_INFO if c in scored], "atypicality", "why"]
+    columns = ["rank", *[c for c in _TRACK_INFO if c in scored], "atypicality", "why",
+               "features"]
     if by not in columns:
         columns.insert(1, by)
     return pd.concat(parts, ignore_index=True)[columns]
@@ -379,3 +394,137 @@ def rank_performers(
     if has_interval:
         columns += ["y_lower", "y_upper", "exceedance"]
     return ranked[columns].reset_index(drop=True)
+
+
+def best_oof_model(*, protocol: str = "cold_start", models_dir: Path | None = None) -> str | None:
+    """The model whose stored out-of-fold predictions have the lowest RMSE (None if none stored).
+
+    Chosen from the predictions themselves, so the lists always use the strongest honest
+    expectation available, whatever the modeling step named its champion.
+    """
+    scores = {}
+    for model in available_oof(protocol=protocol, models_dir=models_dir):
+        oof = load_oof(model, protocol=protocol, models_dir=models_dir)
+        scores[model] = float(np.sqrt(np.mean((oof["y_true"] - oof["y_pred"]) ** 2)))
+    return min(sorted(scores), key=scores.__getitem__) if scores else None
+
+
+def performer_lists(
+    tracks: pd.DataFrame,
+    *,
+    model: str | None = None,
+    protocol: str = "cold_start",
+    top: int = 25,
+    models_dir: Path | None = None,
+) -> dict | None:
+    """Over- and under-performer lists against ``protocol`` out-of-fold predictions.
+
+    Returns ``None`` when no predictions are stored yet (the chapter then says so), else a dict
+    with ``model``, ``rmse``, ``by`` (ranking criterion), ``over`` and ``under`` frames (see
+    :func:`rank_performers`) and the counts left out of the hidden-gem list
+    (``excluded_zero``, ``excluded_versions``).
+    """
+    model = model or best_oof_model(protocol=protocol, models_dir=models_dir)
+    if model is None:
+        return None
+    oof = load_oof(model, protocol=protocol, models_dir=models_dir)
+    merged = oof[["track_id", "y_true"]].merge(
+        tracks[["track_id", *(["n_song_versions"] if "n_song_versions" in tracks else [])]],
+        on="track_id", how="inner")
+    zero = merged["y_true"].lt(1)
+    versions = merged.get("n_song_versions", pd.Series(1, index=merged.index)).gt(1) & ~zero
+    over = rank_performers(oof, tracks, direction="over", top=top)
+    return {
+        "model": model, "protocol": protocol,
+        "rmse": float(np.sqrt(np.mean((oof["y_true"] - oof["y_pred"]) ** 2))),
+        "by": "exceedance" if "exceedance" in over else "z",
+        "over": over, "under": rank_performers(oof, tracks, direction="under", top=top),
+        "tracks": int(len(oof)), "excluded_zero": int(zero.sum()),
+        "excluded_versions": int(versions.sum()),
+    }
+
+
+# --- display helpers and sentences for the Genre-moods chapter ---
+
+
+def format_atypical(listed: pd.DataFrame) -> pd.DataFrame:
+    """The atypical-track list with readable headers, ready for ``show_table(links=...)``."""
+    return pd.DataFrame({
+        "Macro-genre": listed["macro_genre"], "#": listed["rank"],
+        "Track": listed["track_name"], "Artist": listed["primary_artist"],
+        "Genre": listed["primary_genre"], "Popularity": listed["popularity"],
+        "Atypicality": listed["atypicality"].round(3),
+        "What makes it atypical": listed["why"], "track_id": listed["track_id"],
+    })
+
+
+def format_performers(table: pd.DataFrame) -> pd.DataFrame:
+    """An over-/under-performer list with readable headers, for ``show_table(links=...)``."""
+    out = pd.DataFrame({
+        "#": table["rank"], "Track": table["track_name"], "Artist": table["primary_artist"],
+        "Genre": table["primary_genre"], "Macro-genre": table["macro_genre"],
+        "Expected": table["expected"].round(1), "Actual": table["actual"].round(0),
+        "Std. residual": table["z"].round(2),
+    })
+    if "exceedance" in table:
+        out["Interval"] = (table["y_lower"].round(0).astype("int64").astype("string") + "–"
+                           + table["y_upper"].round(0).astype("int64").astype("string"))
+        out["Outside by"] = table["exceedance"].abs().round(1)
+    out["track_id"] = table["track_id"]
+    return out
+
+
+def describe_atypical(listed: pd.DataFrame, agreement: float) -> str:
+    """Takeaway for the atypical-track lists: what makes tracks atypical, and how stable."""
+    named = listed["features"].str.split(", ").explode()
+    named = named[named.notna() & named.ne("")]
+    counts = named.value_counts().sort_index().sort_values(ascending=False, kind="stable")
+    top = [f"{FEATURE_LABELS.get(f, f).split(' (')[0].lower()} ({n})"
+           for f, n in counts.head(3).items()]
+    combos = int(listed["features"].eq("").sum())
+    combo_text = ("None is atypical only through a combination of ordinary values." if combos == 0
+                  else f"{combos} listed track(s) are atypical only through a combination of "
+                  f"ordinary values.")
+    groups = listed["macro_genre"].nunique()
+    return (
+        f"{len(listed)} tracks, up to {int(listed['rank'].max())} for each of {groups} "
+        f"macro-genres. The features named most often (times named) are {', '.join(top)}. "
+        f"{combo_text} Re-running with another forest seed keeps "
+        f"{agreement:.0%} of the list, so treat it as a set of leads to listen to, not a "
+        f"ranking."
+    )
+
+
+def describe_performers(lists: dict | None) -> str:
+    """Takeaway for the over-/under-performer lists, or a note that they are not built yet."""
+    if lists is None:
+        return (
+            "::: {.callout-note}\n## Lists not built yet\nThe over- and under-performer lists "
+            "need the cold-start out-of-fold predictions (`models/oof/cold_start__<model>.parquet`"
+            ", written by `make models`). They appear here once those exist.\n:::"
+        )
+    over, under = lists["over"], lists["under"]
+    how = ("how far popularity falls outside the model's prediction interval"
+           if lists["by"] == "exceedance" else "the residual standardised within its fold")
+    return (
+        f"Expectations come from the `{lists['model']}` model under the cold-start protocol "
+        f"(out-of-fold RMSE {lists['rmse']:.1f} popularity points over {lists['tracks']:,} "
+        f"tracks), ranked by {how}. The top over-performer scores {over['actual'].iloc[0]:.0f} "
+        f"against an expected {over['expected'].iloc[0]:.0f}; the top hidden gem was expected at "
+        f"{under['expected'].iloc[0]:.0f} and scores {under['actual'].iloc[0]:.0f}. The hidden-gem "
+        f"list leaves out {lists['excluded_zero']:,} tracks at popularity 0 and "
+        f"{lists['excluded_versions']:,} whose song has another version in the data: there the "
+        f"low score more likely reflects a duplicate copy than an overlooked track."
+    )
+
+
+def show_performers(lists: dict | None, direction: str, *, name: str):
+    """The ``direction`` list as an interactive table with Spotify links (nothing if not built)."""
+    from IPython.display import Markdown
+
+    from analysis.tables import show_table
+
+    if lists is None:
+        return Markdown("*(not available yet)*")
+    return show_table(format_performers(lists[direction]), name=name,
+                      links={"Track": "track_id"})

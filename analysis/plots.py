@@ -722,7 +722,8 @@ def plot_mood_map(
     macro
         :func:`analysis.moods.mood_positions` by ``macro_genre`` (``x`` = valence, ``y`` = energy).
     genres
-        The same by ``primary_genre`` with ``extra=["macro_genre"]``; optional.
+        The same by ``genre`` over :func:`analysis.moods.genre_listings` (or by
+        ``primary_genre``), with ``extra=["macro_genre"]``; optional.
     """
     fig = go.Figure()
     size = _np.sqrt(macro["n"].to_numpy(dtype=float))
@@ -764,7 +765,7 @@ def plot_mood_map(
                 name=f"{name} genres", legendgroup=str(name), showlegend=False, visible=False,
                 marker=dict(color=MACRO_GENRE_COLORS.get(str(name), NEUTRAL_COLOR), size=8,
                             symbol="diamond", opacity=0.85, line=dict(color="white", width=0.5)),
-                text=part["primary_genre"].tolist(),
+                text=part["genre" if "genre" in part else "primary_genre"].tolist(),
                 customdata=_np.column_stack([
                     part["n"], _r(part["x_q1"], 2), _r(part["x_q3"], 2), _r(part["y_q1"], 2),
                     _r(part["y_q3"], 2), _r(part["popularity_median"], 0),

@@ -33,6 +33,9 @@ def make_tracks(n_per_genre: int = 60, seed: int = 0) -> pd.DataFrame:
         }))
     frame = pd.concat(parts, ignore_index=True)
     frame["popularity"] = frame["popularity"].where(frame.index % 10 != 0, 0)
+    # Every track is listed under its primary genre; every fourth also under "punk".
+    frame["genres"] = [[g] if (i % 4 or g == "punk") else sorted([g, "punk"])
+                       for i, g in enumerate(frame["primary_genre"])]
     for column in ("track_id", "primary_genre", "macro_genre"):
         frame[column] = frame[column].astype("string")
     return moods.add_duration_minutes(frame)
@@ -137,17 +140,30 @@ def test_mood_positions_and_closest_pair(tracks):
     macro = moods.mood_positions(tracks)
     assert macro["macro_genre"].tolist() == ["Metal & Punk", "Ambient & Functional"]
     assert macro["n"].sum() == len(tracks)
-    genres = moods.mood_positions(tracks, by="primary_genre", extra=["macro_genre"])
+    genres = moods.mood_positions(moods.genre_listings(tracks), by="genre", extra=["macro_genre"])
     assert len(genres) == 4 and set(genres["macro_genre"]) == set(macro["macro_genre"])
-    first, second, distance = moods.closest_pair(genres, by="primary_genre")
+    first, second, distance = moods.closest_pair(genres, by="genre")
     assert first < second and distance >= 0
 
 
-def test_genre_table_one_row_per_genre(tracks):
-    table = moods.genre_table(tracks)
-    assert len(table) == 4 and table["tracks"].sum() == len(tracks)
+def test_genre_listings_one_row_per_track_and_listed_genre(tracks):
+    listings = moods.genre_listings(tracks)
+    assert len(listings) == tracks["genres"].str.len().sum()
+    punk = listings[listings["genre"].eq("punk")]
+    assert punk["macro_genre"].eq("Metal & Punk").all()
+    assert set(punk["track_id"]) > set(tracks.loc[tracks["primary_genre"].eq("punk"), "track_id"])
+
+
+def test_genre_table_one_row_per_listed_genre(tracks):
+    table = moods.genre_table(tracks).set_index("genre")
+    assert len(table) == 4 and table["primary_tracks"].sum() == len(tracks)
+    assert table.loc["punk", "tracks"] > table.loc["punk", "primary_tracks"]
+    assert table.loc["sleep", "tracks"] == table.loc["sleep", "primary_tracks"]
     assert table["macro_genre"].tolist()[:2] == ["Metal & Punk", "Metal & Punk"]
     assert {"energy_median", "valence_median", "danceability_median"} <= set(table.columns)
+    sleep = tracks.loc[tracks["primary_genre"].eq("sleep"), "energy"].median()
+    assert table.loc["sleep", "energy_median"] == pytest.approx(sleep, abs=1e-3)
+    assert set(moods.GENRE_TABLE_LABELS) == set(table.reset_index().columns)
 
 
 def test_epsilon_squared_is_h_over_n_minus_one():
@@ -209,3 +225,43 @@ def test_real_data_headline_numbers(track_data):
     assert (table["groups"] == 16).all()
     assert table["epsilon_squared"].between(0, 1).all()
     assert len(moods.genre_table(tracks)) == 114
+
+
+# --- sentences: every number comes from the data ------------------------------------------------
+
+
+def test_eda_sentences_quote_computed_numbers(tracks):
+    summary = moods.popularity_summary(tracks)
+    assert f"{summary['zero_share']:.1%}" in moods.describe_eda_answer(tracks)
+    assert f"{summary['zero_n']:,} tracks" in moods.describe_popularity(tracks)
+    assert f"{tracks['tempo'].median():.0f} BPM" in moods.describe_feature_distributions(tracks)
+    spearman = moods.correlation_matrix(tracks)
+    text = moods.describe_correlations(spearman, moods.correlation_matrix(tracks, method="pearson"))
+    assert "Spearman ρ" in text
+    binned = moods.binned_means(tracks, "duration_min", bins=6, min_count=5)
+    assert f"{binned['mean'].max():.1f}" in moods.describe_binned(binned, "duration_min")
+    grid = moods.binned_grid(tracks, bins=4, min_count=2)
+    assert f"{grid.loc[grid['n'] >= 10, 'mean'].max():.1f}" in moods.describe_grid(grid, min_n=10)
+    long = moods.binned_means_long(tracks, ["energy", "valence"], bins=5, min_count=5)
+    assert "of 2 curves" in moods.describe_feature_effects(long)
+    result = moods.compare_binary(tracks)
+    assert f"{result['delta']:+.2f}" in moods.describe_explicit(result)
+    assert moods.describe_eda_summary(tracks).count("\n- ") == 2
+
+
+def test_moods_sentences_quote_computed_numbers(tracks):
+    kw = moods.kruskal_by_feature(tracks)
+    pairs = moods.cliffs_delta_pairs(tracks, moods.extreme_pairs(tracks))
+    answer = moods.describe_moods_answer(tracks)
+    assert answer.startswith("**Answer.**") and "Metal & Punk" in answer
+    assert f"{pairs.loc[0, 'delta']:+.2f}" in moods.describe_mood_boxes(pairs)
+    assert "ε² =" in moods.describe_other_features(tracks, kw)
+    macro = moods.mood_positions(tracks)
+    genres = moods.mood_positions(moods.genre_listings(tracks), by="genre", extra=["macro_genre"])
+    assert "Among the 4 genres" in moods.describe_mood_map(macro, genres)
+    assert "Each of the 4 genres" in moods.describe_genre_table(moods.genre_table(tracks))
+    assert f"{kw.loc[0, 'epsilon_squared']:.2f}" in moods.describe_effect_sizes(kw)
+    table = moods.format_pairs_table(pairs)
+    assert table.count("\n") == len(pairs) + 1 and "| energy |" in table
+    summary = moods.describe_moods_summary(tracks, kw, pairs, 0.625)
+    assert "62%" in summary and summary.count("\n- ") == 2

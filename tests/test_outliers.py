@@ -165,3 +165,38 @@ def test_real_data_lists_every_macro_genre(track_data):
     assert listed["macro_genre"].unique().tolist() == list(MACRO_GENRES)
     assert len(listed) == 5 * len(MACRO_GENRES)
     assert listed["track_id"].is_unique
+
+
+def test_best_oof_model_and_performer_lists(tmp_path, tracks):
+    assert outliers.best_oof_model(models_dir=tmp_path) is None
+    assert outliers.performer_lists(tracks, models_dir=tmp_path) is None
+    (tmp_path / "oof").mkdir()
+    good = make_oof(tracks)
+    bad = good.assign(y_pred=good["y_pred"] + 30)
+    good.to_parquet(tmp_path / "oof" / "cold_start__xgboost.parquet")
+    bad.to_parquet(tmp_path / "oof" / "cold_start__baseline.parquet")
+    assert outliers.best_oof_model(models_dir=tmp_path) == "xgboost"
+    lists = outliers.performer_lists(tracks, models_dir=tmp_path, top=5)
+    assert lists["model"] == "xgboost" and lists["by"] == "exceedance"
+    assert len(lists["over"]) == len(lists["under"]) == 5
+    assert lists["excluded_zero"] == 1  # the planted zero-popularity track
+    text = outliers.describe_performers(lists)
+    assert "`xgboost`" in text and f"{lists['rmse']:.1f}" in text
+    shown = outliers.format_performers(lists["under"])
+    assert {"Track", "Expected", "Actual", "Interval", "Outside by", "track_id"} <= set(shown)
+    html = outliers.show_performers(lists, "under", name="gems").data
+    assert 'id="tbl-gems"' in html and "open.spotify.com/track/" in html
+
+
+def test_describe_performers_without_predictions():
+    assert "callout-note" in outliers.describe_performers(None)
+    assert "not available" in outliers.show_performers(None, "over", name="x").data
+
+
+def test_format_and_describe_atypical(tracks):
+    listed = outliers.audio_atypical(tracks, top=3)
+    shown = outliers.format_atypical(listed)
+    assert shown.columns[0] == "Macro-genre" and "What makes it atypical" in shown
+    text = outliers.describe_atypical(listed, 0.5)
+    assert f"{len(listed)} tracks" in text and "50%" in text
+    assert "energy" in listed.loc[0, "features"]

@@ -117,7 +117,7 @@ def test_group_boxes_rejects_unknown_layout(tracks):
 
 def test_mood_map_macro_points_and_genre_toggle(tracks):
     macro = moods.mood_positions(tracks)
-    genres = moods.mood_positions(tracks, by="primary_genre", extra=["macro_genre"])
+    genres = moods.mood_positions(moods.genre_listings(tracks), by="genre", extra=["macro_genre"])
     fig = plots.plot_mood_map(macro, genres)
     shown = [t for t in fig.data if t.visible is not False]
     hidden = [t for t in fig.data if t.visible is False]
