@@ -2,11 +2,11 @@
 PYTHON ?= python3
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 
-.PHONY: all install install-python install-browser install-js data models export chapters \
+.PHONY: all install install-python install-browser install-js data models explain export chapters \
         site-assets site test test-fast bench lint clean
 
-## all: set up, get and verify the data, build artifacts, execute chapters, render if Quarto is here
-all: install data chapters site
+## all: set up, get + verify the data, retrain and export models, execute chapters, render if Quarto is here
+all: install data models explain export chapters site
 
 ## install: Python packages (pinned), the analysis package, headless Chromium, JS dev tools
 install: install-python install-browser install-js
@@ -32,6 +32,10 @@ data:
 ## models: retrain every protocol x model, write models/ (slow: minutes)
 models:
 	$(PYTHON) -m analysis.cli models
+
+## explain: SHAP values and permutation importances of the champions (cached artifacts)
+explain:
+	$(PYTHON) -m analysis.cli explain
 
 ## export: write the browser models under models/export/
 export:

@@ -35,6 +35,12 @@ def _models(args: argparse.Namespace) -> None:
     build_models(out_dir=paths.MODELS_DIR, skip_random_forest=args.skip_random_forest)
 
 
+def _explain(args: argparse.Namespace) -> None:
+    from analysis.explain import build_explanations
+
+    build_explanations(models_dir=paths.MODELS_DIR)
+
+
 def _export(args: argparse.Namespace) -> None:
     from analysis.export import export_champions
 
@@ -83,6 +89,7 @@ def _bench(args: argparse.Namespace) -> None:
 VERBS: dict[str, tuple[Callable[[argparse.Namespace], None], str]] = {
     "data": (_data, "locate or download the raw file, verify it, build the processed cache"),
     "models": (_models, "retrain every protocol x model and write models/"),
+    "explain": (_explain, "compute SHAP and permutation importances for the champions (cached)"),
     "export": (_export, "export the champion models for the browser predictor"),
     "chapters": (_chapters, "execute chapter notebooks in place"),
     "site-assets": (_site_assets, "copy plotly.js and the DataTables bundle into assets/"),
