@@ -47,6 +47,9 @@ DISCRETE_FEATURES: tuple[str, ...] = ("key", "mode", "time_signature")
 #: The three "mood" features the Genre-moods chapter leads with.
 MOOD_FEATURES: tuple[str, ...] = ("energy", "valence", "danceability")
 
+#: The audio features the Genre-moods chapter shows after the mood features.
+OTHER_FEATURES: tuple[str, ...] = tuple(f for f in AUDIO_FEATURES if f not in MOOD_FEATURES)
+
 #: Axis titles with units, used by every chart and table.
 FEATURE_LABELS: dict[str, str] = {
     "danceability": "Danceability (0–1)",
@@ -194,6 +197,12 @@ def correlation_matrix(
 ) -> pd.DataFrame:
     """Pairwise correlations (``spearman`` default: robust to the skewed features)."""
     return tracks[list(columns)].astype("float64").corr(method=method)
+
+
+def correlation_matrices(tracks: pd.DataFrame, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Spearman and Pearson :func:`correlation_matrix` of the same columns, in that order."""
+    return (correlation_matrix(tracks, method="spearman", **kwargs),
+            correlation_matrix(tracks, method="pearson", **kwargs))
 
 
 def binned_means(
@@ -400,6 +409,12 @@ def genre_listings(tracks: pd.DataFrame) -> pd.DataFrame:
     out["genre"] = out["genre"].astype("string")
     out["macro_genre"] = macro_genre_of(out["genre"]).astype("string")
     return out
+
+
+def mood_map_positions(tracks: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mood-map inputs: :func:`mood_positions` per macro-genre (tracks) and per genre (listings)."""
+    genres = mood_positions(genre_listings(tracks), by="genre", extra=["macro_genre"])
+    return mood_positions(tracks), genres
 
 
 def genre_table(tracks: pd.DataFrame, *, features: Sequence[str] = MOOD_FEATURES) -> pd.DataFrame:
@@ -680,13 +695,19 @@ def describe_grid(grid: pd.DataFrame, *, min_n: int = 100) -> str:
     blank = len(empty)
     where = (f"mostly where valence is {'high' if empty['x'].mean() > 0.5 else 'low'} and "
              f"energy {'high' if empty['y'].mean() > 0.5 else 'low'}")
+    means = grid.pivot(index="y", columns="x", values="mean")
+    solid_mask = grid.pivot(index="y", columns="x", values="n").ge(min_n)
+    means = means.where(solid_mask).to_numpy()
+    steps = np.concatenate([np.abs(np.diff(means, axis=0)).ravel(),
+                            np.abs(np.diff(means, axis=1)).ravel()])
+    steps = steps[~np.isnan(steps)]
     return (
         f"Among cells with at least {min_n} tracks, mean popularity ranges from "
         f"{low['mean']:.1f} (valence ≈ {low['x']:.2f}, energy ≈ {low['y']:.2f}) to "
         f"{high['mean']:.1f} (valence ≈ {high['x']:.2f}, energy ≈ {high['y']:.2f}). "
         f"{blank} of {len(grid)} cells are left blank because too few tracks fall there, "
-        f"{where}. Mood alone places a track only loosely: neighbouring cells can differ by "
-        f"several points."
+        f"{where}. Neighbouring cells differ by {np.median(steps):.1f} points at the median and "
+        f"up to {steps.max():.1f}: mood alone places a track's popularity only loosely."
     )
 
 
@@ -773,9 +794,19 @@ def describe_mood_boxes(pairs_table: pd.DataFrame) -> str:
             f"{row['median_a']:.2f}) and lowest in {row['group_b']} ({row['median_b']:.2f}); "
             f"Cliff's δ = {row['delta']:+.2f} ({row['magnitude']})."
         )
-    return " ".join(sentences) + (
+    return format_pairs_table(pairs_table) + "\n\n" + " ".join(sentences) + (
         " Each box holds the middle half of a macro-genre; where boxes overlap, macro-genre shifts "
-        "the typical mood without fixing any single track's."
+        "the typical mood without fixing any single track's. "
+    ) + describe_cliffs_scale()
+
+
+def describe_cliffs_scale() -> str:
+    """What Cliff's delta means and the magnitude bands used (from :data:`CLIFF_THRESHOLDS`)."""
+    (b1, _), (b2, _), (b3, _), _ = CLIFF_THRESHOLDS
+    return (
+        f"Cliff's δ is the probability that a random track of the first macro-genre scores "
+        f"higher than one of the second, minus the reverse (−1 to +1); |δ| below {b1} is "
+        f"negligible, below {b2} small, below {b3} medium, and large above (Romano et al., 2006)."
     )
 
 
@@ -836,6 +867,7 @@ def describe_effect_sizes(kw: pd.DataFrame) -> str:
     """Takeaway for the epsilon-squared chart."""
     top, second, last = kw.iloc[0], kw.iloc[1], kw.iloc[-1]
     large = int(kw["magnitude"].eq("large").sum())
+    bands = " / ".join(str(b) for b, _ in EPSILON_THRESHOLDS[:-1])
     p_max = kw["p_value"].max()
     p_text = ("every p-value underflows to 0 in double precision" if p_max == 0
               else f"the largest p-value is {p_max:.1g}")
@@ -845,7 +877,9 @@ def describe_effect_sizes(kw: pd.DataFrame) -> str:
         f"what matters. {_short(top['feature']).capitalize()} separates macro-genres most "
         f"(ε² = {top['epsilon_squared']:.2f}), then {_short(second['feature'])} "
         f"({second['epsilon_squared']:.2f}); {large} of {len(kw)} features reach the 'large' band "
-        f"(ε² ≥ 0.14), and {_short(last['feature'])} is last ({last['epsilon_squared']:.3f})."
+        f"(ε² ≥ {EPSILON_THRESHOLDS[2][0]}), and {_short(last['feature'])} is last "
+        f"({last['epsilon_squared']:.3f}). The dotted lines mark the bands {bands} "
+        f"(conventional thresholds for η²-type effects, used here for ε²)."
     )
 
 

@@ -238,6 +238,19 @@ def list_agreement(first: pd.DataFrame, second: pd.DataFrame, *, by: str = "macr
     return len(shared) / len(first) if len(first) else float("nan")
 
 
+def seed_agreement(
+    tracks: pd.DataFrame, listed: pd.DataFrame, *, seed: int = RANDOM_STATE + 1, **kwargs
+) -> float:
+    """Share of ``listed`` (an :func:`audio_atypical` result) listed again with another seed.
+
+    ``kwargs`` must repeat the arguments ``listed`` was made with (``top``, ``by`` ...); the
+    top-n size is taken from ``listed`` when not given.
+    """
+    kwargs.setdefault("top", int(listed["rank"].max()))
+    by = kwargs.get("by", "macro_genre")
+    return list_agreement(listed, audio_atypical(tracks, random_state=seed, **kwargs), by=by)
+
+
 # --- over- and under-performers against out-of-fold expectations -------------------------------
 
 #: Columns every out-of-fold prediction file must have.

@@ -647,6 +647,7 @@ def plot_group_boxes(
                 fig.add_trace(trace)
             visibility.append(i)
     fig.update_yaxes(categoryorder="array", categoryarray=groups[::-1])
+    fig.update_xaxes(type="linear")  # boxes from statistics only: Plotly may guess "category"
     height = max(420, 30 * len(groups) + 140)
     if panels:
         fig.update_annotations(font_size=13)

@@ -79,8 +79,8 @@ def test_feature_histograms_count_every_track(tracks):
 
 
 def test_correlation_matrix_methods_differ_and_are_symmetric(tracks):
-    spearman = moods.correlation_matrix(tracks)
-    pearson = moods.correlation_matrix(tracks, method="pearson")
+    spearman, pearson = moods.correlation_matrices(tracks)
+    assert spearman.equals(moods.correlation_matrix(tracks))
     assert np.allclose(spearman, spearman.T)
     assert np.allclose(np.diag(spearman), 1)
     assert spearman.loc["energy", "valence"] == pytest.approx(
@@ -254,10 +254,11 @@ def test_moods_sentences_quote_computed_numbers(tracks):
     pairs = moods.cliffs_delta_pairs(tracks, moods.extreme_pairs(tracks))
     answer = moods.describe_moods_answer(tracks)
     assert answer.startswith("**Answer.**") and "Metal & Punk" in answer
-    assert f"{pairs.loc[0, 'delta']:+.2f}" in moods.describe_mood_boxes(pairs)
+    boxes = moods.describe_mood_boxes(pairs)
+    assert f"{pairs.loc[0, 'delta']:+.2f}" in boxes and boxes.startswith("| Feature |")
+    assert "0.147" in boxes  # the scale comes from CLIFF_THRESHOLDS
     assert "ε² =" in moods.describe_other_features(tracks, kw)
-    macro = moods.mood_positions(tracks)
-    genres = moods.mood_positions(moods.genre_listings(tracks), by="genre", extra=["macro_genre"])
+    macro, genres = moods.mood_map_positions(tracks)
     assert "Among the 4 genres" in moods.describe_mood_map(macro, genres)
     assert "Each of the 4 genres" in moods.describe_genre_table(moods.genre_table(tracks))
     assert f"{kw.loc[0, 'epsilon_squared']:.2f}" in moods.describe_effect_sizes(kw)

@@ -72,6 +72,12 @@ def test_explain_says_combination_when_no_feature_is_extreme():
     assert why.iloc[0] == "unusual combination of typical values"
 
 
+def test_seed_agreement_is_a_share(tracks):
+    listed = outliers.audio_atypical(tracks, top=3)
+    assert outliers.seed_agreement(tracks, listed, seed=outliers.RANDOM_STATE) == 1.0
+    assert 0 <= outliers.seed_agreement(tracks, listed) <= 1
+
+
 def test_list_agreement():
     a = pd.DataFrame({"macro_genre": ["Pop", "Rock"], "track_id": ["x", "x"]})
     b = pd.DataFrame({"macro_genre": ["Pop", "Pop"], "track_id": ["x", "x"]})

@@ -99,6 +99,8 @@ def test_group_boxes_keep_macro_genre_colours(tracks, layout):
     quantiles = moods.group_quantiles(tracks, ["energy", "valence", "loudness"])
     fig = plots.plot_group_boxes(quantiles, ["energy", "valence", "loudness"], layout=layout)
     assert len(fig.data) == 3 * 2
+    axes = [ax for name, ax in fig.layout.to_plotly_json().items() if name.startswith("xaxis")]
+    assert axes and all(ax.get("type") == "linear" for ax in axes)
     for trace in fig.data:
         assert trace.marker.color == plots.MACRO_GENRE_COLORS[trace.name]
         assert trace.q1 is not None and trace.x is None  # drawn from statistics, no raw points
