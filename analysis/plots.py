@@ -915,3 +915,17 @@ def chapter_weights(
     figures = _pd.concat(figure_frames, ignore_index=True)[
         ["chapter", "name", "html_bytes", "json_bytes"]]
     return _pd.DataFrame(chapter_rows), figures
+
+
+def print_chapter_weights(notebooks: _Sequence[Path | str], *, execute: bool = True) -> None:
+    """Print :func:`chapter_weights` as the benchmark's text (for ``make bench``).
+
+    Quarto is not available here to weigh rendered pages, so each figure's JSON is the measure.
+    """
+    chapters, figures = chapter_weights(notebooks, execute=execute)
+    for _, c in chapters.iterrows():
+        print(f"{c['chapter']}: executed in {c['seconds']:.1f} s (target <= 60 s), notebook "
+              f"{c['notebook_bytes'] / 1024:.0f} KB, {c['figures']} figures, "
+              f"{c['figure_json_bytes'] / 1024:.0f} KB of figure JSON")
+        for _, f in figures[figures["chapter"].eq(c["chapter"])].iterrows():
+            print(f"  {f['name']}: {f['json_bytes'] / 1024:.1f} KB JSON")

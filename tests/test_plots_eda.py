@@ -178,3 +178,14 @@ def test_figure_weights_reads_show_outputs(tmp_path, tracks):
     assert weights.loc[0, "html_bytes"] >= weights.loc[0, "json_bytes"]
     chapters, figures = plots.chapter_weights([path], execute=False)
     assert chapters.loc[0, "figures"] == 1 and figures.loc[0, "name"] == "eps-test"
+
+
+def test_print_chapter_weights(tmp_path, capsys):
+    fig = plots.plot_effect_sizes(moods.kruskal_by_feature(make_tracks(), ["energy"]))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("show(...)", outputs=[
+        nbformat.v4.new_output("execute_result", execution_count=1, data={
+            "text/html": plots.show(fig, name="one").data, "text/plain": "<HTML>"})])])
+    nbformat.write(nb, tmp_path / "c.ipynb")
+    plots.print_chapter_weights([tmp_path / "c.ipynb"], execute=False)
+    out = capsys.readouterr().out
+    assert "c.ipynb: executed in nan s" in out and "  one: " in out
