@@ -288,7 +288,9 @@ def validate_oof(oof: pd.DataFrame, *, name: str = "out-of-fold predictions") ->
             f"{name}: row {row}, column 'track_id': {oof['track_id'].iloc[row]!r} is predicted "
             "more than once; out-of-fold predictions need exactly one row per track."
         )
-    for column in ("y_true", "y_pred", *(c for c in ("y_lower", "y_upper") if c in oof)):
+    bounds = [c for c in oof.columns if c in ("y_lower", "y_upper")
+              or str(c).startswith(("lower_", "upper_"))]
+    for column in ("y_true", "y_pred", *bounds):
         values = pd.to_numeric(oof[column], errors="coerce").to_numpy(dtype="float64")
         bad = ~np.isfinite(values)
         if bad.any():
@@ -316,12 +318,39 @@ def load_oof(
     return validate_oof(pd.read_parquet(path), name=str(path))
 
 
-def performer_scores(oof: pd.DataFrame) -> pd.DataFrame:
+def interval_columns(oof: pd.DataFrame, *, level: int | None = None) -> tuple[str, str] | None:
+    """The prediction-interval bound columns of an out-of-fold frame, or None if it has none.
+
+    Accepts ``y_lower``/``y_upper``, or the modeling step's ``lower_<pct>``/``upper_<pct>`` (one
+    pair per confidence level); ``level`` picks a percentage, default the widest available.
+
+    Examples
+    --------
+    >>> interval_columns(pd.DataFrame(columns=["y_pred", "lower_80", "upper_80", "lower_90",
+    ...                                        "upper_90"]))
+    ('lower_90', 'upper_90')
+    """
+    if {"y_lower", "y_upper"} <= set(oof.columns):
+        return ("y_lower", "y_upper")
+    levels = sorted(int(c[len("lower_"):]) for c in map(str, oof.columns)
+                    if c.startswith("lower_") and c[len("lower_"):].isdigit()
+                    and f"upper_{c[len('lower_'):]}" in oof.columns)
+    if not levels:
+        return None
+    if level is None:
+        level = levels[-1]
+    if level not in levels:
+        raise ValueError(f"no {level}% interval in the predictions (levels: {levels}).")
+    return (f"lower_{level}", f"upper_{level}")
+
+
+def performer_scores(oof: pd.DataFrame, *, level: int | None = None) -> pd.DataFrame:
     """Residuals of each out-of-fold prediction, standardised within its fold.
 
     Adds ``residual = y_true − y_pred``, ``z = residual / SD(residuals of the fold)``, and, when
-    the frame has ``y_lower``/``y_upper``, ``exceedance``: how far ``y_true`` lies outside the
-    prediction interval (positive above it, negative below it, 0 inside).
+    the frame has prediction intervals (:func:`interval_columns`), the chosen bounds as
+    ``y_lower``/``y_upper`` and ``exceedance``: how far ``y_true`` lies outside the interval
+    (positive above it, negative below it, 0 inside).
 
     Examples
     --------
@@ -336,7 +365,10 @@ def performer_scores(oof: pd.DataFrame) -> pd.DataFrame:
     out["residual"] = y_true - y_pred
     spread = out.groupby("fold")["residual"].transform("std")
     out["z"] = out["residual"] / spread
-    if {"y_lower", "y_upper"} <= set(out.columns):
+    bounds = interval_columns(out, level=level)
+    if bounds is not None:
+        out["y_lower"] = out[bounds[0]].astype("float64")
+        out["y_upper"] = out[bounds[1]].astype("float64")
         above = (y_true - out["y_upper"].astype("float64")).clip(lower=0)
         below = (out["y_lower"].astype("float64") - y_true).clip(lower=0)
         out["exceedance"] = above - below
@@ -352,6 +384,7 @@ def rank_performers(
     by: str = "auto",
     min_popularity: int = 1,
     single_version_only: bool = True,
+    level: int | None = None,
 ) -> pd.DataFrame:
     """The ``top`` tracks furthest above (``"over"``) or below (``"under"``) expectation.
 
@@ -373,6 +406,8 @@ def rank_performers(
         the data (a single and its album copy), is more likely a catalogue artefact (the
         popularity went to the other copy) than an overlooked track, so such tracks are left out
         of the hidden-gem list by default.
+    level
+        Confidence level (%) of the interval used for ``"exceedance"``; default the widest.
 
     Returns
     -------
@@ -382,12 +417,13 @@ def rank_performers(
     """
     if direction not in ("over", "under"):
         raise ValueError(f"direction must be 'over' or 'under', not {direction!r}.")
-    scored = performer_scores(oof)
+    scored = performer_scores(oof, level=level)
     has_interval = "exceedance" in scored
     if by == "auto":
         by = "exceedance" if has_interval else "z"
     if by == "exceedance" and not has_interval:
-        raise ValueError("by='exceedance' needs y_lower and y_upper columns.")
+        raise ValueError("by='exceedance' needs prediction-interval columns "
+                         "(y_lower/y_upper or lower_<pct>/upper_<pct>).")
     info = [c for c in _TRACK_INFO if c in tracks and c != "popularity"]
     extra = ["n_song_versions"] if "n_song_versions" in tracks else []
     merged = scored.merge(tracks[info + extra], on="track_id", how="inner", validate="1:1")
@@ -410,16 +446,17 @@ def rank_performers(
 
 
 def best_oof_model(*, protocol: str = "cold_start", models_dir: Path | None = None) -> str | None:
-    """The model whose stored out-of-fold predictions have the lowest RMSE (None if none stored).
+    """The model to measure surprises against (None if no predictions are stored).
 
-    Chosen from the predictions themselves, so the lists always use the strongest honest
-    expectation available, whatever the modeling step named its champion.
+    Models whose predictions carry intervals come first (an interval says how far is "far"),
+    then the lowest out-of-fold RMSE; chosen from the stored predictions themselves.
     """
-    scores = {}
+    keys = {}
     for model in available_oof(protocol=protocol, models_dir=models_dir):
         oof = load_oof(model, protocol=protocol, models_dir=models_dir)
-        scores[model] = float(np.sqrt(np.mean((oof["y_true"] - oof["y_pred"]) ** 2)))
-    return min(sorted(scores), key=scores.__getitem__) if scores else None
+        rmse = float(np.sqrt(np.mean((oof["y_true"].astype("float64") - oof["y_pred"]) ** 2)))
+        keys[model] = (interval_columns(oof) is None, rmse, model)
+    return min(keys, key=keys.__getitem__) if keys else None
 
 
 def performer_lists(
@@ -447,9 +484,13 @@ def performer_lists(
     zero = merged["y_true"].lt(1)
     versions = merged.get("n_song_versions", pd.Series(1, index=merged.index)).gt(1) & ~zero
     over = rank_performers(oof, tracks, direction="over", top=top)
+    bounds = interval_columns(oof)
+    level = None
+    if bounds is not None and bounds[0].startswith("lower_"):
+        level = int(bounds[0][len("lower_"):])
     return {
-        "model": model, "protocol": protocol,
-        "rmse": float(np.sqrt(np.mean((oof["y_true"] - oof["y_pred"]) ** 2))),
+        "model": model, "protocol": protocol, "level": level,
+        "rmse": float(np.sqrt(np.mean((oof["y_true"].astype("float64") - oof["y_pred"]) ** 2))),
         "by": "exceedance" if "exceedance" in over else "z",
         "over": over, "under": rank_performers(oof, tracks, direction="under", top=top),
         "tracks": int(len(oof)), "excluded_zero": int(zero.sum()),
@@ -517,7 +558,8 @@ def describe_performers(lists: dict | None) -> str:
             ", written by `make models`). They appear here once those exist.\n:::"
         )
     over, under = lists["over"], lists["under"]
-    how = ("how far popularity falls outside the model's prediction interval"
+    interval = f"{lists['level']}% " if lists.get("level") else ""
+    how = (f"how far popularity falls outside the model's {interval}prediction interval"
            if lists["by"] == "exceedance" else "the residual standardised within its fold")
     return (
         f"Expectations come from the `{lists['model']}` model under the cold-start protocol "

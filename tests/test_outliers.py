@@ -87,7 +87,7 @@ def test_list_agreement():
 # --- over- and under-performers -----------------------------------------------------------------
 
 
-def make_oof(tracks: pd.DataFrame, *, intervals: bool = True) -> pd.DataFrame:
+def make_oof(tracks: pd.DataFrame, *, intervals: bool | str = True) -> pd.DataFrame:
     """A synthetic cold_start out-of-fold frame: a constant-ish model with known surprises."""
     rng = np.random.default_rng(0)
     oof = pd.DataFrame({
@@ -99,7 +99,11 @@ def make_oof(tracks: pd.DataFrame, *, intervals: bool = True) -> pd.DataFrame:
     oof.loc[0, ["y_true", "y_pred"]] = [99.0, 30.0]   # hit beyond expectation
     oof.loc[1, ["y_true", "y_pred"]] = [2.0, 70.0]    # hidden gem
     oof.loc[2, ["y_true", "y_pred"]] = [0.0, 75.0]    # zero popularity: an artefact, not a gem
-    if intervals:
+    if intervals == "levels":  # the modeling step's layout: one pair per confidence level
+        for pct, half in ((80, 20), (90, 25)):
+            oof[f"lower_{pct}"] = (oof["y_pred"] - half).astype("float32")
+            oof[f"upper_{pct}"] = (oof["y_pred"] + half).astype("float32")
+    elif intervals:
         oof["y_lower"], oof["y_upper"] = oof["y_pred"] - 25, oof["y_pred"] + 25
     return oof
 
@@ -112,7 +116,7 @@ def test_performer_scores_standardise_within_fold(tracks):
     assert scored.loc[1, "exceedance"] == pytest.approx(2 - 45)
 
 
-@pytest.mark.parametrize("intervals", [True, False])
+@pytest.mark.parametrize("intervals", [True, False, "levels"])
 def test_over_and_under_performers(tracks, intervals):
     oof = make_oof(tracks, intervals=intervals)
     over = outliers.rank_performers(oof, tracks, direction="over", top=5)
@@ -121,7 +125,7 @@ def test_over_and_under_performers(tracks, intervals):
     assert under.loc[0, "track_id"] == tracks.loc[1, "track_id"]
     assert tracks.loc[2, "track_id"] not in set(under["track_id"])  # popularity 0 left out
     assert over["rank"].tolist() == [1, 2, 3, 4, 5]
-    assert ("exceedance" in over) is intervals
+    assert ("exceedance" in over) is bool(intervals)
     assert {"track_name", "primary_artist", "expected", "actual", "z"} <= set(over.columns)
 
 
@@ -139,7 +143,7 @@ def test_rank_performers_rejects_bad_arguments(tracks):
     oof = make_oof(tracks, intervals=False)
     with pytest.raises(ValueError, match="direction"):
         outliers.rank_performers(oof, tracks, direction="sideways")
-    with pytest.raises(ValueError, match="y_lower and y_upper"):
+    with pytest.raises(ValueError, match="prediction-interval columns"):
         outliers.rank_performers(oof, tracks, direction="over", by="exceedance")
 
 
@@ -206,3 +210,25 @@ def test_format_and_describe_atypical(tracks):
     text = outliers.describe_atypical(listed, 0.5)
     assert f"{len(listed)} tracks" in text and "50%" in text
     assert "energy" in listed.loc[0, "features"]
+
+
+def test_interval_levels_from_the_modeling_layout(tracks):
+    oof = make_oof(tracks, intervals="levels")
+    assert outliers.interval_columns(oof) == ("lower_90", "upper_90")
+    assert outliers.interval_columns(oof, level=80) == ("lower_80", "upper_80")
+    with pytest.raises(ValueError, match="no 95% interval"):
+        outliers.interval_columns(oof, level=95)
+    scored = outliers.performer_scores(oof, level=80)
+    assert scored.loc[0, "exceedance"] == pytest.approx(99 - 50)  # y_pred 30 + 20
+    assert outliers.interval_columns(make_oof(tracks, intervals=False)) is None
+
+
+def test_best_model_prefers_intervals(tmp_path, tracks):
+    (tmp_path / "oof").mkdir()
+    plain = make_oof(tracks, intervals=False)
+    plain.to_parquet(tmp_path / "oof" / "cold_start__ridge.parquet")  # same RMSE, no interval
+    make_oof(tracks, intervals="levels").to_parquet(
+        tmp_path / "oof" / "cold_start__xgboost_tuned.parquet")
+    assert outliers.best_oof_model(models_dir=tmp_path) == "xgboost_tuned"
+    lists = outliers.performer_lists(tracks, models_dir=tmp_path, top=3)
+    assert lists["level"] == 90 and "90% prediction interval" in outliers.describe_performers(lists)
