@@ -266,3 +266,44 @@ def test_moods_sentences_quote_computed_numbers(tracks):
     assert table.count("\n") == len(pairs) + 1 and "| energy |" in table
     summary = moods.describe_moods_summary(tracks, kw, pairs, 0.625)
     assert "62%" in summary and summary.count("\n- ") == 2
+
+
+@pytest.mark.slow
+def test_chapter_captions_hold_on_real_data(track_data):
+    """The fig-caps in chapters 02 and 03 are static text; check each claim they make."""
+    tracks = moods.add_duration_minutes(track_data.tracks)
+    # 02-eda
+    counts = moods.popularity_counts(tracks)
+    assert counts["n"].idxmax() == 0  # the zero bar is the tallest
+    spearman = moods.correlation_matrix(tracks)
+    assert spearman["popularity"].drop("popularity").abs().max() < 0.2
+    assert spearman.loc["energy", "loudness"] > 0.5
+    assert spearman.loc["energy", "acousticness"] < -0.5
+    duration = moods.binned_means(tracks, "duration_min")
+    peak = duration.loc[duration["mean"].idxmax(), "x"]
+    assert 2.5 < peak < 5 and duration["mean"].iloc[[0, -1]].max() < duration["mean"].max() - 5
+    long = moods.binned_means_long(tracks)
+    inner_peaks = sum(0 < int(np.argmax(p["mean"].to_numpy())) < len(p) - 1
+                      for _, p in long.groupby("feature"))
+    assert inner_peaks >= 0.7 * long["feature"].nunique()  # "tends to peak at middling values"
+    grid = moods.binned_grid(tracks)
+    solid = grid[grid["n"] >= 100]
+    best, worst = solid.loc[solid["mean"].idxmax()], solid.loc[solid["mean"].idxmin()]
+    assert best["x"] < 0.5 and 0.3 < best["y"] < 0.7 and worst["x"] > 0.8
+    explicit = moods.compare_binary(tracks)
+    table = explicit["table"].set_index("explicit")
+    assert table.loc[True, "mean"] > table.loc[False, "mean"]
+    assert explicit["magnitude"] == "negligible"
+    # 03-genre-moods
+    kw = moods.kruskal_by_feature(tracks).set_index("feature")["epsilon_squared"]
+    assert moods.extreme_pairs(tracks, ["energy"]) == [
+        ("energy", "Metal & Punk", "Ambient & Functional")]
+    assert kw["energy"] > max(kw["valence"], kw["danceability"])
+    assert kw["acousticness"] > kw[list(moods.MOOD_FEATURES)].max()
+    assert kw["instrumentalness"] > max(kw["valence"], kw["danceability"])
+    assert list(kw.index[:2]) == ["acousticness", "energy"]
+    assert set(kw.index[-2:]) == {"liveness", "tempo"}
+    macro, _ = moods.mood_map_positions(tracks)
+    assert np.ptp(macro["y_median"]) > np.ptp(macro["x_median"])
+    calmest = macro.sort_values("y_median")["macro_genre"].head(2).tolist()
+    assert set(calmest) == {"Ambient & Functional", "Classical & Stage"}
