@@ -517,13 +517,14 @@ def format_performers(table: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({
         "#": table["rank"], "Track": table["track_name"], "Artist": table["primary_artist"],
         "Genre": table["primary_genre"], "Macro-genre": table["macro_genre"],
-        "Expected": table["expected"].round(1), "Actual": table["actual"].round(0),
-        "Std. residual": table["z"].round(2),
+        "Expected": table["expected"].astype("float64").round(1),
+        "Actual": table["actual"].astype("float64").round(0),
+        "Std. residual": table["z"].astype("float64").round(2),
     })
     if "exceedance" in table:
         out["Interval"] = (table["y_lower"].round(0).astype("int64").astype("string") + "–"
                            + table["y_upper"].round(0).astype("int64").astype("string"))
-        out["Outside by"] = table["exceedance"].abs().round(1)
+        out["Outside by"] = table["exceedance"].astype("float64").abs().round(1)
     out["track_id"] = table["track_id"]
     return out
 

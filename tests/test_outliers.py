@@ -193,6 +193,7 @@ def test_best_oof_model_and_performer_lists(tmp_path, tracks):
     text = outliers.describe_performers(lists)
     assert "`xgboost`" in text and f"{lists['rmse']:.1f}" in text
     shown = outliers.format_performers(lists["under"])
+    assert shown["Expected"].dtype == "float64"
     assert {"Track", "Expected", "Actual", "Interval", "Outside by", "track_id"} <= set(shown)
     html = outliers.show_performers(lists, "under", name="gems").data
     assert 'id="tbl-gems"' in html and "open.spotify.com/track/" in html
