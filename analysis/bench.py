@@ -54,7 +54,13 @@ def bench_data_pipeline(repeat: int = 3) -> dict[str, float]:
 
 
 def run_benchmarks() -> None:
-    """Print every figure with its target."""
+    """Print every figure with its target, section by section."""
+    print("== Data (issue: Foundation)")
     data = bench_data_pipeline()
     print(f"load+validate+clean, cold:   {data['cold_s']:.2f} s  (target <= 3 s)")
     print(f"load+validate+clean, cached: {data['cached_s']:.2f} s  (target <= 0.5 s)")
+
+    print("== Chapters: execution time and weight (target <= 60 s each)")
+    from analysis.plots import print_chapter_weights
+
+    print_chapter_weights(sorted((paths.PROJECT_ROOT / "chapters").glob("*.ipynb")))
