@@ -182,7 +182,8 @@ def clean_tracks(raw: pd.DataFrame) -> CleaningResult:
     key = song_key(tracks["artists"], tracks["track_name"])
     tracks["song_id"] = pd.factorize(key, sort=True)[0].astype("int64")
     tracks["n_song_versions"] = _count_within(key)
-    tracks["n_album_tracks"] = _count_within(tracks["primary_artist"] + "\x1f" + tracks["album_name"])
+    album = tracks["primary_artist"] + "\x1f" + tracks["album_name"]
+    tracks["n_album_tracks"] = _count_within(album)
     tracks = tracks.sort_values("source_index", kind="stable").reset_index(drop=True)
 
     return CleaningResult(tracks=tracks, rows=rows, summary=_summarise(raw, rows, tracks, listings))

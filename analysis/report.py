@@ -55,13 +55,13 @@ def data_answer(summary: dict) -> str:
 def provenance_table(track_data) -> str:
     """File identity and shape: what every other number was computed from."""
     s = track_data.summary
+    low, high = s["rows_per_genre_min"], s["rows_per_genre_max"]
     frame = pd.DataFrame(
         [
             ("SHA-256 of the uncompressed file (verified on every load)", f"`{track_data.sha256}`"),
             ("Input rows", s["input_rows"]),
             ("Genres (lists of equal size)", s["genres"]),
-            ("Rows per genre", f"{s['rows_per_genre_min']:,}" if s["rows_per_genre_min"] ==
-             s["rows_per_genre_max"] else f"{s['rows_per_genre_min']:,}–{s['rows_per_genre_max']:,}"),
+            ("Rows per genre", f"{low:,}" if low == high else f"{low:,}–{high:,}"),
             ("Distinct track_ids", s["distinct_track_ids_in_input"]),
         ],
         columns=["", "value"],
@@ -121,7 +121,8 @@ def label_overlap_table(summary: dict) -> str:
         for o in summary["label_overlaps"]
     ]
     return markdown_table(pd.DataFrame(
-        rows, columns=["lists", "tracks in first", "tracks in second", "shared", "top shared artists"]
+        rows,
+        columns=["lists", "tracks in first", "tracks in second", "shared", "top shared artists"],
     ))
 
 

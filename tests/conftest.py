@@ -17,7 +17,9 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "spotify
 @pytest.fixture(scope="session")
 def raw_path() -> Path:
     """The real raw file; CI must have it, elsewhere its absence skips the test."""
-    candidate = os.environ.get(paths.DATA_ENV_VAR) or (SHARED_DATA if SHARED_DATA.exists() else None)
+    candidate = os.environ.get(paths.DATA_ENV_VAR)
+    if candidate is None and SHARED_DATA.exists():
+        candidate = SHARED_DATA
     if candidate is None or not Path(candidate).is_file():
         if os.environ.get("CI"):
             pytest.fail(f"CI needs the dataset: set ${paths.DATA_ENV_VAR}.")
@@ -44,7 +46,8 @@ def track_data(raw_path, tmp_path_factory):
 
 def _row(i, track_id, genre, **over):
     row = {
-        "track_id": track_id, "artists": "Artist A", "album_name": "Album", "track_name": f"Song {i}",
+        "track_id": track_id, "artists": "Artist A", "album_name": "Album",
+        "track_name": f"Song {i}",
         "popularity": 50, "duration_ms": 200_000, "explicit": False, "danceability": 0.5,
         "energy": 0.5, "key": 5, "loudness": -7.0, "mode": 1, "speechiness": 0.05,
         "acousticness": 0.2, "instrumentalness": 0.0, "liveness": 0.1, "valence": 0.5,

@@ -15,29 +15,9 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
-HEADER = [
-    "",
-    "track_id",
-    "artists",
-    "album_name",
-    "track_name",
-    "popularity",
-    "duration_ms",
-    "explicit",
-    "danceability",
-    "energy",
-    "key",
-    "loudness",
-    "mode",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-    "time_signature",
-    "track_genre",
-]
+from analysis.schema import RAW_COLUMNS
+
+HEADER = ["", *RAW_COLUMNS]  # the Kaggle file starts with an unnamed index column
 
 # Line numbers: the header is line 1, VALID_ROWS[i] is line i + 2. Row 3 mimics the one
 # real row (index 65900) with no artist, album or title, which must pass validation.
