@@ -1118,7 +1118,8 @@ def _control_specs(feature_names: Sequence[str], stats: Mapping[str, Any]) -> li
             "min": _sig(s["min"] / scale), "max": _sig(s["max"] / scale),
             "default": _sig(round(s["quantiles"]["0.5"] / scale / step) * step),
             # Warn outside the central 99% (display units).
-            "typical": [_sig(s["quantiles"]["0.005"] / scale), _sig(s["quantiles"]["0.995"] / scale)],
+            "typical": [_sig(s["quantiles"]["0.005"] / scale),
+                        _sig(s["quantiles"]["0.995"] / scale)],
         }
         if name == "artist_max_popularity":
             spec["optional"] = "no other tracks"
