@@ -1,0 +1,470 @@
+/**
+ * Logic of the predictor page (`chapters/06-predictor.qmd`) and its test harness
+ * (`js/harness/predictor.html`), kept out of the OJS cells so Node can test it.
+ *
+ * The page's cells only lay out controls and call these functions:
+ *  - {@link controlSpecs} merges the control specs that `analysis.export.export_champions`
+ *    wrote into each model's metadata (observed ranges, display units: duration in minutes,
+ *    loudness in dB, tempo in BPM);
+ *  - {@link buildControls} turns them into Observable Inputs (passed in, so this module has
+ *    no dependency but `predictor.js`);
+ *  - {@link startState} / {@link assembleInput} map between what the reader sets and the
+ *    model's numeric input (one-hot genre and macro-genre, 0/1 markers, artist history);
+ *  - {@link evaluate} predicts, explains, builds the interval, the waterfall, the warnings
+ *    and the five nearest real tracks;
+ *  - `render*` build the output as DOM nodes. Track and artist names are data, so they are
+ *    only ever inserted as text (`textContent`), never parsed as HTML.
+ *
+ * @module page
+ */
+
+import { explain, intervalFor, predict, prepareModel } from "./predictor.js";
+
+/** `metadata.page_format` this module reads. */
+export const PAGE_FORMAT = "track-analytics-predictor";
+/** `metadata.page_version` this module reads. */
+export const PAGE_VERSION = 1;
+/** Bars shown in the waterfall before the rest is pooled into "other features". */
+export const WATERFALL_BARS = 10;
+
+const SPOTIFY_ID = /^[A-Za-z0-9]{22}$/;
+
+function fail(message) {
+  throw new Error(`page: ${message}`);
+}
+
+/**
+ * Prepare the exported models for the page, checking they carry page metadata.
+ * @param {Object<string, object>} docs Parsed exports keyed by model name, in selector order.
+ * @returns {Object<string, import("./predictor.js").PreparedModel>}
+ */
+export function prepareModels(docs) {
+  const out = {};
+  for (const [name, doc] of Object.entries(docs)) {
+    const meta = doc && doc.metadata;
+    if (!meta || meta.page_format !== PAGE_FORMAT) fail(`${name}: not exported for the predictor page`);
+    if (meta.page_version !== PAGE_VERSION) fail(`${name}: page metadata version ${meta.page_version}, expected ${PAGE_VERSION}; re-export`);
+    out[name] = prepareModel(doc);
+  }
+  if (!Object.keys(out).length) fail("no models");
+  return out;
+}
+
+/** Model names in selector order and their display names. */
+export function modelChoices(models) {
+  return Object.keys(models).map((name) => ({ name, label: models[name].metadata.display_name ?? name }));
+}
+
+/**
+ * The union of every model's controls, in the first model's order, each annotated with the
+ * models that use it (`models`), so switching models keeps what the reader has set.
+ */
+export function controlSpecs(models) {
+  const byKey = new Map();
+  for (const [name, model] of Object.entries(models)) {
+    for (const spec of model.metadata.controls) {
+      const key = spec.kind === "flags" ? "flags" : spec.feature;
+      const seen = byKey.get(key);
+      if (seen) {
+        seen.models.push(name);
+        if (spec.kind === "flags") {
+          const have = new Set(seen.flags.map((f) => f.feature));
+          for (const f of spec.flags) if (!have.has(f.feature)) seen.flags.push(f);
+        }
+      } else {
+        byKey.set(key, { ...spec, key, models: [name], flags: spec.flags ? [...spec.flags] : undefined });
+      }
+    }
+  }
+  return [...byKey.values()];
+}
+
+/** The categorical encodings (genres, macro-genres, map, one-hot columns) of the models. */
+export function categorical(models) {
+  return Object.values(models)[0].metadata.categorical;
+}
+
+/** Genres of a macro-genre, in the taxonomy's order. */
+export function genresOf(cats, macro) {
+  return cats.genres.filter((g) => cats.genre_to_macro[g] === macro);
+}
+
+/** All presets (real tracks), merged across models: each carries every model's inputs. */
+export function presets(models) {
+  const byId = new Map();
+  for (const [name, model] of Object.entries(models)) {
+    for (const p of model.metadata.presets ?? []) {
+      const seen = byId.get(p.track_id) ?? { ...p, inputs: {} };
+      Object.assign(seen.inputs, p.inputs);
+      byId.set(p.track_id, seen);
+    }
+  }
+  return [...byId.values()];
+}
+
+/** Label of a preset in the "Start from" dropdown (plain text; the select escapes it). */
+export function presetLabel(preset) {
+  return preset ? `${preset.name} — ${preset.artist} (${preset.genre}, popularity ${preset.popularity})` : "A typical track (medians)";
+}
+
+const roundTo = (value, step) => {
+  if (!(step > 0)) return value;
+  const digits = Math.max(0, Math.ceil(-Math.log10(step)) + 2);
+  return Number((Math.round(value / step) * step).toFixed(digits));
+};
+
+/**
+ * Where the controls start: medians and the most common macro-genre, or a preset track's
+ * exact values (not rounded to the slider step, so the page reproduces its prediction).
+ * @returns {{values: Object<string, number|boolean|string[]>, macro: string, genre: string}}
+ */
+export function startState(specs, cats, preset = null) {
+  const values = {};
+  for (const spec of specs) {
+    if (spec.kind === "flags") {
+      values.flags = preset
+        ? spec.flags.filter((f) => preset.inputs[f.feature] === 1).map((f) => f.feature)
+        : [];
+      continue;
+    }
+    const raw = preset ? preset.inputs[spec.feature] : undefined;
+    let v = raw === undefined || raw === null ? spec.default : raw / spec.scale;
+    if (spec.kind === "toggle") v = v >= 0.5;
+    values[spec.feature] = v;
+  }
+  if (preset) {
+    return { values, macro: preset.macro_genre, genre: preset.genre };
+  }
+  const macro = cats.macro_genres.includes("Pop") ? "Pop" : cats.macro_genres[0];
+  return { values, macro, genre: genresOf(cats, macro)[0] };
+}
+
+/**
+ * The model's input (feature name → number, NaN = missing) from what the reader set.
+ * Display units are converted back (minutes → ms); genre and macro-genre become their
+ * one-hot columns; with no other tracks the artist history is the prior, as in training.
+ */
+export function assembleInput(model, state, specs) {
+  const m = prepareModel(model);
+  const meta = m.metadata;
+  const input = {};
+  for (const name of m.featureNames) input[name] = 0;
+  const values = state.values ?? {};
+  for (const spec of specs) {
+    if (spec.kind === "flags") {
+      const on = new Set(values.flags ?? []);
+      for (const f of spec.flags) if (f.feature in input) input[f.feature] = on.has(f.feature) ? 1 : 0;
+      continue;
+    }
+    if (!(spec.feature in input)) continue;
+    const v = values[spec.feature];
+    if (spec.kind === "toggle") input[spec.feature] = v ? 1 : 0;
+    else input[spec.feature] = v === null || v === undefined || v === "" ? NaN : Number(v) * spec.scale;
+  }
+  const cats = meta.categorical;
+  const genreColumn = cats.genre_columns[state.genre];
+  if (genreColumn && genreColumn in input) input[genreColumn] = 1;
+  const macro = state.genre ? cats.genre_to_macro[state.genre] ?? state.macro : state.macro;
+  const macroColumn = cats.macro_columns[macro];
+  if (macroColumn && macroColumn in input) input[macroColumn] = 1;
+  if (meta.artist_history && "artist_n_tracks" in input && input.artist_n_tracks === 0) {
+    input.artist_mean_popularity = meta.artist_history.global_mean;
+    input.artist_max_popularity = NaN;
+  }
+  return input;
+}
+
+/** Names the waterfall pools: every genre / macro-genre one-hot into one bar each. */
+function barOf(name, meta, state) {
+  if (name.startsWith("genre_")) return `Genre: ${state.genre ?? "none"}`;
+  if (name.startsWith("macro_")) return `Macro-genre: ${meta.categorical.genre_to_macro[state.genre] ?? state.macro ?? "none"}`;
+  const spec = meta.controls.find((s) => s.feature === name);
+  if (spec) return spec.label;
+  for (const s of meta.controls) {
+    const f = s.flags && s.flags.find((x) => x.feature === name);
+    if (f) return `Marker: ${f.label}`;
+  }
+  return name;
+}
+
+/**
+ * Waterfall of an explanation: from the expected value, the largest contributions (pooled
+ * one-hot columns) in order of size, then the rest, ending at the prediction.
+ * @returns {{base: number, prediction: number, steps: {label: string, value: number, start: number, end: number}[]}}
+ */
+export function waterfall(model, explanation, state, bars = WATERFALL_BARS) {
+  const meta = prepareModel(model).metadata;
+  const pooled = new Map();
+  explanation.featureNames.forEach((name, i) => {
+    const label = barOf(name, meta, state);
+    pooled.set(label, (pooled.get(label) ?? 0) + explanation.contributions[i]);
+  });
+  const sorted = [...pooled.entries()].sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]) || (a[0] < b[0] ? -1 : 1));
+  const shown = sorted.slice(0, bars);
+  const rest = sorted.slice(bars);
+  if (rest.length) shown.push([`Other ${rest.length} features`, rest.reduce((s, [, v]) => s + v, 0)]);
+  let at = explanation.expectedValue;
+  const steps = shown.map(([label, value]) => {
+    const step = { label, value, start: at, end: at + value };
+    at += value;
+    return step;
+  });
+  return { base: explanation.expectedValue, prediction: at, steps };
+}
+
+/** Euclidean distance in the reference table's robust-scaled space. */
+function distances(reference, input) {
+  const F = reference.features.length;
+  const z = reference.features.map((f, j) => (input[f] - reference.center[j]) / reference.scale[j]);
+  const n = reference.track_id.length;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = reference.X[i];
+    let s = 0;
+    for (let j = 0; j < F; j++) {
+      const d = (row[j] - reference.center[j]) / reference.scale[j] - z[j];
+      s += d * d;
+    }
+    out[i] = Math.sqrt(s);
+  }
+  return out;
+}
+
+/**
+ * The `k` reference tracks nearest to the input in audio features and duration.
+ * @returns {{track_id: string, name: string, artist: string, genre: string, popularity: number, distance: number, url: string|null}[]}
+ */
+export function nearestTracks(reference, input, k = 5) {
+  const d = distances(reference, input);
+  const order = Array.from(d.keys()).sort((a, b) => d[a] - d[b] || a - b).slice(0, k);
+  return order.map((i) => ({
+    track_id: reference.track_id[i],
+    name: reference.name[i],
+    artist: reference.artist[i],
+    genre: reference.genre[i],
+    popularity: reference.popularity[i],
+    distance: d[i],
+    url: SPOTIFY_ID.test(reference.track_id[i]) ? `https://open.spotify.com/track/${reference.track_id[i]}` : null,
+  }));
+}
+
+/**
+ * Warnings when the input lies outside the training data: a value outside the central 99%
+ * of a feature, or a combination farther from every reference track than 99% of real tracks.
+ * @returns {{kind: "range"|"density"|"artist", message: string}[]}
+ */
+export function inputWarnings(model, input, specs, reference, nearestDistance) {
+  const m = prepareModel(model);
+  const out = [];
+  for (const spec of specs) {
+    if (spec.kind !== "range" && spec.kind !== "integer") continue;
+    if (!m._index.has(spec.feature)) continue;
+    const v = input[spec.feature] / spec.scale;
+    if (!Number.isFinite(v) || !spec.typical) continue;
+    const [lo, hi] = spec.typical;
+    if (v < spec.min || v > spec.max) {
+      out.push({ kind: "range", feature: spec.feature, message: `${spec.label} ${fmt(v)} ${spec.unit} is outside the training data's range (${fmt(spec.min)} to ${fmt(spec.max)}).` });
+    } else if (v < lo || v > hi) {
+      out.push({ kind: "range", feature: spec.feature, message: `${spec.label} ${fmt(v)} ${spec.unit} is outside the central 99% of training tracks (${fmt(lo)} to ${fmt(hi)}): few tracks to learn from.` });
+    }
+  }
+  if (reference && Number.isFinite(nearestDistance) && nearestDistance > reference.density.threshold) {
+    out.push({ kind: "density", message: `This combination of audio features is far from every reference track (distance ${fmt(nearestDistance)} > ${fmt(reference.density.threshold)}, exceeded by only 1% of real tracks): the prediction is an extrapolation.` });
+  }
+  return out;
+}
+
+function fmt(v) {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(2);
+}
+
+/**
+ * Everything the page shows for one model and one state of the controls.
+ */
+export function evaluate(model, state, specs, reference) {
+  const m = prepareModel(model);
+  const input = assembleInput(m, state, specs);
+  const prediction = predict(m, input);
+  const explanation = explain(m, input);
+  const macro = m.metadata.categorical.genre_to_macro[state.genre] ?? state.macro ?? null;
+  let interval = null;
+  if (m.metadata.interval) {
+    const confidence = m.metadata.interval.default_confidence ?? null;
+    interval = { ...intervalFor(m, prediction, confidence === null ? { group: macro } : { group: macro, confidence }), confidence };
+  }
+  const nearest = reference ? nearestTracks(reference, input, 5) : [];
+  const warnings = inputWarnings(m, input, specs, reference, nearest.length ? nearest[0].distance : NaN);
+  return {
+    model: m.metadata.name,
+    displayName: m.metadata.display_name,
+    input,
+    prediction,
+    interval,
+    hitProbability: m.metadata.hit_probability ?? null,
+    explanation,
+    waterfall: waterfall(m, explanation, state),
+    nearest,
+    warnings,
+  };
+}
+
+// ------------------------------------------------------------------------------------------
+// Controls (Observable Inputs passed in) and DOM output
+// ------------------------------------------------------------------------------------------
+
+function controlLabel(spec, models) {
+  const unit = spec.unit && !["0-1", "major", "explicit"].includes(spec.unit) ? ` (${spec.unit})` : "";
+  const only = models && spec.models.length < Object.keys(models).length ? ` — ${spec.models.map((n) => models[n].metadata.display_name).join(", ")} only` : "";
+  return `${spec.label}${unit}${only}`;
+}
+
+/**
+ * One Observable Input per spec, wrapped in `form` (value: `{feature: value, flags: [...]}`).
+ * @param {{range: Function, toggle: Function, checkbox: Function, form: Function}} Inputs
+ *   From `js/inputs.bundle.js`.
+ */
+export function buildControls(Inputs, specs, state, models = null) {
+  const fields = {};
+  for (const spec of specs) {
+    let el;
+    const label = controlLabel(spec, models);
+    if (spec.kind === "flags") {
+      const names = spec.flags.map((f) => f.feature);
+      const labelOf = Object.fromEntries(spec.flags.map((f) => [f.feature, f.label]));
+      el = Inputs.checkbox(names, { label, value: state.values.flags ?? [], format: (n) => labelOf[n] });
+      fields.flags = el;
+    } else if (spec.kind === "toggle") {
+      el = Inputs.toggle({ label, value: Boolean(state.values[spec.feature]) });
+      fields[spec.feature] = el;
+    } else {
+      const value = state.values[spec.feature];
+      // Continuous controls take any value (step "any"): Inputs.range would otherwise round a
+      // preset's exact value to the slider grid and change its prediction.
+      const step = spec.kind === "integer" ? spec.step : undefined;
+      el = Inputs.range([spec.min, spec.max], { label, step, value: value === undefined ? spec.default : value });
+      fields[spec.feature] = el;
+    }
+    el.dataset.feature = spec.key;
+    el.title = spec.description ?? "";
+  }
+  const form = Inputs.form(fields);
+  form.dataset.role = "controls";
+  return form;
+}
+
+function el(document, tag, attrs = {}, text = null) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
+/** The selected model's name, honest test metrics and what it uses. */
+export function renderModelCard(document, model) {
+  const meta = prepareModel(model).metadata;
+  const card = el(document, "div", { "data-role": "model-card", class: "predictor-model-card" });
+  card.append(el(document, "strong", { "data-role": "model-name" }, meta.display_name));
+  card.append(el(document, "span", {}, ` — ${meta.description}`));
+  const mt = meta.metrics;
+  const text = mt
+    ? `Honest test performance (${mt.protocol}, grouped cross-validation): R² ${mt.r2?.toFixed(3)}${mt.r2_sd != null ? ` ± ${mt.r2_sd.toFixed(3)}` : ""}, MAE ${mt.mae?.toFixed(2)} popularity points.`
+    : "Honest test metrics not available for this export.";
+  card.append(el(document, "div", { "data-role": "model-metrics" }, text));
+  return card;
+}
+
+/** Prediction, interval and hit probability. */
+export function renderSummary(document, result) {
+  const box = el(document, "div", { "data-role": "summary", class: "predictor-summary" });
+  const line = el(document, "div", {});
+  line.append(el(document, "span", {}, "Predicted popularity: "));
+  line.append(el(document, "strong", { "data-role": "prediction", "data-value": String(result.prediction) }, result.prediction.toFixed(1)));
+  line.append(el(document, "span", {}, ` / 100 (${result.displayName})`));
+  box.append(line);
+  if (result.interval) {
+    const pct = result.interval.alpha !== null ? `${Math.round((1 - result.interval.alpha) * 100)}%` : "";
+    const where = result.interval.group ? ` for ${result.interval.group}` : "";
+    box.append(el(document, "div", { "data-role": "interval" }, `${pct} prediction interval${where}: ${result.interval.lower.toFixed(1)} to ${result.interval.upper.toFixed(1)}`));
+  }
+  box.append(el(document, "div", { "data-role": "hit" }, result.hitProbability === null
+    ? "Hit probability: not modelled by this champion (see the interval instead)."
+    : `Hit probability: ${(result.hitProbability * 100).toFixed(0)}%`));
+  return box;
+}
+
+/** Warnings as a list (empty element when there are none). */
+export function renderWarnings(document, warnings) {
+  const box = el(document, "div", { "data-role": "warnings", class: warnings.length ? "callout callout-warning predictor-warnings" : "predictor-warnings" });
+  if (!warnings.length) return box;
+  box.append(el(document, "strong", {}, "Outside the training data"));
+  const ul = el(document, "ul");
+  for (const w of warnings) ul.append(el(document, "li", { "data-kind": w.kind }, w.message));
+  box.append(ul);
+  return box;
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+
+/** The explanation as a horizontal waterfall (plain SVG; labels inserted as text). */
+export function renderWaterfall(document, wf, { width = 640, barHeight = 22 } = {}) {
+  const rows = [{ label: "Average prediction (expected value)", start: 0, end: wf.base, base: true }, ...wf.steps, { label: "Prediction", start: 0, end: wf.prediction, base: true }];
+  const labelWidth = 250;
+  const height = rows.length * barHeight + 30;
+  const lo = Math.min(0, ...rows.map((r) => Math.min(r.start, r.end)));
+  const hi = Math.max(...rows.map((r) => Math.max(r.start, r.end)), 1);
+  const x = (v) => labelWidth + ((v - lo) / (hi - lo)) * (width - labelWidth - 60);
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.setAttribute("width", String(width));
+  svg.setAttribute("role", "img");
+  svg.setAttribute("data-role", "waterfall");
+  const title = document.createElementNS(SVG, "title");
+  title.textContent = "How each input moved the prediction away from the average (exact TreeSHAP)";
+  svg.append(title);
+  rows.forEach((r, i) => {
+    const y = i * barHeight + 10;
+    const text = document.createElementNS(SVG, "text");
+    text.setAttribute("x", String(labelWidth - 6));
+    text.setAttribute("y", String(y + barHeight * 0.65));
+    text.setAttribute("text-anchor", "end");
+    text.setAttribute("font-size", "12");
+    text.textContent = r.label;
+    const rect = document.createElementNS(SVG, "rect");
+    const a = x(Math.min(r.start, r.end));
+    rect.setAttribute("x", String(a));
+    rect.setAttribute("y", String(y + 3));
+    rect.setAttribute("width", String(Math.max(1, x(Math.max(r.start, r.end)) - a)));
+    rect.setAttribute("height", String(barHeight - 6));
+    rect.setAttribute("fill", r.base ? "#6c757d" : r.end >= r.start ? "#2a9d8f" : "#e76f51");
+    const value = document.createElementNS(SVG, "text");
+    value.setAttribute("x", String(x(Math.max(r.start, r.end)) + 4));
+    value.setAttribute("y", String(y + barHeight * 0.65));
+    value.setAttribute("font-size", "11");
+    value.textContent = r.base ? r.end.toFixed(1) : `${r.end >= r.start ? "+" : "−"}${Math.abs(r.end - r.start).toFixed(2)}`;
+    svg.append(text, rect, value);
+  });
+  return svg;
+}
+
+/** The nearest real tracks as a table with Spotify links (names are text, never HTML). */
+export function renderNearest(document, rows) {
+  const table = el(document, "table", { "data-role": "nearest", class: "table table-sm" });
+  const head = el(document, "tr");
+  for (const h of ["Track", "Artist", "Genre", "Popularity", "Distance"]) head.append(el(document, "th", {}, h));
+  const thead = el(document, "thead");
+  thead.append(head);
+  table.append(thead);
+  const body = el(document, "tbody");
+  for (const r of rows) {
+    const tr = el(document, "tr", { "data-track-id": r.track_id });
+    const name = el(document, "td");
+    if (r.url) name.append(el(document, "a", { href: r.url, target: "_blank", rel: "noopener noreferrer" }, r.name));
+    else name.textContent = r.name;
+    tr.append(name, el(document, "td", {}, r.artist), el(document, "td", {}, r.genre), el(document, "td", {}, String(r.popularity)), el(document, "td", {}, r.distance.toFixed(2)));
+    body.append(tr);
+  }
+  table.append(body);
+  return table;
+}
