@@ -983,16 +983,21 @@ def _driver_axis_label(feature: str) -> str:
 
 
 def _percentile(values: _np.ndarray) -> _np.ndarray:
-    """Rank of each value within its array, scaled to 0-1 (NaN stays NaN).
+    """Rank of each value within its array, scaled to 0-1 (NaN stays NaN; a 0/1 flag stays 0/1).
 
     Examples
     --------
     >>> _percentile(_np.array([3.0, 1.0, _np.nan, 2.0])).tolist()[:2]
     [1.0, 0.0]
+    >>> _percentile(_np.array([0.0, 0.0, 0.0, 1.0])).tolist()
+    [0.0, 0.0, 0.0, 1.0]
     """
     out = _np.full(len(values), _np.nan)
     ok = ~_np.isnan(values)
-    if ok.sum() > 1:
+    distinct = _np.unique(values[ok])
+    if len(distinct) == 2:  # a flag: its two values are the two ends of the scale
+        out[ok] = (values[ok] == distinct[1]).astype(float)
+    elif ok.sum() > 1:
         out[ok] = _pd.Series(values[ok]).rank(method="average").to_numpy()
         out[ok] = (out[ok] - 1) / (ok.sum() - 1)
     elif ok.sum() == 1:
@@ -1358,7 +1363,8 @@ def plot_headline_r2(rows: _pd.DataFrame, *, title: str | None = None) -> go.Fig
             marker_color=ACCENT_COLORS[kind], showlegend=False,
             error_y=None if _pd.isna(row["sd"]) else dict(
                 type="data", array=[round(float(row["sd"]), 4)], thickness=1.2),
-            text=[f"{row['r2']:.2f}"], textposition="outside", cliponaxis=False,
+            text=[f"{row['r2']:.2f}"], textposition="inside", insidetextanchor="end",
+            textfont=dict(color="white", size=16),
             hovertemplate=f"{row['label']}: R² %{{y:.3f}} ({kind})<extra></extra>",
         )
     fig.update_layout(title=title, height=420, bargap=0.35,
