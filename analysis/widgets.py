@@ -1,0 +1,181 @@
+"""The Jupyter predictor: the browser page's "what if", for analysts, over the Python champions.
+
+:func:`predictor` builds an ipywidgets form over :func:`analysis.models.load` champions. It
+differs from the site's page (``chapters/06-predictor.qmd``) in two ways that suit a notebook:
+values are typed, not only dragged, and they go through the same contract as any user file
+(:func:`analysis.schema.validate_tracks`, inside :meth:`Champion.predict_interval`), so a bad
+value shows the schema's message, naming the column, instead of a prediction. Nothing is ever
+written to disk.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["MODEL_LABELS", "predictor", "row_from_values"]
+
+#: Selector labels (same wording as the site's predictor).
+MODEL_LABELS: dict[str, str] = {
+    "cold_start": "New artist (cold start)",
+    "known_artist": "Known artist (with artist history)",
+}
+
+# (column, label, default, kind) in the raw dataset's columns and units; the form shows
+# duration in minutes and converts it to ``duration_ms``.
+_NUMBERS: tuple[tuple[str, str, float], ...] = (
+    ("danceability", "Danceability (0-1)", 0.58),
+    ("energy", "Energy (0-1)", 0.68),
+    ("loudness", "Loudness (dB)", -7.0),
+    ("speechiness", "Speechiness (0-1)", 0.05),
+    ("acousticness", "Acousticness (0-1)", 0.19),
+    ("instrumentalness", "Instrumentalness (0-1)", 0.0),
+    ("liveness", "Liveness (0-1)", 0.13),
+    ("valence", "Valence (0-1)", 0.46),
+    ("tempo", "Tempo (BPM)", 122.0),
+    ("duration_min", "Duration (min)", 3.55),
+)
+_INTEGERS: tuple[tuple[str, str, int], ...] = (
+    ("key", "Key (0 = C … 11)", 5),
+    ("mode", "Mode (1 major, 0 minor)", 1),
+    ("time_signature", "Time signature (beats per bar)", 4),
+)
+
+
+def row_from_values(values: Mapping[str, Any]) -> pd.DataFrame:
+    """One-row frame in the raw dataset's columns from the form's values.
+
+    Examples
+    --------
+    >>> row = row_from_values({"duration_min": 3.0, "explicit": True, "genre": "pop",
+    ...                        "track_name": "Song", "album_name": "Song", "artists": "A"})
+    >>> int(row.loc[0, "duration_ms"]), row.loc[0, "track_genre"]
+    (180000, 'pop')
+    """
+    row: dict[str, Any] = {}
+    for column, _, _ in _NUMBERS:
+        if column == "duration_min":
+            minutes = values.get("duration_min")
+            row["duration_ms"] = None if minutes is None else round(float(minutes) * 60000)
+        else:
+            row[column] = values.get(column)
+    for column, _, _ in _INTEGERS:
+        row[column] = values.get(column)
+    row["explicit"] = bool(values.get("explicit", False))
+    row["track_genre"] = values.get("genre")
+    for column in ("track_name", "album_name", "artists"):
+        row[column] = values.get(column, "")
+    return pd.DataFrame([row])
+
+
+def predictor(
+    *, models_dir: str | os.PathLike | None = None,
+    names: Sequence[str] = ("cold_start", "known_artist"),
+    confidence: float = 0.9,
+) -> Any:
+    """An ipywidgets form that predicts popularity with the selected champion.
+
+    Parameters
+    ----------
+    models_dir : path-like, optional
+        Folder with ``champions/`` (default: the committed ``models/``).
+    names : sequence of str
+        Champions offered by the selector, in order.
+    confidence : float, default 0.9
+        Level of the conformal interval shown.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The form. For scripted use and tests it also carries ``controls`` (dict of input
+        widgets by column, plus ``"model"``), ``result`` (the last prediction as a dict, or
+        ``None`` after an error), ``error`` (the last error message or ``None``),
+        ``output`` (the HTML widget showing either) and ``refresh()``.
+
+    Notes
+    -----
+    Every change re-runs :meth:`analysis.models.Champion.predict_interval` on a one-row
+    frame; a value the schema refuses (say danceability 1.5) shows
+    :class:`analysis.schema.TrackDataError`'s message and no prediction. Changing the model
+    selector switches the champion used (the original's demo ignored its dropdown).
+
+    .. warning:: Loads each champion on first use (a few MB, well under a second).
+    """
+    import html as html_lib
+
+    import ipywidgets as widgets
+
+    from analysis.genres import load_taxonomy
+    from analysis.models import load
+    from analysis.schema import TrackDataError
+
+    cache: dict[str, Any] = {}
+
+    def champion(name: str):
+        if name not in cache:
+            cache[name] = load(name, models_dir=models_dir)
+        return cache[name]
+
+    style = {"description_width": "16em"}
+    layout = widgets.Layout(width="30em")
+    controls: dict[str, Any] = {
+        "model": widgets.Dropdown(
+            options=[(MODEL_LABELS.get(n, n), n) for n in names], value=names[0],
+            description="Model", style=style, layout=layout),
+    }
+    for column, label, default in _NUMBERS:
+        controls[column] = widgets.FloatText(value=default, description=label, style=style,
+                                             layout=layout)
+    for column, label, default in _INTEGERS:
+        controls[column] = widgets.IntText(value=default, description=label, style=style,
+                                           layout=layout)
+    controls["explicit"] = widgets.Checkbox(value=False, description="Explicit lyrics",
+                                            style=style)
+    genres = [str(g) for g in load_taxonomy()["genre"]]
+    controls["genre"] = widgets.Dropdown(options=genres,
+                                         value="pop" if "pop" in genres else genres[0],
+                                         description="Genre", style=style, layout=layout)
+    controls["track_name"] = widgets.Text(value="New track", description="Track title",
+                                          style=style, layout=layout)
+    controls["album_name"] = widgets.Text(value="New track", description="Album name",
+                                          style=style, layout=layout)
+    controls["artists"] = widgets.Text(
+        value="", description="Artists (';'-separated)", style=style, layout=layout,
+        placeholder="known-artist model looks up the first one")
+    output = widgets.HTML()
+    box = widgets.VBox([*controls.values(), output])
+    box.controls = controls
+    box.output = output
+    box.result = None
+    box.error = None
+
+    def refresh(*_: Any) -> None:
+        name = controls["model"].value
+        values = {key: widget.value for key, widget in controls.items() if key != "model"}
+        frame = row_from_values(values)
+        try:
+            table = champion(name).predict_interval(frame, confidence=confidence,
+                                                    name="predictor input")
+        except TrackDataError as exc:
+            box.result, box.error = None, str(exc)
+            output.value = ("<div style='color:#b00020'><b>Input refused</b><pre>"
+                            f"{html_lib.escape(str(exc))}</pre></div>")
+            return
+        row = table.iloc[0]
+        box.error = None
+        box.result = {"model": name, "prediction": float(row["prediction"]),
+                      "lower": float(row["lower"]), "upper": float(row["upper"]),
+                      "confidence": confidence}
+        output.value = (
+            f"<div><b>{html_lib.escape(MODEL_LABELS.get(name, name))}</b>: predicted "
+            f"popularity <b>{row['prediction']:.1f}</b> / 100, {confidence:.0%} interval "
+            f"{row['lower']:.1f} to {row['upper']:.1f}</div>")
+
+    for widget in controls.values():
+        widget.observe(refresh, names="value")
+    box.refresh = refresh
+    refresh()
+    return box
