@@ -56,7 +56,10 @@ def write_tiny_champions(models_dir: Path, tracks: pd.DataFrame) -> Path:
 
     from analysis import models as m
     from analysis.features import (
-        ArtistHistory, make_features, oof_artist_history, with_artist_history,
+        ArtistHistory,
+        make_features,
+        oof_artist_history,
+        with_artist_history,
     )
     from analysis.protocols import protocol_groups
 

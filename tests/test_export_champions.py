@@ -1,0 +1,141 @@
+"""export_champions: the predictor page's files, their determinism, size and accuracy.
+
+Fast tests use tiny champions trained on synthetic tracks (``_tiny_champions``); the slow
+ones use the committed champions on the real data, including the 10,000-track parity run of
+``js/predictor.js`` against XGBoost and shap (``node --test`` with
+``TRACK_ANALYTICS_JS_FIXTURES``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from _tiny_champions import make_tracks, write_tiny_champions
+
+from analysis.export import (
+    PAGE_FORMAT,
+    REFERENCE_FILE,
+    export_champions,
+    load_exported,
+    predict_exported,
+    read_manifest,
+)
+from analysis.models import load
+from analysis.paths import PROJECT_ROOT
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("models")
+    tracks = make_tracks()
+    write_tiny_champions(folder, tracks)
+    report = export_champions(folder, tracks=tracks, reference_tracks=200, verbose=False)
+    return folder, tracks, report
+
+
+def test_files_manifest_and_metadata(tiny):
+    folder, _, report = tiny
+    out = folder / "export"
+    entries = read_manifest(out / "manifest.json")
+    assert sorted(entries) == ["cold_start.json", "known_artist.json", REFERENCE_FILE]
+    for name in ("cold_start", "known_artist"):
+        doc = load_exported(out / f"{name}.json", out / "manifest.json")
+        meta = doc["metadata"]
+        assert meta["page_format"] == PAGE_FORMAT and meta["page_version"] == 1
+        assert doc["feature_names"] == load(name, models_dir=folder).feature_names
+        assert set(meta["interval"]["global"]) == {"0.8", "0.9"}
+        assert meta["metrics"]["r2"] in (0.5, 0.7)
+        assert len(meta["categorical"]["genres"]) == 114
+        units = {c["feature"]: c["unit"] for c in meta["controls"] if c.get("feature")}
+        assert units["duration_ms"] == "min" and units["loudness"] == "dB"
+        assert units["tempo"] == "BPM"
+        assert ("artist_n_tracks" in units) == (name == "known_artist")
+        assert len(meta["presets"]) >= 5
+    assert report["gzip_bytes"] == sum(e["gzip_bytes"] for e in entries.values())
+
+
+def test_exported_models_reproduce_python(tiny):
+    folder, tracks, report = tiny
+    for name in ("cold_start", "known_artist"):
+        champion = load(name, models_dir=folder)
+        doc = json.loads((folder / "export" / f"{name}.json").read_text())
+        raw = tracks.assign(track_genre=tracks["primary_genre"])
+        X = champion.features(raw)
+        assert np.array_equal(predict_exported(doc, X), champion.booster.inplace_predict(X))
+        assert report["accuracy"][name]["r2_delta"] <= 0.005
+
+
+def test_presets_carry_the_champion_inputs(tiny):
+    folder, tracks, _ = tiny
+    doc = json.loads((folder / "export" / "known_artist.json").read_text())
+    champion = load("known_artist", models_dir=folder)
+    for preset in doc["metadata"]["presets"]:
+        row = tracks[tracks["track_id"] == preset["track_id"]]
+        X = champion.features(row.assign(track_genre=row["primary_genre"]))
+        for column, value in preset["inputs"].items():
+            got = float(X[column].iloc[0])
+            assert (value is None and np.isnan(got)) or got == pytest.approx(value, rel=1e-8)
+
+
+def test_export_is_deterministic(tiny, tmp_path):
+    folder, tracks, _ = tiny
+    export_champions(folder, out_dir=tmp_path, tracks=tracks, reference_tracks=200,
+                     verbose=False)
+    for path in (folder / "export").iterdir():
+        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+# --- the committed export, from the committed champions, on the real data ------------------
+
+COMMITTED = PROJECT_ROOT / "models"
+needs_champions = pytest.mark.skipif(
+    not (COMMITTED / "champions" / "cold_start" / "manifest.json").is_file()
+    or not (COMMITTED / "export" / "manifest.json").is_file(),
+    reason="committed champions or models/export/ missing (make models export)",
+)
+
+
+@pytest.mark.slow
+@needs_champions
+def test_committed_export_is_up_to_date_and_within_targets(track_data, tmp_path):
+    report = export_champions(COMMITTED, out_dir=tmp_path, tracks=track_data.tracks)
+    for path in (COMMITTED / "export").iterdir():
+        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), (
+            f"models/export/{path.name} is stale: run python -m analysis.cli export")
+    print(f"export payload {report['gzip_bytes']:,} bytes gzip; accuracy {report['accuracy']}")
+    assert report["gzip_bytes"] <= 1.5e6
+    for check in report["accuracy"].values():
+        assert check["r2_delta"] <= 0.005
+
+
+@pytest.mark.slow
+@needs_champions
+def test_js_parity_on_10000_real_tracks(track_data, tmp_path):
+    """|JS − XGBoost| ≤ 1e-3, |JS − shap| ≤ 1e-3 and additivity, via node --test."""
+    from analysis.export import champion_matrix, write_parity_fixture
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not on PATH")
+    tracks = track_data.tracks.reset_index(drop=True)
+    rows = np.random.default_rng(42).choice(len(tracks), size=10_000, replace=False)
+    for name in ("cold_start", "known_artist"):
+        champion = load(name, models_dir=COMMITTED)
+        X = champion_matrix(champion, tracks).iloc[np.sort(rows)]
+        result = write_parity_fixture(champion.booster, X, feature_names=champion.feature_names,
+                                      path=tmp_path / f"{name}.fixture.json")
+        print(f"{name}: {result['rows']} rows, reference vs xgboost "
+              f"{result['max_abs_reference_vs_xgboost']:.2e}, shap vs xgboost "
+              f"{result['max_abs_shap_vs_xgboost']:.2e}")
+    env = {**os.environ, "TRACK_ANALYTICS_JS_FIXTURES": str(tmp_path)}
+    run = subprocess.run([node, "--test", "js/test/parity.test.js"], cwd=PROJECT_ROOT, env=env,
+                         capture_output=True, text=True, timeout=1800)
+    diagnostics = [line for line in run.stdout.splitlines() if "max |JS" in line]
+    print("\n".join(diagnostics[-20:]))
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "cold_start.fixture.json" in run.stdout and "known_artist.fixture.json" in run.stdout
