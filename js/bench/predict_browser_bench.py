@@ -38,11 +38,18 @@ BENCH_JS = """async ([n, full]) => {
   for (let i = 0; i < n; i++) {
     const preset = h.presets[1 + (i % (h.presets.length - 1))];
     const s = startState(h.specs, cats, preset);
-    for (const f of ['danceability', 'energy', 'valence', 'acousticness', 'speechiness']) s.values[f] = rand();
+    for (const f of ['danceability', 'energy', 'valence', 'acousticness', 'speechiness']) {
+      s.values[f] = rand();
+    }
     s.values.tempo = 60 + rand() * 120;
     states.push(s);
   }
-  for (let i = 0; i < 50; i++) { const m = models[i % models.length]; const x = assembleInput(m, states[i], h.specs); predict(m, x); explain(m, x); }
+  for (let i = 0; i < 50; i++) {  // warm-up
+    const m = models[i % models.length];
+    const x = assembleInput(m, states[i], h.specs);
+    predict(m, x);
+    explain(m, x);
+  }
   const times = [];
   for (let i = 0; i < n; i++) {
     const m = models[i % models.length];
