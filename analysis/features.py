@@ -1,0 +1,780 @@
+"""The feature-availability contract: what a model may know about a track, and when.
+
+Every feature is tagged with *when it is known* (:data:`FEATURES`, :func:`feature_table`):
+
+``intrinsic``
+    Known the day the track exists: Spotify's audio features, duration, the explicit flag,
+    how many artists are credited, and markers read from the title and album name (remix,
+    live, remaster, feat., acoustic, instrumental, edit, version, sped-up/slowed, seasonal;
+    single vs album, compilation-style and dated album names, deluxe editions, soundtracks).
+``label``
+    Supplied by whoever files the track: its *one* primary genre and that genre's
+    macro-genre, one-hot encoded as 0/1 columns.
+``artist_history``
+    Target-derived, ``known_artist`` only: the primary artist's smoothed mean popularity,
+    count and best popularity over the artist's *other* tracks, always computed out-of-fold
+    (:class:`ArtistHistory`, :func:`oof_artist_history`).
+``sampling_artefact``
+    How the dataset was collected, not what the track is: how many genre lists a track sits
+    in (and which), how many versions of its song and tracks of its album the crawl holds.
+    They predict popularity strongly (genre searches favour popular tracks; compilations add
+    near-zero copies), which is a finding about the data. They are **forbidden** as model
+    inputs: :func:`check_allowed` refuses them.
+``leaky``
+    The original recipe's artist mean over *all* rows, label included; ``seed_replica`` only.
+
+:func:`make_features` turns the cleaned track table into a purely numeric matrix (float64,
+NaN allowed, stable column order). The browser predictor evaluates exported XGBoost trees on
+exactly this matrix, so everything a model sees is computed here, with no scikit-learn
+transformer in between: one-hot genres (no native categoricals), booleans as 0/1.
+:func:`features_from_raw` does the same for a user's DataFrame in the raw dataset's columns,
+after validating it with :func:`analysis.schema.validate_tracks`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from analysis.genres import MACRO_GENRES, load_taxonomy
+from analysis.protocols import (
+    N_SPLITS,
+    PROTOCOLS,
+    RANDOM_STATE,
+    inner_folds,
+    primary_artist_key,
+)
+from analysis.schema import AUDIO_COLUMNS, Problem, TrackDataError, validate_tracks
+
+__all__ = [
+    "ARTIST_HISTORY",
+    "ARTIST_HISTORY_COLUMNS",
+    "ARTIST_SMOOTHING",
+    "INTRINSIC",
+    "LABEL",
+    "LEAKY",
+    "REQUIRED_RAW_COLUMNS",
+    "SAMPLING_ARTEFACT",
+    "SAMPLING_ARTEFACT_COUNTS",
+    "TEXT_MARKERS",
+    "FEATURES",
+    "ArtistHistory",
+    "Feature",
+    "ForbiddenFeatureError",
+    "check_allowed",
+    "feature_names",
+    "feature_table",
+    "features_from_raw",
+    "genre_column",
+    "macro_column",
+    "make_features",
+    "make_replica_features",
+    "make_sampling_artefacts",
+    "oof_artist_history",
+    "with_artist_history",
+]
+
+INTRINSIC = "intrinsic"
+LABEL = "label"
+ARTIST_HISTORY = "artist_history"
+SAMPLING_ARTEFACT = "sampling_artefact"
+LEAKY = "leaky"
+
+#: Which availability tags each protocol may feed a model.
+_ALLOWED: dict[str, frozenset[str]] = {
+    "seed_replica": frozenset({INTRINSIC, LABEL, LEAKY}),
+    "known_artist": frozenset({INTRINSIC, LABEL, ARTIST_HISTORY}),
+    "cold_start": frozenset({INTRINSIC, LABEL}),
+}
+
+#: Prior weight (in tracks) pulling an artist's mean popularity toward the global mean.
+ARTIST_SMOOTHING = 2.0
+
+#: Artist-history columns, in matrix order (``known_artist`` only).
+ARTIST_HISTORY_COLUMNS: tuple[str, ...] = (
+    "artist_mean_popularity",
+    "artist_n_tracks",
+    "artist_max_popularity",
+)
+
+#: The three sampling-artefact counts of :mod:`analysis.cleaning`.
+SAMPLING_ARTEFACT_COUNTS: tuple[str, ...] = ("n_genre_lists", "n_song_versions", "n_album_tracks")
+
+#: Raw columns a prediction input must have; the others may be absent (their features are NaN,
+#: which the trees route down their learned default branch).
+REQUIRED_RAW_COLUMNS: tuple[str, ...] = (*AUDIO_COLUMNS, "duration_ms")
+
+_VERSION_PART = re.compile(r"[\(\[\{]([^\)\]\}]*)[\)\]\}]|\s-\s(.*)$")
+
+
+class ForbiddenFeatureError(ValueError):
+    """A feature that is not available at triage time under the protocol was asked for."""
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One model input and when it is known.
+
+    Attributes
+    ----------
+    name : str
+        Column name in the feature matrix.
+    availability : str
+        ``intrinsic``, ``label``, ``artist_history``, ``sampling_artefact`` or ``leaky``.
+    source : str
+        The raw or cleaned column(s) it is computed from.
+    description : str
+        What it is, for the contract table and the predictor's controls.
+    unit : str
+        Unit or encoding (``0/1`` for flags).
+    """
+
+    name: str
+    availability: str
+    source: str
+    description: str
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class TextMarker:
+    """A 0/1 flag read from a title or album name with a case-insensitive regex."""
+
+    name: str
+    column: str
+    pattern: str
+    description: str
+    version_part_only: bool = False
+
+    @property
+    def regex(self) -> re.Pattern:
+        return re.compile(self.pattern, re.IGNORECASE)
+
+
+#: Title and album-name markers. Title markers other than ``feat`` look only at the version
+#: part of a title (bracketed text or after " - "), so "Live Forever" is not a live recording.
+TEXT_MARKERS: tuple[TextMarker, ...] = (
+    TextMarker("title_remix", "track_name", r"\bre-?mix|\brmx\b|\bmix\b|\bbootleg\b|\bflip\b",
+               "remix or DJ mix", True),
+    TextMarker("title_live", "track_name", r"\blive\b|\bao vivo\b|\ben vivo\b|\ben directo\b",
+               "live recording", True),
+    TextMarker("title_remaster", "track_name", r"remaster", "remastered release", True),
+    TextMarker("title_feat", "track_name", r"\bfeat\b\.?|\bft\.|\bfeaturing\b|[\(\[]with\s",
+               "credits a featured artist in the title"),
+    TextMarker("title_acoustic", "track_name", r"acoustic|ac[uú]stic[oa]|unplugged",
+               "acoustic version", True),
+    TextMarker("title_instrumental", "track_name", r"instrumental|karaoke",
+               "instrumental or karaoke version", True),
+    TextMarker("title_edit", "track_name", r"\bedit\b", "edit (radio edit, single edit)", True),
+    TextMarker("title_version", "track_name", r"\bversion\b|\bversi[oó]n\b|\bvers[aã]o\b",
+               "named version", True),
+    TextMarker("title_sped_slowed", "track_name", r"sped\s*up|slowed|nightcore|reverb",
+               "sped-up / slowed / nightcore edit"),
+    TextMarker("title_seasonal", "track_name",
+               r"christmas|xmas|navidad|natal|santa|jingle|halloween|noel|weihnacht",
+               "seasonal (Christmas, Halloween) title"),
+    TextMarker("title_soundtrack", "track_name", r"\bfrom\b|soundtrack|\bost\b|theme",
+               "soundtrack / 'from the film' credit", True),
+    TextMarker("album_compilation", "album_name",
+               r"\bhits\b|best of|greatest|collection|essential|anthology|compilation|\bvol\b|"
+               r"\bvolume\b|\btop\b|classics|\bmix\b|playlist|party|workout|study|sleep|relax|"
+               r"chill|music for|songs|canciones|m[uú]sicas|\bpov\b|mood|vibes|\b\d+ ",
+               "compilation- or playlist-style album name"),
+    TextMarker("album_dated", "album_name", r"\b(?:19|20)\d\d\b", "album name contains a year"),
+    TextMarker("album_seasonal", "album_name",
+               r"christmas|xmas|navidad|natal|holiday|halloween|summer|winter|weihnacht|"
+               r"no[eë]l|carnaval|karneval|spring|autumn",
+               "seasonal album name"),
+    TextMarker("album_deluxe", "album_name", r"deluxe|expanded|edition|remaster|anniversary",
+               "deluxe, expanded or remastered edition"),
+    TextMarker("album_live", "album_name", r"\blive\b|ao vivo|en vivo|unplugged|ac[uú]stico",
+               "live or unplugged album"),
+    TextMarker("album_soundtrack", "album_name",
+               r"soundtrack|\bost\b|original motion|from the|music from",
+               "soundtrack album"),
+)
+
+
+# --- the registry ------------------------------------------------------------------------------
+
+def _slug(label: str) -> str:
+    """Column-safe name: lowercase letters, digits and underscores.
+
+    Examples
+    --------
+    >>> _slug("Jazz, Blues & Soul"), _slug("r-n-b")
+    ('jazz_blues_soul', 'r_n_b')
+    """
+    return re.sub(r"[^0-9a-z]+", "_", label.lower()).strip("_")
+
+
+def genre_column(genre: str) -> str:
+    """Matrix column of a primary genre's one-hot flag.
+
+    Examples
+    --------
+    >>> genre_column("singer-songwriter")
+    'genre_singer_songwriter'
+    """
+    return f"genre_{_slug(genre)}"
+
+
+def macro_column(macro: str) -> str:
+    """Matrix column of a macro-genre's one-hot flag.
+
+    Examples
+    --------
+    >>> macro_column("Hip-hop & R&B")
+    'macro_hip_hop_r_b'
+    """
+    return f"macro_{_slug(macro)}"
+
+
+@cache
+def _genres() -> tuple[str, ...]:
+    return tuple(load_taxonomy()["genre"])
+
+
+_AUDIO_DESCRIPTIONS = {
+    "danceability": ("Spotify danceability", "0-1"),
+    "energy": ("Spotify energy", "0-1"),
+    "key": ("pitch class (0 = C, -1 = unknown)", "0-11"),
+    "loudness": ("average loudness", "dB"),
+    "mode": ("major (1) or minor (0)", "0/1"),
+    "speechiness": ("Spotify speechiness", "0-1"),
+    "acousticness": ("Spotify acousticness", "0-1"),
+    "instrumentalness": ("Spotify instrumentalness", "0-1"),
+    "liveness": ("Spotify liveness", "0-1"),
+    "valence": ("Spotify valence (musical positiveness)", "0-1"),
+    "tempo": ("estimated tempo", "BPM"),
+    "time_signature": ("estimated beats per bar", "3-7"),
+}
+
+
+@cache
+def _registry() -> tuple[Feature, ...]:
+    intrinsic = [
+        Feature(c, INTRINSIC, c, *_AUDIO_DESCRIPTIONS[c]) for c in AUDIO_COLUMNS
+    ] + [
+        Feature("duration_ms", INTRINSIC, "duration_ms", "track length", "ms"),
+        Feature("explicit", INTRINSIC, "explicit", "explicit lyrics", "0/1"),
+        Feature("n_artists", INTRINSIC, "artists", "number of credited artists", "count"),
+        Feature("is_single", INTRINSIC, "album_name, track_name",
+                "album named like the track (a single release)", "0/1"),
+        *(Feature(m.name, INTRINSIC, m.column, m.description, "0/1") for m in TEXT_MARKERS),
+        Feature("title_length", INTRINSIC, "track_name", "title length", "characters"),
+        Feature("title_non_ascii", INTRINSIC, "track_name",
+                "title uses non-ASCII characters (accents, other scripts)", "0/1"),
+        Feature("album_non_ascii", INTRINSIC, "album_name",
+                "album name uses non-ASCII characters", "0/1"),
+    ]
+    label = [
+        Feature(genre_column(g), LABEL, "primary_genre (track_genre)", f"primary genre is {g}",
+                "0/1")
+        for g in _genres()
+    ] + [
+        Feature(macro_column(m), LABEL, "macro_genre", f"macro-genre is {m}", "0/1")
+        for m in MACRO_GENRES
+    ]
+    history = [
+        Feature("artist_mean_popularity", ARTIST_HISTORY, "popularity of the artist's other tracks",
+                f"primary artist's mean popularity over other tracks, shrunk toward the global "
+                f"mean with a prior worth {ARTIST_SMOOTHING:g} tracks (global mean if none)",
+                "0-100"),
+        Feature("artist_n_tracks", ARTIST_HISTORY, "artist's other tracks",
+                "number of the primary artist's other tracks with known popularity", "count"),
+        Feature("artist_max_popularity", ARTIST_HISTORY, "popularity of the artist's other tracks",
+                "best popularity among the primary artist's other tracks (missing if none)",
+                "0-100"),
+    ]
+    artefacts = [
+        Feature("n_genre_lists", SAMPLING_ARTEFACT, "track_genre listings",
+                "number of genre search lists the track was found in", "count"),
+        Feature("n_song_versions", SAMPLING_ARTEFACT, "artists, track_name",
+                "track_ids of the same song in the crawl", "count"),
+        Feature("n_album_tracks", SAMPLING_ARTEFACT, "primary artist, album_name",
+                "tracks of the same album in the crawl", "count"),
+    ] + [
+        Feature(f"listed_in_{_slug(g)}", SAMPLING_ARTEFACT, "track_genre listings",
+                f"track found in the {g} search list", "0/1")
+        for g in _genres()
+    ]
+    leaky = [
+        Feature("genre_code", LABEL, "track_genre",
+                "listing genre label-encoded 0-113 (the original's encoding)", "code"),
+        Feature("artist_popularity_all_rows", LEAKY, "popularity",
+                "mean popularity of the exact artists string over ALL rows, own label "
+                "included (the original's feature)", "0-100"),
+    ]
+    return tuple(intrinsic + label + history + artefacts + leaky)
+
+
+_REPLICA_COLUMNS: tuple[str, ...] = (
+    "duration_ms", "explicit", *AUDIO_COLUMNS, "genre_code", "artist_popularity_all_rows",
+)
+
+
+#: Every feature the project knows, tagged; matrix order within each protocol follows it.
+FEATURES: tuple[Feature, ...] = _registry()
+
+
+def _by_name() -> dict[str, Feature]:
+    return {f.name: f for f in _registry()}
+
+
+def feature_names(protocol: str) -> list[str]:
+    """Matrix columns of a protocol, in their fixed order.
+
+    ``cold_start``: intrinsic then label features; ``known_artist``: the same plus the three
+    artist-history columns; ``seed_replica``: the original's 14 audio columns, a label-encoded
+    genre and the leaky all-rows artist mean.
+
+    Examples
+    --------
+    >>> names = feature_names("known_artist")
+    >>> names[:3], names[-3:]
+    (['danceability', 'energy', 'key'], ['artist_mean_popularity', 'artist_n_tracks', \
+'artist_max_popularity'])
+    >>> len(feature_names("cold_start")) == len(names) - 3
+    True
+    """
+    if protocol == "seed_replica":
+        return list(_REPLICA_COLUMNS)
+    if protocol not in _ALLOWED:
+        raise ValueError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
+    allowed = _ALLOWED[protocol] - {LEAKY}
+    return [
+        f.name for f in _registry()
+        if f.availability in allowed and f.name not in ("genre_code",)
+    ]
+
+
+def check_allowed(columns: Iterable[str], protocol: str) -> None:
+    """Refuse any column that the protocol may not feed a model.
+
+    Sampling artefacts are refused under every protocol; artist history under
+    ``cold_start``; the leaky all-rows artist mean under the honest protocols; unknown names
+    everywhere (an unregistered column is an untagged one).
+
+    Raises
+    ------
+    ForbiddenFeatureError
+        Naming each refused column and why.
+
+    Examples
+    --------
+    >>> check_allowed(["energy", "genre_pop"], "cold_start")
+    >>> check_allowed(["energy", "n_genre_lists"], "known_artist")
+    Traceback (most recent call last):
+    ...
+    analysis.features.ForbiddenFeatureError: not allowed as model inputs under known_artist: \
+n_genre_lists (sampling_artefact: how the data was collected, never a model input)
+    """
+    registry = _by_name()
+    allowed = _ALLOWED.get(protocol)
+    if allowed is None:
+        raise ValueError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
+    refused = []
+    for name in columns:
+        feature = registry.get(name)
+        if feature is None:
+            refused.append(f"{name} (not in the feature contract)")
+        elif feature.availability == SAMPLING_ARTEFACT:
+            refused.append(f"{name} (sampling_artefact: how the data was collected, "
+                           "never a model input)")
+        elif feature.availability not in allowed:
+            refused.append(f"{name} ({feature.availability}: not available under {protocol})")
+    if refused:
+        raise ForbiddenFeatureError(
+            f"not allowed as model inputs under {protocol}: " + "; ".join(refused)
+        )
+
+
+def feature_table() -> pd.DataFrame:
+    """The contract as a table: one row per feature, with the protocols that may use it.
+
+    Examples
+    --------
+    >>> table = feature_table()
+    >>> sorted(table["availability"].unique())
+    ['artist_history', 'intrinsic', 'label', 'leaky', 'sampling_artefact']
+    >>> bool(table.loc[table["availability"].eq("sampling_artefact"), "protocols"].eq("").all())
+    True
+    """
+    used = {p: set(feature_names(p)) for p in PROTOCOLS}
+    rows = [
+        {
+            "name": f.name, "availability": f.availability, "source": f.source,
+            "description": f.description, "unit": f.unit,
+            "protocols": ", ".join(p for p in PROTOCOLS if f.name in used[p]),
+        }
+        for f in _registry()
+    ]
+    return pd.DataFrame(rows)
+
+
+# --- intrinsic and label features --------------------------------------------------------------
+
+def _version_part(titles: pd.Series) -> pd.Series:
+    """Bracketed text and text after ' - ', joined; empty when a title has none."""
+    def extract(title: str) -> str:
+        return " ".join(a or b for a, b in _VERSION_PART.findall(title))
+
+    return titles.fillna("").map(extract)
+
+
+def _text_features(frame: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    out = {}
+    has = {c: c in frame.columns for c in ("artists", "track_name", "album_name")}
+    title = frame["track_name"].astype("string") if has["track_name"] else None
+    album = frame["album_name"].astype("string") if has["album_name"] else None
+    nan = pd.Series(np.nan, index=index)
+
+    def flag(mask: pd.Series, present: pd.Series) -> pd.Series:
+        return mask.astype("float64").where(present, np.nan)
+
+    if has["artists"]:
+        artists = frame["artists"].astype("string")
+        counts = artists.str.split(";").map(
+            lambda names: float(sum(1 for a in names if a.strip())), na_action="ignore"
+        )
+        out["n_artists"] = pd.to_numeric(counts, errors="coerce").astype("float64")
+    else:
+        out["n_artists"] = nan
+    if has["track_name"] and has["album_name"]:
+        same = title.str.casefold().str.strip() == album.str.casefold().str.strip()
+        out["is_single"] = flag(same.fillna(False), title.notna() & album.notna())
+    else:
+        out["is_single"] = nan
+    version = _version_part(title.astype(object)) if has["track_name"] else None
+    for marker in TEXT_MARKERS:
+        text = {"track_name": title, "album_name": album}[marker.column]
+        if text is None:
+            out[marker.name] = nan
+            continue
+        source = version if marker.version_part_only else text.fillna("").astype(object)
+        hit = source.map(lambda s, rx=marker.regex: bool(rx.search(s)))
+        out[marker.name] = flag(hit.astype(bool), text.notna())
+    # Title length only: an exact album-name length singles out one album, and would let a
+    # model learn a compilation's popularity from its other artists' tracks (measured: it
+    # helped only on test tracks whose album was in training).
+    if title is None:
+        out["title_length"] = nan
+    else:
+        out["title_length"] = title.str.len().astype("float64")
+    for prefix, text in (("title", title), ("album", album)):
+        if text is None:
+            out[f"{prefix}_non_ascii"] = nan
+        else:
+            non_ascii = text.fillna("").str.contains(r"[^\x00-\x7F]", regex=True)
+            out[f"{prefix}_non_ascii"] = flag(non_ascii.astype(bool), text.notna())
+    return pd.DataFrame({k: pd.Series(v, index=index).to_numpy(dtype="float64")
+                         for k, v in out.items()}, index=index)
+
+
+def _one_hot(values: pd.Series | None, labels: Sequence[str], column_of, index) -> pd.DataFrame:
+    columns = [column_of(label) for label in labels]
+    matrix = np.zeros((len(index), len(labels)))
+    if values is not None:
+        position = {label: i for i, label in enumerate(labels)}
+        codes = values.map(position)
+        rows = np.flatnonzero(codes.notna().to_numpy())
+        matrix[rows, codes.dropna().to_numpy(dtype=np.int64)] = 1.0
+    return pd.DataFrame(matrix, index=index, columns=columns)
+
+
+def _base_features(tracks: pd.DataFrame) -> pd.DataFrame:
+    """Intrinsic and label features of cleaned (or raw-derived) tracks, float64."""
+    index = tracks.index
+    numeric = pd.DataFrame(index=index)
+    for column in AUDIO_COLUMNS:
+        numeric[column] = pd.to_numeric(tracks[column]).astype("float64")
+    numeric["duration_ms"] = pd.to_numeric(tracks["duration_ms"]).astype("float64")
+    if "explicit" in tracks.columns:
+        numeric["explicit"] = tracks["explicit"].astype("boolean").astype("Float64").astype(
+            "float64"
+        )
+    else:
+        numeric["explicit"] = np.nan
+    text = _text_features(tracks, index)
+    genre = tracks["primary_genre"] if "primary_genre" in tracks.columns else None
+    macro = tracks["macro_genre"] if "macro_genre" in tracks.columns else None
+    genres = _one_hot(genre, _genres(), genre_column, index)
+    macros = _one_hot(macro, MACRO_GENRES, macro_column, index)
+    return pd.concat([numeric, text, genres, macros], axis=1)
+
+
+# --- artist history ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ArtistHistory:
+    """Popularity history per primary artist, learnt from a set of training tracks.
+
+    Multi-artist tracks are credited to their *primary* (first-credited) artist only: the lead
+    is who A&R signs and whose audience a release reaches first; a featured credit would let a
+    one-off guest spot define an artist's record.
+
+    Attributes
+    ----------
+    stats : pandas.DataFrame
+        Indexed by folded primary-artist name; columns ``n``, ``total``, ``best``.
+    global_mean : float
+        Mean popularity of the training tracks (the prior).
+    smoothing : float
+        Prior weight in tracks (:data:`ARTIST_SMOOTHING`).
+
+    Examples
+    --------
+    >>> train = pd.DataFrame({"artists": ["A", "A", "B"], "popularity": [10, 30, 80]})
+    >>> history = ArtistHistory.fit(train, smoothing=2)
+    >>> history.transform(pd.DataFrame({"artists": ["A;X", "C"]})).round(2).to_dict("list")
+    {'artist_mean_popularity': [30.0, 40.0], 'artist_n_tracks': [2.0, 0.0], \
+'artist_max_popularity': [30.0, nan]}
+    """
+
+    stats: pd.DataFrame
+    global_mean: float
+    smoothing: float = ARTIST_SMOOTHING
+    meta: Mapping = field(default_factory=dict)
+
+    @classmethod
+    def fit(
+        cls, tracks: pd.DataFrame, *, smoothing: float = ARTIST_SMOOTHING,
+        global_mean: float | None = None,
+    ) -> ArtistHistory:
+        """Aggregate popularity by primary artist over ``tracks`` (their labels are used)."""
+        key = primary_artist_key(tracks["artists"])
+        popularity = tracks["popularity"].astype("float64")
+        grouped = popularity.groupby(key.to_numpy(), sort=True)
+        stats = pd.DataFrame({"n": grouped.size().astype("float64"), "total": grouped.sum(),
+                              "best": grouped.max()})
+        stats.index.name = "artist"
+        prior = float(popularity.mean()) if global_mean is None else float(global_mean)
+        return cls(stats=stats, global_mean=prior, smoothing=float(smoothing))
+
+    def transform(self, tracks: pd.DataFrame) -> pd.DataFrame:
+        """The three history columns for ``tracks`` (unknown artists get the prior)."""
+        key = primary_artist_key(tracks["artists"])
+        found = self.stats.reindex(key.to_numpy())
+        n = found["n"].fillna(0.0).to_numpy()
+        total = found["total"].fillna(0.0).to_numpy()
+        mean = (total + self.smoothing * self.global_mean) / (n + self.smoothing)
+        return pd.DataFrame(
+            {"artist_mean_popularity": mean, "artist_n_tracks": n,
+             "artist_max_popularity": found["best"].to_numpy(dtype="float64")},
+            index=tracks.index,
+        )
+
+
+def oof_artist_history(
+    tracks: pd.DataFrame, groups: np.ndarray, *, n_splits: int = N_SPLITS,
+    random_state: int = RANDOM_STATE, smoothing: float = ARTIST_SMOOTHING,
+) -> pd.DataFrame:
+    """Artist history of *training* tracks, each computed without its own song group.
+
+    The training tracks are split into grouped inner folds
+    (:func:`analysis.protocols.inner_folds`); each fold's history comes from the other folds,
+    with the prior set to those folds' mean. A track therefore never sees its own popularity
+    (nor its other versions'), and an artist with a single track gets the prior.
+
+    Parameters
+    ----------
+    tracks : pandas.DataFrame
+        Training tracks with ``artists`` and ``popularity``.
+    groups : numpy.ndarray
+        Song groups of those tracks (:func:`analysis.protocols.song_groups`).
+
+    Examples
+    --------
+    >>> train = pd.DataFrame({"artists": ["Solo", "B", "B", "C", "C"],
+    ...                       "popularity": [99, 10, 20, 30, 40]})
+    >>> h = oof_artist_history(train, np.arange(5), n_splits=2)
+    >>> float(h.loc[0, "artist_n_tracks"]), bool(h.loc[0, "artist_mean_popularity"] < 99)
+    (0.0, True)
+    """
+    folds = inner_folds(groups, n_splits=n_splits, random_state=random_state)
+    parts = []
+    for fold in range(n_splits):
+        inside = folds == fold
+        if not inside.any():
+            continue
+        history = ArtistHistory.fit(tracks[~inside], smoothing=smoothing)
+        parts.append(history.transform(tracks[inside]))
+    return pd.concat(parts).reindex(tracks.index)
+
+
+# --- matrices ----------------------------------------------------------------------------------
+
+def make_features(
+    tracks: pd.DataFrame, *, protocol: str,
+    artist_history: ArtistHistory | pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The model matrix of cleaned tracks: float64, NaN allowed, columns in contract order.
+
+    Parameters
+    ----------
+    tracks : pandas.DataFrame
+        One row per track with the raw columns plus ``primary_genre`` and ``macro_genre``
+        (as :func:`analysis.data.load_tracks` returns them).
+    protocol : {"cold_start", "known_artist"}
+        Which columns (:func:`feature_names`). Use :func:`make_replica_features` for the
+        leaky replica.
+    artist_history : ArtistHistory or pandas.DataFrame, optional
+        ``known_artist`` only, and required there: a fitted :class:`ArtistHistory` (looked up
+        by primary artist) or a frame with :data:`ARTIST_HISTORY_COLUMNS` aligned to
+        ``tracks`` (e.g. from :func:`oof_artist_history`).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({c: [0.5] for c in AUDIO_COLUMNS} | {
+    ...     "key": [5], "mode": [1], "time_signature": [4], "tempo": [120.0], "loudness": [-6.0],
+    ...     "duration_ms": [200000], "explicit": [True], "artists": ["A;B"],
+    ...     "album_name": ["Hit"], "track_name": ["Hit (Live)"],
+    ...     "primary_genre": ["pop"], "macro_genre": ["Pop"]})
+    >>> X = make_features(t, protocol="cold_start")
+    >>> X.loc[0, ["explicit", "n_artists", "title_live", "genre_pop", "macro_pop", "genre_rock"]
+    ...       ].tolist()
+    [1.0, 2.0, 1.0, 1.0, 1.0, 0.0]
+    """
+    if protocol == "seed_replica":
+        raise ValueError("use make_replica_features() for the leaky seed_replica matrix")
+    names = feature_names(protocol)
+    base = _base_features(tracks)
+    if protocol == "known_artist":
+        if artist_history is None:
+            raise ValueError(
+                "known_artist needs artist_history: an ArtistHistory fitted on training tracks "
+                "or a frame of out-of-fold history columns"
+            )
+        if isinstance(artist_history, ArtistHistory):
+            history = artist_history.transform(tracks)
+        else:
+            history = artist_history.reindex(columns=list(ARTIST_HISTORY_COLUMNS))
+            history.index = tracks.index
+        base = pd.concat([base, history.astype("float64")], axis=1)
+    elif artist_history is not None:
+        raise ForbiddenFeatureError(f"{protocol} takes no artist history (target-derived)")
+    matrix = base.reindex(columns=names)
+    check_allowed(matrix.columns, protocol)
+    return matrix.astype("float64")
+
+
+def with_artist_history(base: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """Append artist-history columns to a ``cold_start`` matrix, giving a ``known_artist`` one.
+
+    Lets a caller build the intrinsic and label columns once and add a fold's out-of-fold
+    history cheaply; the result is checked against the contract like :func:`make_features`.
+
+    Examples
+    --------
+    >>> base = pd.DataFrame(0.0, index=[7], columns=feature_names("cold_start"))
+    >>> history = pd.DataFrame({"artist_mean_popularity": [40.0], "artist_n_tracks": [0.0],
+    ...                         "artist_max_popularity": [np.nan]}, index=[7])
+    >>> list(with_artist_history(base, history).columns) == feature_names("known_artist")
+    True
+    """
+    names = feature_names("known_artist")
+    history = history.reindex(columns=list(ARTIST_HISTORY_COLUMNS)).set_axis(base.index)
+    matrix = pd.concat([base, history.astype("float64")], axis=1).reindex(columns=names)
+    check_allowed(matrix.columns, "known_artist")
+    return matrix
+
+
+def make_replica_features(rows: pd.DataFrame) -> pd.DataFrame:
+    """The original recipe's matrix on raw rows (LEAKY, ``seed_replica`` only).
+
+    14 raw audio columns, ``track_genre`` label-encoded in sorted order, and the mean
+    popularity of the exact ``artists`` string over *all* rows, the row's own label included.
+    That last column is the leak: for an artist with one row it *is* the target.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({c: [0.1, 0.2] for c in AUDIO_COLUMNS} | {
+    ...     "duration_ms": [1, 2], "explicit": [False, True], "track_genre": ["pop", "rock"],
+    ...     "artists": ["A", "A"], "popularity": [10, 30]})
+    >>> make_replica_features(rows)[["genre_code", "artist_popularity_all_rows"]].values.tolist()
+    [[0.0, 20.0], [1.0, 20.0]]
+    """
+    out = pd.DataFrame(index=rows.index)
+    for column in ("duration_ms", "explicit", *AUDIO_COLUMNS):
+        out[column] = rows[column].astype("float64")
+    out["genre_code"] = pd.factorize(rows["track_genre"], sort=True)[0].astype("float64")
+    out["artist_popularity_all_rows"] = (
+        rows.groupby("artists")["popularity"].transform("mean").astype("float64")
+    )
+    return out[feature_names("seed_replica")]
+
+
+def make_sampling_artefacts(tracks: pd.DataFrame) -> pd.DataFrame:
+    """The forbidden sampling-artefact columns, for the finding that measures them.
+
+    The three counts plus multi-genre membership (``listed_in_<genre>``). Nothing that trains
+    a champion calls this; :func:`check_allowed` refuses every column it returns.
+    """
+    counts = tracks[list(SAMPLING_ARTEFACT_COUNTS)].astype("float64")
+    genres = _genres()
+    membership = np.zeros((len(tracks), len(genres)))
+    position = {g: i for i, g in enumerate(genres)}
+    for row, listed in enumerate(tracks["genres"]):
+        for genre in listed:
+            membership[row, position[genre]] = 1.0
+    listed = pd.DataFrame(
+        membership, index=tracks.index, columns=[f"listed_in_{_slug(g)}" for g in genres]
+    )
+    return pd.concat([counts, listed], axis=1)
+
+
+def features_from_raw(
+    df: pd.DataFrame, *, protocol: str,
+    artist_history: ArtistHistory | pd.DataFrame | None = None, name: str = "<DataFrame>",
+) -> pd.DataFrame:
+    """Model matrix from a user's DataFrame in the raw dataset's columns, validated first.
+
+    One row per track. ``popularity`` is not needed. The genre, when known, is given as
+    ``track_genre`` (one of the 114 labels of ``analysis/macro_genres.csv``); its macro-genre is
+    derived. Columns other than :data:`REQUIRED_RAW_COLUMNS` may be missing: their features
+    become NaN (or all-zero genre flags) and the trees take their default branches.
+
+    Raises
+    ------
+    analysis.schema.TrackDataError
+        Naming the input, line and column of every problem (missing required column,
+        out-of-range value, unknown genre).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({c: [0.5] for c in AUDIO_COLUMNS} | {
+    ...     "key": [5], "mode": [1], "time_signature": [4], "tempo": [120.0], "loudness": [-6.0],
+    ...     "duration_ms": [200000], "track_genre": ["k-pop"]})
+    >>> X = features_from_raw(df, protocol="cold_start", name="demo.csv")
+    >>> X[["genre_k_pop", "macro_east_asian"]].iloc[0].tolist(), bool(X["explicit"].isna()[0])
+    ([1.0, 1.0], True)
+    >>> features_from_raw(df.drop(columns="tempo"), protocol="cold_start", name="demo.csv")
+    Traceback (most recent call last):
+    ...
+    analysis.schema.TrackDataError: demo.csv: 1 problem (line 1; column tempo)
+    ...
+    """
+    validated = validate_tracks(df, name=name, columns=REQUIRED_RAW_COLUMNS)
+    tracks = validated.copy()
+    if "track_genre" in tracks.columns:
+        genre = tracks["track_genre"].astype("string").str.strip()
+        known = set(_genres())
+        bad = [
+            Problem(name, position + 2, "track_genre",
+                    f"unknown genre {value!r}: expected one of the 114 labels in "
+                    "analysis/macro_genres.csv")
+            for position, value in enumerate(genre.tolist())
+            if value is not None and value is not pd.NA and value not in known
+        ]
+        if bad:
+            raise TrackDataError(bad)
+        tracks["primary_genre"] = genre
+        taxonomy = load_taxonomy().set_index("genre")["macro_genre"]
+        tracks["macro_genre"] = genre.map(taxonomy)
+    return make_features(tracks, protocol=protocol, artist_history=artist_history)
