@@ -1064,6 +1064,12 @@ def champion_matrix(champion: Any, tracks: Any) -> Any:
         X = with_artist_history(base, oof_artist_history(tracks, groups))
     else:
         X = base
+    stale = [name for name in champion.feature_names if name not in X.columns]
+    if stale:
+        raise ValueError(
+            f"champion {champion.name!r} was trained on features that analysis.features no "
+            f"longer builds ({stale[:5]}); retrain it (make models) before exporting"
+        )
     return X.loc[:, list(champion.feature_names)]
 
 
