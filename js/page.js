@@ -408,9 +408,9 @@ export function renderWarnings(document, warnings) {
 const SVG = "http://www.w3.org/2000/svg";
 
 /** The explanation as a horizontal waterfall (plain SVG; labels inserted as text). */
-export function renderWaterfall(document, wf, { width = 640, barHeight = 22 } = {}) {
+export function renderWaterfall(document, wf, { width = 700, barHeight = 22 } = {}) {
   const rows = [{ label: "Average prediction (expected value)", start: 0, end: wf.base, base: true }, ...wf.steps, { label: "Prediction", start: 0, end: wf.prediction, base: true }];
-  const labelWidth = 250;
+  const labelWidth = 280;
   const height = rows.length * barHeight + 30;
   const lo = Math.min(0, ...rows.map((r) => Math.min(r.start, r.end)));
   const hi = Math.max(...rows.map((r) => Math.max(r.start, r.end)), 1);
@@ -430,7 +430,10 @@ export function renderWaterfall(document, wf, { width = 640, barHeight = 22 } = 
     text.setAttribute("y", String(y + barHeight * 0.65));
     text.setAttribute("text-anchor", "end");
     text.setAttribute("font-size", "12");
-    text.textContent = r.label;
+    text.textContent = r.label.length > 44 ? `${r.label.slice(0, 43)}…` : r.label;
+    const full = document.createElementNS(SVG, "title");
+    full.textContent = r.label;
+    text.append(full);
     const rect = document.createElementNS(SVG, "rect");
     const a = x(Math.min(r.start, r.end));
     rect.setAttribute("x", String(a));
