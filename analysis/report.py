@@ -192,7 +192,7 @@ _DRIVER_NAMES = {
     "genre": "the primary genre", "macro-genre": "the macro-genre",
     "title text": "title markers", "album-name text": "album-name markers",
     "artist history": "artist history", "duration_ms": "duration", "n_artists":
-    "the number of credited artists", "is_single": "single release", "explicit":
+    "the number of credited artists", "is_single": "single-or-album release", "explicit":
     "the explicit flag",
 }
 
@@ -306,8 +306,12 @@ def drivers_checks(explanations) -> str:
             f"depth ≤ {section['champion']['max_depth']}): contributions add up to the "
             f"prediction within {checks['additivity_max_abs_error']:.1e} points"
             + ("" if lib is None else f", shap's TreeExplainer agrees within {lib:.1e}")
-            + ("" if gap is None else f", and the refitted fold model reproduces the committed "
-               f"out-of-fold predictions within {gap:.1e}") + "."
+            + ("" if gap is None else
+               f", and the refitted fold model reproduces the committed out-of-fold "
+               f"predictions within {gap:.1e}" if gap < 1e-3 else
+               f"; WARNING: the refitted fold model differs from the committed out-of-fold "
+               f"predictions by up to {gap:.1f} points, so the models and this explanation "
+               f"were built from different code") + "."
         )
     return "Checks of the cached build: " + " ".join(parts)
 
@@ -358,7 +362,8 @@ def beeswarm_reading(explanations, protocol: str = "cold_start", *, top: int = 1
     if ups:
         text.append("higher " + ", ".join(ups) + " push predictions up")
     if downs:
-        text.append("higher " + ", ".join(downs) + " push them down")
+        text.append("higher " + ", ".join(downs) + (" push them down" if ups else
+                                                    " push predictions down"))
     body = "; ".join(text) if text else "no top driver moves predictions in one direction only"
     return (
         f"Reading the colours (ρ is the rank correlation between a driver's value and its SHAP "
@@ -435,8 +440,9 @@ def pair_reading(explanations, protocol: str = "cold_start") -> str:
         f"value: {_share_word(inter / own)} part of how {a} acts. {a.capitalize()}'s strongest "
         f"partner is {driver_name(partner.get('partner', '?'))} "
         f"({partner.get('mean_abs_interaction', float('nan')):.2f} points), so whether an "
-        f"energetic track does better depends far more on what it is filed under than on how "
-        f"happy it sounds."
+        f"energetic track does better depends "
+        f"{'far ' if partner.get('mean_abs_interaction', 0) >= 3 * inter else ''}more on "
+        f"{driver_name(partner.get('partner', '?'))} than on how happy it sounds."
         if partner.get("partner") not in (None, b) else
         f"On the {n:,} tracks with exact interaction values, the {a} × {b} interaction moves a "
         f"prediction by {inter:.2f} points on average, against {own:.2f} for {a}'s whole SHAP "
@@ -569,8 +575,8 @@ def unpredictable_findings(metrics: dict) -> str:
         items.append(
             f"**The extremes.** Error depends on where the truth lies: mean absolute error is "
             f"{best[1]['mae']:.1f} points for tracks at popularity {best[0]} and "
-            f"{worst[1]['mae']:.1f} points for tracks at {worst[0]}, because the model pulls predictions toward "
-            f"the middle (mean error {worst[1]['bias']:+.1f} there).")
+            f"{worst[1]['mae']:.1f} points for tracks at {worst[0]}, because the model pulls "
+            f"predictions toward the middle (mean error {worst[1]['bias']:+.1f} there).")
     zero = analysis.get("zero_popularity") or {}
     if zero:
         items.append(
