@@ -1244,6 +1244,39 @@ def _honest_metrics(metrics: Mapping[str, Any] | None, protocol: str) -> dict[st
     return out
 
 
+def _hit_calibration(models_dir: Path, protocol: str) -> dict[str, Any] | None:
+    """P(popularity >= HIT_THRESHOLD | prediction), from the protocol's out-of-fold predictions.
+
+    Isotonic regression of the hit indicator on the out-of-fold prediction of the champion's
+    model type (each track predicted by a model that never saw its group), sampled on a
+    grid of predictions: honest, monotone, and a few hundred bytes. ``None`` when the OOF
+    file is absent.
+    """
+    from sklearn.isotonic import IsotonicRegression
+
+    from analysis.models import CHAMPION_MODEL, HIT_THRESHOLD
+
+    path = models_dir / "oof" / f"{protocol}__{CHAMPION_MODEL}.parquet"
+    if not path.is_file():
+        return None
+    import pandas as pd
+
+    oof = pd.read_parquet(path, columns=["y_true", "y_pred"])
+    pred = oof["y_pred"].to_numpy(dtype=np.float64)
+    hit = (oof["y_true"].to_numpy(dtype=np.float64) >= HIT_THRESHOLD).astype(np.float64)
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(pred, hit)
+    grid = np.linspace(0.0, 100.0, 101)
+    return {
+        "threshold": HIT_THRESHOLD,
+        "x": [_sig(v) for v in grid],
+        "p": [_sig(v, 4) for v in iso.predict(grid)],
+        "n": int(len(pred)),
+        "base_rate": _sig(hit.mean(), 4),
+        "method": f"isotonic calibration of {CHAMPION_MODEL}'s out-of-fold predictions "
+                  f"({protocol}) against popularity >= {HIT_THRESHOLD}",
+    }
+
+
 def _r2(y: np.ndarray, pred: np.ndarray) -> float:
     return float(1 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2))
 
@@ -1304,8 +1337,9 @@ def export_champions(
     ``champion`` (type, trees, training rows, manifest sha256), ``metrics`` (honest
     cross-validated R², MAE from ``metrics.json``), ``accuracy_check`` (R² of Python and of
     the export on the protocol's tracks), ``interval`` (conformal half-widths, global and
-    per macro-genre, clip 0-100, read by ``intervalFor``), ``hit_probability`` (``None``:
-    the champions do not model it), ``categorical`` (genres, macro-genres, genre→macro and
+    per macro-genre, clip 0-100, read by ``intervalFor``), ``hit_probability`` (P(popularity
+    >= 60) against the prediction on a grid, isotonic on the protocol's out-of-fold
+    predictions; ``None`` without them), ``categorical`` (genres, macro-genres, genre→macro and
     their one-hot columns), ``feature_stats`` (min, max, quantiles), ``controls`` (one spec
     per control in display units: duration in minutes, loudness in dB, tempo in BPM),
     ``artist_history`` (known_artist: prior mean and smoothing) and ``presets``.
@@ -1396,7 +1430,7 @@ def export_champions(
             "metrics": _honest_metrics(metrics, champion.protocol),
             "accuracy_check": check,
             "interval": interval,
-            "hit_probability": None,
+            "hit_probability": _hit_calibration(models_dir, champion.protocol),
             "categorical": categorical,
             "feature_stats": stats,
             "controls": _control_specs(feature_names, stats),

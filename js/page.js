@@ -281,6 +281,22 @@ function fmt(v) {
 }
 
 /**
+ * P(popularity ≥ threshold) at a prediction, interpolated on the calibration grid the
+ * exporter wrote (isotonic on out-of-fold predictions), or `null` if the model has none.
+ */
+export function hitProbability(model, prediction) {
+  const cal = prepareModel(model).metadata.hit_probability;
+  if (!cal || !Array.isArray(cal.x) || !cal.x.length) return null;
+  const { x, p } = cal;
+  if (prediction <= x[0]) return p[0];
+  if (prediction >= x[x.length - 1]) return p[p.length - 1];
+  let i = 1;
+  while (x[i] < prediction) i++;
+  const t = (prediction - x[i - 1]) / (x[i] - x[i - 1]);
+  return p[i - 1] + t * (p[i] - p[i - 1]);
+}
+
+/**
  * Everything the page shows for one model and one state of the controls.
  */
 export function evaluate(model, state, specs, reference) {
@@ -302,7 +318,8 @@ export function evaluate(model, state, specs, reference) {
     input,
     prediction,
     interval,
-    hitProbability: m.metadata.hit_probability ?? null,
+    hitProbability: hitProbability(m, prediction),
+    hitThreshold: m.metadata.hit_probability ? m.metadata.hit_probability.threshold : null,
     explanation,
     waterfall: waterfall(m, explanation, state),
     nearest,
@@ -389,8 +406,8 @@ export function renderSummary(document, result) {
     box.append(el(document, "div", { "data-role": "interval" }, `${pct} prediction interval${where}: ${result.interval.lower.toFixed(1)} to ${result.interval.upper.toFixed(1)}`));
   }
   box.append(el(document, "div", { "data-role": "hit" }, result.hitProbability === null
-    ? "Hit probability: not modelled by this champion (see the interval instead)."
-    : `Hit probability: ${(result.hitProbability * 100).toFixed(0)}%`));
+    ? "Hit probability: not available for this model (see the interval instead)."
+    : `Hit probability (popularity ≥ ${result.hitThreshold}): ${(result.hitProbability * 100).toFixed(0)}%, calibrated on out-of-fold predictions`));
   return box;
 }
 

@@ -86,6 +86,10 @@ def write_tiny_champions(models_dir: Path, tracks: pd.DataFrame) -> Path:
                    "history": history, "feature_names": list(X.columns),
                    "n_train": len(tracks), "fit_seconds": 0.0}
         m._write_champion(models_dir / "champions" / protocol, protocol, trained, "synthetic")
+        (models_dir / "oof").mkdir(parents=True, exist_ok=True)
+        pd.DataFrame({"track_id": tracks["track_id"], "y_true": y.astype("float32"),
+                      "y_pred": pred.astype("float32")}).to_parquet(
+            models_dir / "oof" / f"{protocol}__xgboost_tuned.parquet", index=False)
         metrics["protocols"][protocol] = {"models": {"xgboost_tuned": {"metrics": {
             "r2": {"mean": 0.5 if protocol == "cold_start" else 0.7, "sd": 0.01},
             "mae": {"mean": 7.5, "sd": 0.1}}}}}

@@ -56,6 +56,9 @@ def test_files_manifest_and_metadata(tiny):
         assert units["tempo"] == "BPM"
         assert ("artist_n_tracks" in units) == (name == "known_artist")
         assert len(meta["presets"]) >= 5
+        hit = meta["hit_probability"]
+        assert hit["threshold"] == 60 and len(hit["x"]) == len(hit["p"])
+        assert all(a <= b for a, b in zip(hit["p"], hit["p"][1:], strict=False))
     assert report["gzip_bytes"] == sum(e["gzip_bytes"] for e in entries.values())
 
 

@@ -9,7 +9,7 @@ import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { predict } from "../predictor.js";
 import {
-  assembleInput, categorical, controlSpecs, evaluate, genresOf, inputWarnings, modelChoices,
+  assembleInput, categorical, hitProbability, controlSpecs, evaluate, genresOf, inputWarnings, modelChoices,
   nearestTracks, prepareModels, presetLabel, presets, startState, waterfall,
 } from "../page.js";
 import { explain } from "../predictor.js";
@@ -134,6 +134,16 @@ describe("page.js on the exported champions", { skip: have ? false : `no export 
     const r = evaluate(models.cold_start, startState(specs, cats), specs, reference);
     assert.ok(r.interval.lower <= r.prediction && r.prediction <= r.interval.upper);
     assert.equal(r.interval.confidence, 0.9);
+  });
+
+  test("hit probability rises with the prediction and stays in [0, 1]", () => {
+    for (const m of Object.values(models)) {
+      if (!m.metadata.hit_probability) continue;
+      const ps = [0, 20, 40, 60, 80, 100].map((v) => hitProbability(m, v));
+      for (const p of ps) assert.ok(p >= 0 && p <= 1);
+      for (let i = 1; i < ps.length; i++) assert.ok(ps[i] >= ps[i - 1]);
+      assert.ok(ps[5] > ps[0]);
+    }
   });
 
   test("nearest tracks: five real tracks with Spotify links, the track itself first", () => {
