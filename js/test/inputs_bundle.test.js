@@ -39,3 +39,21 @@ test("the page imports only names that exist in the bundle", () => {
     for (const name of names) assert.ok(PAGE_IMPORTS.includes(name), `${where} imports ${name}`);
   }
 });
+
+test("page and harness load the same modules and exported files", () => {
+  const qmd = readFileSync(join(here, "..", "..", "chapters", "06-predictor.qmd"), "utf8");
+  const harness = readFileSync(join(here, "..", "harness", "predictor.html"), "utf8");
+  const attached = [...qmd.matchAll(/FileAttachment\("\.\.\/models\/export\/([^"]+)"\)/g)].map((m) => m[1]).sort();
+  const fetched = [...harness.matchAll(/"([a-z_]+\.json)"/g)].map((m) => m[1]).sort();
+  assert.deepEqual(attached, ["cold_start.json", "known_artist.json", "reference_tracks.json"]);
+  assert.deepEqual(fetched, attached);
+  for (const module of ["page.js", "inputs.bundle.js"]) {
+    assert.ok(harness.includes(`from "../${module}"`), `harness does not import ${module}`);
+  }
+  assert.match(qmd, /import \{[^}]*\} from "\.\.\/js\/page\.js"/);
+  assert.match(qmd, /import \{[^}]*\} from "\.\.\/js\/inputs\.bundle\.js"/);
+  assert.match(qmd, /^md = /m, "the page must shadow md (Quarto would load marked from a CDN)");
+  assert.doesNotMatch(qmd, /\bimport\s*\(/, "dynamic import() resolves against site_libs, not the page");
+  assert.doesNotMatch(qmd, /\b(Inputs|Plot|d3)\./, "stdlib Inputs/Plot/d3 load from a CDN");
+  assert.doesNotMatch(qmd, /https?:\/\/(?!open\.spotify\.com)/);
+});
