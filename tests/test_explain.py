@@ -1,0 +1,522 @@
+"""Tests of analysis.explain: TreeSHAP, grouping, interactions, permutation, the cached build.
+
+Fast tests run on small XGBoost models trained here on synthetic tracks (the feature matrix
+comes from analysis.features.make_features, as the champions'); the checks on the committed
+artifacts of the real build are marked slow.
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+xgb = pytest.importorskip("xgboost")
+
+from analysis import explain  # noqa: E402
+from analysis.explain import (  # noqa: E402
+    BIAS,
+    feature_group,
+    feature_groups,
+    group_contributions,
+    grouped_permutation_importance,
+    interaction_values,
+    mean_abs,
+    stratified_sample,
+    tree_contributions,
+)
+from analysis.genres import load_taxonomy  # noqa: E402
+from analysis.schema import AUDIO_COLUMNS  # noqa: E402
+
+PARAMS = {"max_depth": 4, "n_estimators": 25, "learning_rate": 0.3, "subsample": 0.9,
+          "colsample_bytree": 0.8, "min_child_weight": 1.0}
+
+
+def make_synthetic_tracks(n: int = 480, seed: int = 0) -> pd.DataFrame:
+    """Tracks shaped like the cleaned table: popularity from energy x valence, genre, artist."""
+    rng = np.random.default_rng(seed)
+    taxonomy = load_taxonomy()
+    picks = taxonomy.groupby("macro_genre", sort=True).head(2).reset_index(drop=True)
+    genre = picks.iloc[rng.integers(0, len(picks), n)]
+    artists = [f"Artist {i}" for i in range(70)]
+    frame = pd.DataFrame({c: rng.uniform(0, 1, n) for c in AUDIO_COLUMNS})
+    frame["key"] = rng.integers(0, 12, n)
+    frame["mode"] = rng.integers(0, 2, n)
+    frame["time_signature"] = 4
+    frame["tempo"] = rng.uniform(60, 180, n)
+    frame["loudness"] = rng.uniform(-20, 0, n)
+    artist = rng.integers(0, len(artists), n)
+    frame = frame.assign(
+        track_id=[f"t{i:04d}" for i in range(n)],
+        artists=pd.array([artists[a] for a in artist], dtype="string"),
+        track_name=pd.array([f"Song {i}" + (" - Live" if i % 9 == 0 else "") for i in range(n)],
+                            dtype="string"),
+        album_name=pd.array([f"Album {i % 50}" for i in range(n)], dtype="string"),
+        duration_ms=rng.integers(120_000, 300_000, n), explicit=rng.random(n) < 0.2,
+        primary_genre=genre["genre"].to_numpy(), macro_genre=genre["macro_genre"].to_numpy(),
+    )
+    signal = (30 + 25 * frame["energy"] * frame["valence"] + 10 * (artist % 7) / 7
+              + 8 * (frame["macro_genre"] == "Pop"))
+    frame["popularity"] = np.clip(np.round(signal + rng.normal(0, 3, n)), 0, 100).astype(int)
+    return frame
+
+
+def _champion(X: pd.DataFrame, y: np.ndarray):
+    from analysis.models import make_model
+
+    model = make_model("xgboost_tuned", params=PARAMS).fit(X, y)
+    booster = model.get_booster()
+    booster.feature_names = list(X.columns)
+    return SimpleNamespace(booster=booster, feature_names=list(X.columns),
+                           manifest={"params": dict(PARAMS)})
+
+
+@pytest.fixture(scope="module")
+def synthetic_build(tmp_path_factory):
+    """Champions trained on synthetic tracks, a minimal metrics.json, and the cached build."""
+    from analysis.data import TrackData
+    from analysis.features import make_features, oof_artist_history, with_artist_history
+    from analysis.protocols import protocol_groups
+
+    tracks = make_synthetic_tracks()
+    y = tracks["popularity"].to_numpy(dtype="float64")
+    base = make_features(tracks, protocol="cold_start")
+    known = with_artist_history(base, oof_artist_history(tracks, protocol_groups(
+        tracks, "known_artist")))
+    champions = {"cold_start": _champion(base, y), "known_artist": _champion(known, y)}
+    models_dir = tmp_path_factory.mktemp("models")
+    metrics = {
+        "protocols": {p: {"models": {"xgboost_tuned": {"fold_params": [PARAMS] * 5}}}
+                      for p in champions},
+        "findings": {"leak_audit": {"known_artist": {"r2_of_artist_mean_alone": 0.1}}},
+    }
+    (models_dir / "metrics.json").write_text(json.dumps(metrics))
+    data = TrackData(tracks=tracks, rows=pd.DataFrame(), summary={}, sha256="0" * 64)
+    kwargs = dict(data=data, champions=champions, per_macro=12, interaction_per_macro=3,
+                  permutation_repeats=2, verbose=False)
+    summary = explain.build_explanations(models_dir, **kwargs)
+    return SimpleNamespace(tracks=tracks, champions=champions, models_dir=models_dir,
+                           summary=summary, kwargs=kwargs, known=known, base=base)
+
+
+# --- grouping ---------------------------------------------------------------------------------
+
+
+def test_every_contract_column_has_a_sensible_group():
+    from analysis.features import feature_names
+
+    groups = feature_groups(feature_names("known_artist"))
+    assert len(groups["genre"]) == len(load_taxonomy())
+    assert len(groups["macro-genre"]) == 16
+    assert groups["artist history"] == ["artist_mean_popularity", "artist_n_tracks",
+                                        "artist_max_popularity"]
+    singles = [g for g, cols in groups.items() if len(cols) == 1]
+    assert {"energy", "valence", "danceability", "duration_ms", "explicit"} <= set(singles)
+    assert all(feature_group(c) == g for g, cols in groups.items() for c in cols)
+
+
+def test_group_contributions_sum_one_hot_columns_before_the_absolute_value():
+    contribs = pd.DataFrame({"genre_pop": [2.0, -1.0], "genre_rock": [-2.0, -1.0],
+                             "energy": [0.5, 0.5], BIAS: [40.0, 40.0]})
+    grouped = group_contributions(contribs)
+    assert grouped["genre"].tolist() == [0.0, -2.0]
+    # |sum| not sum of |.|: a row whose genre columns cancel has no genre effect
+    assert mean_abs(grouped).to_dict() == {"genre": 1.0, "energy": 0.5}
+
+
+def test_stratified_sample_is_deterministic_and_weights_back_to_the_population():
+    tracks = make_synthetic_tracks(300)
+    first = stratified_sample(tracks, per_group=5)
+    again = stratified_sample(tracks.sample(frac=1, random_state=3), per_group=5)
+    assert first["track_id"].tolist() == again["track_id"].tolist()
+    assert first["weight"].sum() == pytest.approx(len(tracks))
+    assert first.groupby("macro_genre").size().max() == 5
+
+
+# --- TreeSHAP ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(300, 5)), columns=["energy", "valence", "a", "b", "c"])
+    X.iloc[rng.random(X.shape) < 0.1] = np.nan  # missing values take the default branch
+    y = np.nan_to_num(X["energy"] * X["valence"]) + np.nan_to_num(X["a"]) + rng.normal(0, .1, 300)
+    booster = xgb.train({"max_depth": 4, "eta": 0.3, "subsample": 0.8, "seed": 0},
+                        xgb.DMatrix(X, y), 30)
+    return booster, X
+
+
+def test_contributions_add_up_to_the_prediction(small_model):
+    booster, X = small_model
+    contribs = tree_contributions(booster, X)
+    prediction = booster.predict(xgb.DMatrix(X))
+    np.testing.assert_allclose(contribs.sum(axis=1), prediction, atol=1e-4)
+    assert contribs[BIAS].nunique() == 1
+
+
+def test_contributions_match_shap_tree_explainer(small_model):
+    shap = pytest.importorskip("shap")
+    booster, X = small_model
+    ours = tree_contributions(booster, X).drop(columns=BIAS).to_numpy()
+    explainer = shap.TreeExplainer(booster, feature_perturbation="tree_path_dependent")
+    np.testing.assert_allclose(explainer.shap_values(X), ours, atol=1e-5)
+
+
+def test_interactions_match_xgboost_pred_interactions(small_model):
+    booster, X = small_model
+    rows = X.iloc[:25]
+    features = ["energy", "a", "c"]
+    mine = interaction_values(booster, rows, features)
+    ref = booster.predict(xgb.DMatrix(rows), pred_interactions=True)
+    for i, feature in enumerate(features):
+        j = list(X.columns).index(feature)
+        np.testing.assert_allclose(mine[:, i, :], ref[:, j, :-1], atol=1e-4)
+    # the energy x valence interaction the data was built with is found
+    strength = np.abs(mine[:, 0, :]).mean(axis=0)
+    assert np.argsort(strength)[-2] == list(X.columns).index("valence")
+
+
+def test_interaction_rows_sum_to_the_shap_value(small_model):
+    booster, X = small_model
+    rows = X.iloc[:10]
+    contribs = tree_contributions(booster, rows)
+    inter = interaction_values(booster, rows, ["valence"], contribs=contribs)
+    np.testing.assert_allclose(inter[:, 0, :].sum(axis=1), contribs["valence"], atol=1e-5)
+
+
+def test_interactions_refuse_columns_in_another_order(small_model):
+    booster, X = small_model
+    with pytest.raises(ValueError, match="booster's order"):
+        interaction_values(booster, X.iloc[:2, ::-1], ["energy"])
+
+
+# --- permutation importance -------------------------------------------------------------------
+
+
+def test_grouped_permutation_matches_scikit_learn_on_single_columns():
+    from sklearn.inspection import permutation_importance
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame(rng.normal(size=(2000, 3)), columns=["a", "b", "c"])
+    y = 3 * X["a"] + X["b"] + rng.normal(0, 0.5, 2000)
+    model = LinearRegression().fit(X.to_numpy(), y)
+    ours = grouped_permutation_importance(model.predict, X, y, {c: [c] for c in X},
+                                          n_repeats=10)
+    theirs = permutation_importance(model, X.to_numpy(), y, n_repeats=10, random_state=0,
+                                    scoring="r2")
+    np.testing.assert_allclose(ours["r2_drop_mean"], theirs.importances_mean, atol=0.03)
+
+
+def test_grouped_permutation_shuffles_a_group_jointly():
+    X = pd.DataFrame({"g_1": [1.0, 0, 0, 0] * 25, "g_2": [0, 1.0, 0, 0] * 25,
+                      "x": np.linspace(0, 1, 100)})
+    seen = []
+
+    def predict(matrix):
+        seen.append(matrix[:, :2].sum(axis=1).max())
+        return matrix[:, 0] * 2 + matrix[:, 2]
+
+    out = grouped_permutation_importance(predict, X, predict(X.to_numpy()),
+                                         {"g": ["g_1", "g_2"]}, n_repeats=3)
+    assert max(seen) == 1.0  # one-hot rows stay one-hot after the joint shuffle
+    assert out.loc[0, "r2_drop_mean"] > 0
+
+
+# --- the cached build -------------------------------------------------------------------------
+
+
+def test_build_writes_small_artifacts_and_a_readable_summary(synthetic_build):
+    folder = synthetic_build.models_dir / explain.SHAP_DIR
+    names = {p.name for p in folder.iterdir()}
+    assert {"summary.json", "importance.parquet", "sample.parquet", "by_macro_genre.parquet",
+            "interactions.parquet", "features.parquet", "pair.parquet"} <= names
+    loaded = explain.load_explanations(synthetic_build.models_dir)
+    assert set(loaded.importance["protocol"]) == {"known_artist", "cold_start"}
+    assert loaded.sample.select_dtypes("float").dtypes.eq("float32").all()
+    for protocol, section in loaded.summary["protocols"].items():
+        assert section["checks"]["additivity_max_abs_error"] < 1e-3, protocol
+        if section["checks"]["shap_library_max_abs_diff"] is not None:
+            assert section["checks"]["shap_library_max_abs_diff"] < 1e-3, protocol
+
+
+def test_build_is_deterministic(synthetic_build, tmp_path):
+    first = synthetic_build.models_dir / explain.SHAP_DIR
+    before = {p.name: p.read_bytes() for p in first.iterdir()}
+    mtimes = {p.name: p.stat().st_mtime_ns for p in first.iterdir()}
+    again = explain.build_explanations(synthetic_build.models_dir, **synthetic_build.kwargs)
+    assert again == synthetic_build.summary
+    after = {p.name: p.read_bytes() for p in first.iterdir()}
+    assert after == before
+    # unchanged content is not rewritten
+    assert {p.name: p.stat().st_mtime_ns for p in first.iterdir()} == mtimes
+
+
+def test_importance_is_the_weighted_mean_abs_of_grouped_shap(synthetic_build):
+    loaded = explain.load_explanations(synthetic_build.models_dir)
+    sample = loaded.sample[loaded.sample["protocol"] == "cold_start"]
+    table = loaded.importance[loaded.importance["protocol"] == "cold_start"].set_index("group")
+    genre = np.average(np.abs(sample["shap__genre"]), weights=sample["weight"])
+    assert table.loc["genre", "mean_abs_shap"] == pytest.approx(genre, rel=1e-5)
+    assert table["share"].sum() == pytest.approx(1.0, abs=1e-5)
+    # the signal the data was built with ranks first among single features
+    top = loaded.summary["protocols"]["cold_start"]["dependence_features"]
+    assert {"energy", "valence"} & set(top[:2])
+
+
+def test_sample_shap_adds_up_to_the_prediction(synthetic_build):
+    loaded = explain.load_explanations(synthetic_build.models_dir)
+    sample = loaded.sample[loaded.sample["protocol"] == "known_artist"]
+    shap_cols = [c for c in sample.columns if c.startswith("shap__") and sample[c].notna().all()]
+    total = sample[shap_cols].sum(axis=1) + sample["expected_value"]
+    np.testing.assert_allclose(total, sample["prediction"], atol=1e-3)
+
+
+def test_artist_history_section_only_for_known_artist(synthetic_build):
+    protocols = synthetic_build.summary["protocols"]
+    assert protocols["cold_start"]["artist_history"] is None
+    history = protocols["known_artist"]["artist_history"]
+    assert 0 < history["shap_share_history"] < 1
+    assert history["r2_drop_without_history"] == pytest.approx(
+        history["r2_with_history"] - history["r2_without_history"], abs=1e-6)
+    assert history["r2_history_alone"] == 0.1
+
+
+def test_permutation_uses_the_fold_model_and_ranks_groups(synthetic_build):
+    section = synthetic_build.summary["protocols"]["cold_start"]["permutation"]
+    assert section["params_source"].startswith("metrics.json fold_params[0]")
+    assert -1 <= section["rank_correlation_with_shap"] <= 1
+    loaded = explain.load_explanations(synthetic_build.models_dir)
+    table = loaded.importance[loaded.importance["protocol"] == "cold_start"]
+    assert sorted(table["permutation_rank"]) == list(range(1, len(table) + 1))
+
+
+def test_dependence_frame_colours_by_the_partner(synthetic_build):
+    loaded = explain.load_explanations(synthetic_build.models_dir)
+    frame = explain.dependence_frame(loaded, "cold_start", "energy", color_by="valence",
+                                     per_macro=5)
+    assert frame.attrs["color_by"] == "valence"
+    assert frame.groupby("macro_genre").size().max() <= 5
+    assert frame[["x", "shap", "color"]].notna().all().all()
+
+
+def test_missing_cache_names_the_command(tmp_path):
+    with pytest.raises(FileNotFoundError, match="analysis.cli explain"):
+        explain.load_explanations(tmp_path)
+
+
+# --- the committed artifacts (real data) ------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_committed_explanations_are_current_and_consistent():
+    from analysis import paths
+
+    try:
+        loaded = explain.load_explanations()
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc))
+    summary = loaded.summary
+    metrics = json.loads((paths.MODELS_DIR / "metrics.json").read_text())
+    assert summary["metrics_fingerprint"] == explain.metrics_fingerprint(metrics), (
+        "models/shap/ is older than models/metrics.json: rerun `python -m analysis.cli explain`")
+    for protocol, section in summary["protocols"].items():
+        assert section["champion"]["manifest_sha256"] == metrics["champions"][protocol][
+            "manifest_sha256"]
+        assert section["checks"]["additivity_max_abs_error"] < 1e-2
+        assert section["checks"]["shap_library_max_abs_diff"] < 1e-2
+        gap = section["permutation"]["refit_vs_oof_max_abs_diff"]
+        assert gap is not None and gap < 1e-3, "fold refit does not reproduce the OOF model"
+    size = sum(p.stat().st_size for p in (paths.MODELS_DIR / explain.SHAP_DIR).iterdir())
+    assert size < 3_000_000
+
+
+# --- the prose built from a cached build (analysis.report) ------------------------------------
+
+
+def synthetic_metrics() -> dict:
+    """A metrics.json with the fields the Drivers, Conclusions and front page read."""
+    from analysis.genres import MACRO_GENRES
+
+    def m(value, sd=0.01):
+        return {"mean": value, "sd": sd, "folds": [value] * 5}
+
+    def champion(r2):
+        return {"label": "XGBoost (tuned)", "metrics": {
+            "r2": m(r2), "mae": m(8.5), "rmse": m(11.0), "spearman": m(0.7), "hit_auc": m(0.86),
+            "top1_precision": m(0.55)},
+            "intervals": {"mondrian": {level: {
+                "coverage": cover, "mean_width": width, "by_macro_genre": {
+                    g: {"coverage": cover - 0.01 * (i % 3), "mean_width": width, "n": 10}
+                    for i, g in enumerate(MACRO_GENRES)}}
+                for level, cover, width in (("0.8", 0.801, 30.0), ("0.9", 0.902, 40.0))}},
+            "error_analysis": {"by_popularity_band": {
+                "0": {"n": 5, "mae": 20.0, "bias": 20.0}, "40-59": {"n": 5, "mae": 5.0,
+                                                                     "bias": 0.5},
+                "80-100": {"n": 0, "mae": None, "bias": None}},
+                "zero_popularity": {"share_of_total_absolute_error": 0.3,
+                                    "mae_without_zeros": 7.5}}}
+
+    return {
+        "original_results": {"linear_regression": {"r2": 0.252, "mae": 14.17},
+                             "random_forest": {"r2": 0.801, "mae": 4.86},
+                             "xgboost": {"r2": 0.756, "mae": 5.92},
+                             "xgboost_tuned": {"r2": 0.800, "mae": 5.11}},
+        "hit_threshold": 60,
+        "protocols": {
+            "seed_replica": {"leaky": True, "models": {
+                "random_forest": {"label": "Random Forest (300 trees)",
+                                  "metrics": {"r2": {"mean": 0.789, "sd": None}}}}},
+            "known_artist": {"leaky": False, "models": {"xgboost_tuned": champion(0.661)}},
+            "cold_start": {"leaky": False, "models": {"xgboost_tuned": champion(0.347)}},
+        },
+        "findings": {"leak_audit": {"seed_replica": {
+            "test_rows_whose_track_is_also_in_train": 0.21,
+            "test_rows_feature_equals_label": 0.33}}},
+        "champions": {p: {"model": "xgboost_tuned"} for p in ("known_artist", "cold_start")},
+    }
+
+
+CLEANING_SUMMARY = {"input_rows": 114000, "genres": 114, "rows_repeating_a_track_id": 24259,
+                    "tracks": 89740, "popularity_conflicts": 720,
+                    "popularity_conflict_max_spread": 44}
+
+
+def test_report_sentences_quote_the_artifacts(synthetic_build):
+    from analysis import report
+
+    loaded = explain.load_explanations(synthetic_build.models_dir)
+    history = loaded.summary["protocols"]["known_artist"]["artist_history"]
+    answer = report.drivers_answer(loaded)
+    assert f"{history['shap_share_history']:.0%}" in answer
+    assert f"{history['r2_with_history']:.2f}" in answer
+    for text in (report.drivers_sample_note(loaded), report.importance_reading(loaded),
+                 report.beeswarm_reading(loaded), report.macro_genre_reading(loaded),
+                 report.history_reading(loaded), report.drivers_summary(loaded),
+                 report.drivers_checks(loaded), report.pair_reading(loaded),
+                 report.interaction_table(loaded, "cold_start"),
+                 report.dependence_reading(loaded, "cold_start", loaded.summary["protocols"][
+                     "cold_start"]["dependence_features"])):
+        assert text and "nan" not in text.lower()
+    assert f"{loaded.summary['sample']['tracks']:,} tracks" in report.drivers_sample_note(loaded)
+
+
+def test_front_page_findings_are_numbered_linked_and_from_artifacts(synthetic_build):
+    from analysis import report
+
+    loaded = explain.load_explanations(synthetic_build.models_dir)
+    metrics = synthetic_metrics()
+    kruskal = pd.DataFrame({"feature": ["acousticness"], "epsilon_squared": [0.31],
+                            "magnitude": ["large"]})
+    text = report.executive_findings(CLEANING_SUMMARY, metrics, loaded, kruskal)
+    lines = text.splitlines()
+    assert 5 <= len(lines) <= 7
+    assert all(line.startswith(f"{i}. ") for i, line in enumerate(lines, start=1))
+    assert all("](chapters/" in line for line in lines)
+    for number in ("89,740", "0.80", "0.79", "0.66", "0.35", "0.86", "55%", "31%", "90%"):
+        assert number in text, number
+    rows = report.headline_r2(metrics)
+    assert rows["r2"].round(3).tolist() == [0.801, 0.789, 0.661, 0.347]
+    assert rows["leaky"].tolist() == [True, True, False, False]
+
+
+def test_conclusions_sentences_quote_the_artifacts(synthetic_build):
+    from analysis import report
+
+    loaded = explain.load_explanations(synthetic_build.models_dir)
+    metrics = synthetic_metrics()
+    assert "0.66 ± 0.01" in report.conclusions_answer(metrics, loaded)
+    table = report.predictable_table(metrics)
+    assert table.count("\n") == 3 and "0.35 ± 0.01" in table
+    failing = report.unpredictable_findings(metrics)
+    assert "20.0 points" in failing and "30%" in failing
+    assert "720 tracks" in report.drift_caveat(CLEANING_SUMMARY)
+    usage = report.interval_usage(metrics)
+    assert "80% interval covers 80.1%" in usage and "90% interval covers 90.2%" in usage
+    leak = report.leak_table(metrics)
+    assert "| Random Forest (300 trees) | 0.801 | 0.789 | – | – |" in leak
+    assert "21%" in report.leak_lesson(metrics)
+    assert "0.79" in report.conclusions_summary(metrics, loaded)
+
+
+# --- the static captions' claims hold on the committed artifacts ------------------------------
+
+AUDIO_GROUPS = ("danceability", "energy", "key", "loudness", "mode", "speechiness",
+                "acousticness", "instrumentalness", "liveness", "valence", "tempo",
+                "time_signature")
+METADATA = ("genre", "macro-genre", "album-name text", "title text", "is_single", "n_artists")
+
+
+@pytest.fixture(scope="module")
+def committed():
+    try:
+        return explain.load_explanations()
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc))
+
+
+def _table(loaded, protocol):
+    table = loaded.importance[loaded.importance["protocol"] == protocol]
+    return table.sort_values("shap_rank").set_index("group")
+
+
+@pytest.mark.slow
+def test_caption_importance(committed):
+    """Artist history dominates the known-artist model; for a new artist, catalogue metadata
+    lead and each audio feature trails far behind, by both measures."""
+    known, cold = _table(committed, "known_artist"), _table(committed, "cold_start")
+    assert known.index[0] == "artist history"
+    assert known["r2_drop_mean"].idxmax() == "artist history"
+    assert cold.index[0] in METADATA and cold["r2_drop_mean"].idxmax() in METADATA
+    audio = cold[cold.index.isin(AUDIO_GROUPS)]
+    assert audio["mean_abs_shap"].max() < 0.5 * cold["mean_abs_shap"].iloc[0]
+    assert audio["r2_drop_mean"].max() < 0.5 * cold["r2_drop_mean"].max()
+
+
+@pytest.mark.slow
+def test_caption_beeswarm(committed):
+    """Catalogue metadata move individual predictions furthest; each audio feature moves them
+    by a few points."""
+    cold = _table(committed, "cold_start")
+    assert set(cold.index[:3]) <= set(METADATA)
+    sample = committed.sample[committed.sample["protocol"] == "cold_start"]
+    for group in AUDIO_GROUPS:
+        assert sample[f"shap__{group}"].abs().quantile(0.99) < 5, group
+
+
+@pytest.mark.slow
+def test_caption_dependence(committed):
+    """The strongest audio features act by a few points at most."""
+    sample = committed.sample[committed.sample["protocol"] == "cold_start"]
+    for feature in committed.summary["protocols"]["cold_start"]["dependence_features"]:
+        assert sample[f"shap__{feature}"].abs().quantile(0.99) < 5, feature
+
+
+@pytest.mark.slow
+def test_caption_energy_valence(committed):
+    """The energy × valence interaction is a small fraction of energy's own effect."""
+    from analysis.report import pair_strength
+
+    interaction, energy = pair_strength(committed, "cold_start")
+    assert interaction < 0.25 * energy
+
+
+@pytest.mark.slow
+def test_caption_macro_genres(committed):
+    """How far the top drivers move predictions differs several-fold between macro-genres."""
+    part = committed.by_macro_genre[committed.by_macro_genre["protocol"] == "cold_start"]
+    top = _table(committed, "cold_start").index[0]
+    values = part[part["group"] == top]["mean_abs_shap"]
+    assert values.max() >= 2 * values.min()
+
+
+@pytest.mark.slow
+def test_caption_history(committed):
+    """Artist history carries most of the known-artist model's movement; R² falls without it."""
+    history = committed.summary["protocols"]["known_artist"]["artist_history"]
+    assert history["shap_share_history"] > 0.5
+    assert history["r2_without_history"] < history["r2_with_history"]
