@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,7 +96,8 @@ def test_export_is_deterministic(tiny, tmp_path):
 
 # --- the committed export, from the committed champions, on the real data ------------------
 
-COMMITTED = PROJECT_ROOT / "models"
+#: The committed champions and export (override to check another build's folder).
+COMMITTED = Path(os.environ.get("TRACK_ANALYTICS_MODELS_DIR", PROJECT_ROOT / "models"))
 needs_champions = pytest.mark.skipif(
     not (COMMITTED / "champions" / "cold_start" / "manifest.json").is_file()
     or not (COMMITTED / "export" / "manifest.json").is_file(),
