@@ -1404,7 +1404,10 @@ def export_champions(
             raise RuntimeError(f"{name}: exported R² {r2_exported:.5f} differs from Python "
                                f"{r2_python:.5f} by more than 0.005; nothing written")
         accuracy[name] = check
-        stats = _feature_stats(X)
+        # One-hot genre columns are described by ``categorical``; their shares would only
+        # add 30 KB per model.
+        stats = _feature_stats(X.loc[:, [c for c in X.columns
+                                         if not c.startswith(("genre_", "macro_"))]])
         offsets = champion.offsets
         interval = {
             "global": offsets["global"],
