@@ -938,15 +938,8 @@ def print_chapter_weights(notebooks: _Sequence[Path | str], *, execute: bool = T
 # never a model, so drawing costs nothing and the JSON stays small: beeswarms and dependence
 # plots draw the first tracks of every macro-genre's stratified draw, not the whole sample.
 
-#: One colour per honest protocol (Tol indigo and Tol muted green); the leaky replica uses
-#: ACCENT_COLORS["leaky"].
-PROTOCOL_COLORS: dict[str, str] = {"known_artist": "#332288", "cold_start": "#117733"}
-
-#: How the protocols are named on charts.
-PROTOCOL_LABELS: dict[str, str] = {
-    "known_artist": "Known artist", "cold_start": "Cold start (new artist)",
-    "seed_replica": "Replica of the original (leaky)",
-}
+# Protocols keep one colour and one name across the site: PROTOCOL_COLORS and PROTOCOL_LABELS
+# are defined once, in the Modeling charts section below, and read here at call time.
 
 #: Sequential scale for "feature value, low to high" (blue to red, like shap's beeswarm, but
 #: from Tol's colour-blind-safe sunset scheme).
@@ -1057,7 +1050,8 @@ def plot_driver_importance(
     >>> list(plot_driver_importance(imp).data[0].y)
     ['energy', 'genre']
     """
-    protocols = list(protocols or [p for p in PROTOCOL_COLORS if p in set(importance["protocol"])])
+    protocols = list(protocols or [p for p in ("known_artist", "cold_start")
+                                    if p in set(importance["protocol"])])
     shown = importance[importance["protocol"].isin(protocols)]
     keep = set()
     for _, part in shown.groupby("protocol", sort=False):
@@ -1365,7 +1359,7 @@ def plot_headline_r2(rows: _pd.DataFrame, *, title: str | None = None) -> go.Fig
                 type="data", array=[round(float(row["sd"]), 4)], thickness=1.2),
             text=[f"{row['r2']:.2f}"], textposition="inside", insidetextanchor="end",
             textfont=dict(color="white", size=16),
-            hovertemplate=f"{row['label']}: R² %{{y:.3f}} ({kind})<extra></extra>",
+            hovertemplate=f"{row['label'].replace('<br>', ' ')}: R² %{{y:.3f}}<extra></extra>",
         )
     fig.update_layout(title=title, height=420, bargap=0.35,
                       yaxis=dict(title="R² (share of popularity variance explained)",

@@ -242,12 +242,20 @@ def headline_r2(metrics: dict) -> pd.DataFrame:
     published = metrics["original_results"]["random_forest"]["r2"]
     replica = replica_model(metrics)
     rep_r2, _ = _metric(metrics, "seed_replica", replica, "r2")
-    rows = [("Published by the original (leaky)", published, _math.nan, True),
-            ("Original recipe, replicated (leaky)", rep_r2, _math.nan, True)]
-    for protocol, label in (("known_artist", "New track, known artist (honest)"),
-                            ("cold_start", "New artist (honest)")):
-        mean, sd = _metric(metrics, protocol, champion_model(metrics, protocol), "r2")
-        rows.append((label, mean, _math.nan if sd is None else sd, False))
+
+    def label(protocol: str, model: str) -> str:
+        entry = metrics["protocols"].get(protocol, {}).get("models", {}).get(model, {})
+        return entry.get("label", model.replace("_", " "))
+
+    rows = [("Published by the original<br>(Random Forest, leaky)", published, _math.nan, True),
+            (f"Original recipe, replicated<br>({label('seed_replica', replica)}, leaky)", rep_r2,
+             _math.nan, True)]
+    for protocol, text in (("known_artist", "New track, known artist"),
+                           ("cold_start", "New artist")):
+        model = champion_model(metrics, protocol)
+        mean, sd = _metric(metrics, protocol, model, "r2")
+        rows.append((f"{text}<br>({label(protocol, model)}, honest)", mean,
+                     _math.nan if sd is None else sd, False))
     return pd.DataFrame(rows, columns=["label", "r2", "sd", "leaky"])
 
 

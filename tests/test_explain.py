@@ -421,6 +421,7 @@ def test_front_page_findings_are_numbered_linked_and_from_artifacts(synthetic_bu
         assert number in text, number
     rows = report.headline_r2(metrics)
     assert rows["r2"].round(3).tolist() == [0.801, 0.789, 0.661, 0.347]
+    assert "Random Forest (300 trees), leaky" in rows["label"].iloc[1]
     assert rows["leaky"].tolist() == [True, True, False, False]
 
 

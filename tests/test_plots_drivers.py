@@ -69,7 +69,8 @@ def test_importance_chart_pairs_shap_and_permutation_per_protocol(frames):
     fig = plots.plot_driver_importance(frames["importance"], top=5)
     assert len(fig.data) == 4  # 2 protocols x (SHAP, permutation)
     colours = {t.marker.color for t in fig.data}
-    assert colours == set(plots.PROTOCOL_COLORS.values())
+    assert colours == {plots.PROTOCOL_COLORS[p] for p in ("known_artist", "cold_start")}
+    assert fig.data[0].name == plots.PROTOCOL_LABELS["known_artist"]
     # panels share the driver order; permutation bars carry error bars
     assert list(fig.data[0].y) == list(fig.data[1].y)
     assert fig.data[1].error_x.array is not None
