@@ -1410,8 +1410,9 @@ def export_champions(
                                          if not c.startswith(("genre_", "macro_"))]])
         offsets = champion.offsets
         interval = {
-            "global": offsets["global"],
-            "by_stratum": offsets.get("by_stratum", {}),
+            "global": {k: _sig(v) for k, v in offsets["global"].items()},
+            "by_stratum": {g: {k: _sig(v) for k, v in levels.items()}
+                           for g, levels in offsets.get("by_stratum", {}).items()},
             "clip": [0, 100],
             "default_confidence": 0.9 if "0.9" in offsets["global"] else None,
             "method": "split-conformal, Mondrian by macro-genre (absolute residuals of the "
