@@ -281,7 +281,7 @@ def drivers_answer(explanations) -> str:
     return (
         f"**Answer.** For a new track by an artist we know, mostly the artist: their history "
         f"carries {history['shap_share_history']:.0%} of what moves the known-artist model's "
-        f"predictions, and removing it lowers held-out R² from "
+        f"predictions, and removing it lowers R² on a held-out fold from "
         f"{history['r2_with_history']:.2f} to {history['r2_without_history']:.2f}. For an "
         f"artist we have never seen, the strongest drivers are {listed}, measured as the mean "
         f"absolute SHAP value in popularity points; the strongest audio feature is "
@@ -522,7 +522,7 @@ def drivers_summary(explanations) -> str:
     inter, _ = pair_strength(explanations, "cold_start")
     return "\n".join([
         f"- **The artist comes first.** History carries {h['shap_share_history']:.0%} of the "
-        f"known-artist model's movement; without it, held-out R² falls from "
+        f"known-artist model's movement; without it, R² on a held-out fold falls from "
         f"{h['r2_with_history']:.2f} to {h['r2_without_history']:.2f}.",
         f"- **For a new artist, {driver_name(first['group'])} leads** "
         f"({first['mean_abs_shap']:.1f} points on average); SHAP and held-out permutation "
@@ -749,9 +749,9 @@ def executive_findings(summary: dict, metrics: dict, explanations,
         + ("" if hit_share is None else f", against {hit_share:.0%} of all tracks")
         + f" ([modeling]({link['triage']})).",
         f"**The artist is most of the signal.** Artist history carries "
-        f"{h['shap_share_history']:.0%} of what moves the known-artist model; without it "
-        f"held-out R² drops from {h['r2_with_history']:.2f} to {h['r2_without_history']:.2f} "
-        f"([drivers]({link['history']})).",
+        f"{h['shap_share_history']:.0%} of what moves the known-artist model; without it, "
+        f"R² on a held-out fold drops from {h['r2_with_history']:.2f} to "
+        f"{h['r2_without_history']:.2f} ([drivers]({link['history']})).",
         f"**For a new artist, {headline}.** {first[:1].upper() + first[1:]} moves a "
         f"prediction by {cold.iloc[0]['mean_abs_shap']:.1f} points on average; the strongest "
         f"audio feature, {driver_name(audio['group'])}, by {audio['mean_abs_shap']:.1f} "
