@@ -1420,7 +1420,8 @@ def plot_leak_comparison(metrics: dict, *, metric: str = "r2", title: str | None
     """
     models = list(metrics["protocols"]["seed_replica"]["models"])
     fig = go.Figure()
-    for protocol, section in metrics["protocols"].items():
+    for protocol in PROTOCOL_LABELS:
+        section = metrics["protocols"][protocol]
         present = [m for m in models if m in section["models"]]
         values = [section["models"][m]["metrics"][metric] for m in present]
         fig.add_bar(

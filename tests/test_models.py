@@ -275,3 +275,17 @@ def test_committed_champion_predicts_real_rows(track_data, name):
         tracks, protocol=name,
         **({"artist_history": champion.artist_history} if name == "known_artist" else {}))
     assert np.allclose(pred, champion.booster.inplace_predict(cleaned))
+
+
+def test_every_committed_metric_can_be_recomputed_from_the_oof_files():
+    """The audit trail: per-fold R² and MAE in metrics.json follow from the committed OOF."""
+    metrics = load_metrics()
+    for protocol, section in metrics["protocols"].items():
+        for name, entry in section["models"].items():
+            oof = load_oof(protocol, name)
+            for fold in range(section["n_folds"]):
+                part = oof[oof["fold"] == fold]
+                got = score_predictions(part["y_true"].to_numpy(), part["y_pred"].to_numpy())
+                for metric in ("r2", "mae"):
+                    expected = entry["metrics"][metric]["folds"][fold]
+                    assert got[metric] == pytest.approx(expected, abs=2e-6), (protocol, name)
