@@ -44,6 +44,31 @@ def track_data(raw_path, tmp_path_factory):
             os.environ[paths.DATA_DIR_ENV_VAR] = old
 
 
+#: Debian's Chromium; Playwright's own browser download is not used (no network for it here).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session.
+
+    Playwright's sync API allows one instance per thread: a second ``sync_playwright()`` while
+    the first is alive fails ("using Playwright Sync API inside the asyncio loop"), so every
+    browser test shares this fixture instead of starting its own.
+    """
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not installed (make install-browser)")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
 def _row(i, track_id, genre, **over):
     row = {
         "track_id": track_id, "artists": "Artist A", "album_name": "Album",

@@ -24,7 +24,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 import test_browser as _chapters_browser  # noqa: E402  (tests/ is on sys.path under pytest)
 
 # The chapters' browser fixtures, shared rather than copied (pytest finds fixtures by name).
-browser = _chapters_browser.browser
 open_page = _chapters_browser.open_page
 serve = _chapters_browser.serve
 site_dir = _chapters_browser.site_dir
