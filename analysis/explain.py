@@ -10,11 +10,14 @@ by :func:`build_explanations` (``python -m analysis.cli explain``) and cached un
 What is computed, per champion
 ------------------------------
 SHAP values (local)
-    Exact path-dependent TreeSHAP (Lundberg et al. 2020), from XGBoost's own
-    ``pred_contribs=True``. It is the algorithm behind ``shap.TreeExplainer`` with
-    ``feature_perturbation="tree_path_dependent"``; the build checks the two agree on the
-    sample (``checks.shap_library_max_abs_diff`` in the summary) and that every track's
-    contributions add up to its prediction (``checks.additivity_max_abs_error``).
+    Exact path-dependent TreeSHAP (Lundberg et al. 2020): the algorithm behind
+    ``shap.TreeExplainer`` with ``feature_perturbation="tree_path_dependent"`` and XGBoost's
+    ``pred_contribs=True``, ported to numba and run in float64 (:func:`tree_contributions`).
+    XGBoost (and shap, which calls it) compute in float32, which on the champions' deep
+    lossguide trees breaks additivity by up to half a point. The build records how far ours
+    are from XGBoost's and shap's (``checks.xgboost_max_abs_diff``,
+    ``checks.shap_library_max_abs_diff``), XGBoost's own additivity error, and that every
+    track's contributions add up to its prediction (``checks.additivity_max_abs_error``).
 Global importance
     Mean absolute SHAP value over a fixed, stratified sample of tracks
     (:func:`stratified_sample`: the same number of tracks from every macro-genre, weighted
@@ -92,6 +95,7 @@ __all__ = [
     "parse_booster",
     "stratified_sample",
     "tree_contributions",
+    "xgboost_contributions",
 ]
 
 #: Folder under ``models/`` holding the cached artifacts.
@@ -258,10 +262,13 @@ def stratified_sample(
 def tree_contributions(booster, X: pd.DataFrame) -> pd.DataFrame:
     """Exact path-dependent SHAP values of an XGBoost model, one column per feature.
 
-    XGBoost's ``pred_contribs=True`` runs the TreeSHAP algorithm of ``shap.TreeExplainer``
-    (path-dependent) in C++. The last column, :data:`BIAS`, is the expected value (the mean
-    prediction over the training data, as the trees' covers see it): for every row, the
-    contributions plus the bias equal the model's raw prediction.
+    The TreeSHAP algorithm of ``shap.TreeExplainer`` (path-dependent), as XGBoost implements it
+    for ``pred_contribs=True``, but computed in float64 (:func:`_ts_contributions`, a numba
+    port of XGBoost's code). XGBoost and shap (which delegates to XGBoost for XGBoost models)
+    run it in float32, and on deep trees (the lossguide champions reach depth 30 and more) the
+    rounding breaks additivity by half a point; in float64 it holds to 1e-9. The last column,
+    :data:`BIAS`, is the expected value (base score plus each tree's cover-weighted mean leaf):
+    for every row, the contributions plus the bias equal the model's raw prediction.
 
     Examples
     --------
@@ -269,9 +276,32 @@ def tree_contributions(booster, X: pd.DataFrame) -> pd.DataFrame:
     >>> X = pd.DataFrame({"a": [0.0, 1.0, 0.0, 1.0], "b": [0.0, 0.0, 1.0, 1.0]})
     >>> booster = xgb.train({"max_depth": 2, "seed": 0}, xgb.DMatrix(X, [0, 1, 1, 3]), 5)
     >>> c = tree_contributions(booster, X)
-    >>> bool(np.allclose(c.sum(axis=1), booster.predict(xgb.DMatrix(X)), atol=1e-4))
+    >>> bool(np.allclose(c.sum(axis=1), booster.predict(xgb.DMatrix(X)), atol=1e-5))
+    True
+    >>> ref = booster.predict(xgb.DMatrix(X), pred_contribs=True)
+    >>> bool(np.allclose(c.to_numpy(), ref, atol=1e-5))
     True
     """
+    trees = parse_booster(booster)
+    columns = list(map(str, X.columns))
+    if trees.feature_names != columns:
+        raise ValueError("X's columns are not the booster's features in the booster's order")
+    matrix = np.ascontiguousarray(X.to_numpy(dtype=np.float32))
+    if len(X):
+        phi = _kernel("_ts_contributions")(
+            matrix, trees.offsets, trees.left, trees.right, trees.feature, trees.threshold,
+            trees.default_left, trees.value, trees.cover, trees.max_depth)
+    else:
+        phi = np.zeros((0, len(columns)))
+    bias = _base_score(booster) + float(_expected_values(trees).sum())
+    out = pd.DataFrame(phi, index=X.index, columns=columns)
+    out[BIAS] = bias
+    return out
+
+
+def xgboost_contributions(booster, X: pd.DataFrame) -> pd.DataFrame:
+    """XGBoost's own ``pred_contribs=True`` (float32), for comparison with
+    :func:`tree_contributions`."""
     import xgboost as xgb
 
     matrix = xgb.DMatrix(X, feature_names=list(map(str, X.columns)))
@@ -528,22 +558,69 @@ def _ts_interactions(X, targets, uses, offsets, left, right, feat, thr, dleft, v
     return out
 
 
+def _ts_contributions(X, offsets, left, right, feat, thr, dleft, value, cover, max_depth):
+    n, m = X.shape
+    out = np.zeros((n, m))
+    size = (max_depth + 3) * (max_depth + 4) // 2 + 2
+    n_trees = offsets.shape[0] - 1
+    for r in _prange(n):
+        fi = np.zeros(size, np.int64)
+        zf = np.zeros(size)
+        of = np.zeros(size)
+        pw = np.zeros(size)
+        phi = np.zeros(m)
+        stack_i = np.zeros((2 * max_depth + 4, 4), np.int64)
+        stack_f = np.zeros((2 * max_depth + 4, 3))
+        x = X[r]
+        for t in range(n_trees):
+            _ts_tree_shap(x, phi, left, right, feat, thr, dleft, value, cover, offsets[t],
+                          fi, zf, of, pw, stack_i, stack_f, 0, -1)
+        out[r] = phi
+    return out
+
+
 _JIT_NAMES = ("_ts_extend", "_ts_unwind", "_ts_unwound_sum", "_ts_tree_shap")
+_PARALLEL_NAMES = ("_ts_interactions", "_ts_contributions")
 
 
-def _kernel():
-    """The compiled interaction kernel (numba; compiled once, then loaded from its cache)."""
+def _kernel(name: str = "_ts_interactions"):
+    """A compiled TreeSHAP kernel (numba; compiled once, then loaded from its disk cache)."""
     global _prange
-    current = globals()["_ts_interactions"]
+    current = globals()[name]
     if hasattr(current, "py_func"):
         return current
     import numba as nb
 
-    for name in _JIT_NAMES:  # rebind first: compiled callers resolve these globals
-        globals()[name] = nb.njit(cache=True)(globals()[name])
-    _prange = nb.prange
-    globals()["_ts_interactions"] = nb.njit(parallel=True, cache=True)(current)
-    return globals()["_ts_interactions"]
+    if not hasattr(globals()[_JIT_NAMES[-1]], "py_func"):
+        for helper in _JIT_NAMES:  # rebind first: compiled callers resolve these globals
+            globals()[helper] = nb.njit(cache=True)(globals()[helper])
+        _prange = nb.prange
+    globals()[name] = nb.njit(parallel=True, cache=True)(current)
+    return globals()[name]
+
+
+def _expected_values(trees: ParsedTrees) -> np.ndarray:
+    """Each tree's cover-weighted mean leaf value (XGBoost's ``node_mean_values`` at the root)."""
+    out = np.zeros(len(trees.offsets) - 1)
+    for t in range(len(out)):
+        base, end = trees.offsets[t], trees.offsets[t + 1]
+        left, right = trees.left[base:end], trees.right[base:end]
+        cover, value = trees.cover[base:end], trees.value[base:end]
+        mean = value.copy()
+        for node in range(end - base - 1, -1, -1):  # children have larger ids than parents
+            if left[node] != -1:
+                a, b = left[node], right[node]
+                mean[node] = (mean[a] * cover[a] + mean[b] * cover[b]) / cover[node]
+        out[t] = mean[0]
+    return out
+
+
+def _base_score(booster) -> float:
+    learner = json.loads(booster.save_config())["learner"]
+    objective = learner["objective"]["name"]
+    if objective != "reg:squarederror":
+        raise ValueError(f"only reg:squarederror boosters are supported, not {objective!r}")
+    return float(learner["learner_model_param"]["base_score"].strip("[]").split(",")[0])
 
 
 def interaction_values(
@@ -829,6 +906,11 @@ def _explain_protocol(ctx: _Context, protocol: str, settings: dict, log) -> dict
     prediction = booster.predict(xgb.DMatrix(X, feature_names=columns))
     additivity = float(np.max(np.abs(contribs.sum(axis=1).to_numpy() - prediction)))
     check_rows = X.iloc[: settings["shap_check_rows"]]
+    reference = xgboost_contributions(booster, check_rows)
+    xgboost_diff = float(np.max(np.abs(reference.to_numpy() - contribs.iloc[
+        : len(check_rows)].to_numpy())))
+    xgboost_additivity = float(np.max(np.abs(
+        reference.sum(axis=1).to_numpy() - prediction[: len(check_rows)])))
     shap_diff = _shap_library_diff(booster, check_rows, contribs.iloc[: len(check_rows)])
     log(f"  {protocol}: SHAP values of {len(X):,} tracks in {time.perf_counter() - start:.1f} s")
 
@@ -984,6 +1066,8 @@ def _explain_protocol(ctx: _Context, protocol: str, settings: dict, log) -> dict
         },
         "expected_value": float(contribs[BIAS].iloc[0]),
         "checks": {"additivity_max_abs_error": additivity,
+                   "xgboost_max_abs_diff": xgboost_diff,
+                   "xgboost_additivity_max_abs_error": xgboost_additivity,
                    "shap_library_max_abs_diff": shap_diff,
                    "shap_library_rows": int(len(check_rows))},
         "importance_order": list(importance.index),
@@ -1011,13 +1095,17 @@ def _explain_protocol(ctx: _Context, protocol: str, settings: dict, log) -> dict
 
 
 def _shap_library_diff(booster, X: pd.DataFrame, contribs: pd.DataFrame) -> float | None:
-    """Largest difference between XGBoost's TreeSHAP and shap.TreeExplainer on a few rows."""
+    """Largest difference between our float64 TreeSHAP and ``shap.TreeExplainer`` on a few rows.
+
+    shap delegates XGBoost models to XGBoost's float32 ``pred_contribs``, so on deep trees the
+    two differ by XGBoost's rounding (its own additivity check is therefore switched off).
+    """
     try:
         import shap
-    except ImportError:  # optional: the values come from XGBoost either way
+    except ImportError:  # optional: the values are ours either way
         return None
     explainer = shap.TreeExplainer(booster, feature_perturbation="tree_path_dependent")
-    values = np.asarray(explainer.shap_values(X), dtype="float64")
+    values = np.asarray(explainer.shap_values(X, check_additivity=False), dtype="float64")
     ours = contribs.drop(columns=BIAS).to_numpy(dtype="float64")
     return float(np.max(np.abs(values - ours)))
 
@@ -1123,7 +1211,8 @@ def build_explanations(
             "population_tracks": int(len(tracks)),
         },
         "method": {
-            "shap": "exact path-dependent TreeSHAP (XGBoost pred_contribs), checked against "
+            "shap": "exact path-dependent TreeSHAP in float64 (numba port of XGBoost's "
+                    "pred_contribs), compared with XGBoost and "
                     "shap.TreeExplainer(feature_perturbation='tree_path_dependent')",
             "importance": "weighted mean |SHAP| over the stratified sample, one-hot and marker "
                           "columns summed within their group before the absolute value",
