@@ -196,7 +196,7 @@ class Budget:
         depend on it; tiny test builds use 1, where thread start-up dominates.
     """
 
-    n_trials: int = 8
+    n_trials: int = 6
     max_trees: int = 1000
     tuning_rows: float = 0.5
     fixed_rounds: int = 200
@@ -1321,6 +1321,7 @@ def build_models(
     log = print if verbose else (lambda message: None)
     start_build = time.perf_counter()
     load_start = os.getloadavg()[0]
+    cpu_start = time.process_time()
     if data is None:
         from analysis.data import load_tracks
 
@@ -1332,6 +1333,7 @@ def build_models(
     tracks = data.tracks.reset_index(drop=True)
     out_dir = Path(out_dir)
     previous = _read_previous(out_dir)
+    checkpoint = _checkpoint_dir(out_dir, data.sha256, budget)
 
     metrics: dict = {
         "schema_version": SCHEMA_VERSION,
@@ -1376,7 +1378,12 @@ def build_models(
                     + (" (previous results carried over)" if carried else ""))
                 continue
             log(f"{protocol} / {name}")
-            result = _evaluate(design, name, budget, log)
+            result = _checkpointed(
+                checkpoint, (section["fold_signature"], protocol, name),
+                lambda d=design, n=name: _evaluate(d, n, budget, log), log)
+            if name == "xgboost_tuned":  # a resumed result must still feed xgboost_monotone
+                design.extra["tuned_params"] = {
+                    fold: info["params"] for fold, info in enumerate(result.fold_info)}
             entry = {
                 "label": MODEL_LABELS[name],
                 "params": _describe_model(name, None, budget),
@@ -1423,6 +1430,9 @@ def build_models(
                                           "joblib_bytes": ORIGINAL_RF_JOBLIB_BYTES}
     timings["build_seconds"] = time.perf_counter() - start_build
     timings["load_average"] = {"start": load_start, "end": os.getloadavg()[0]}
+    # CPU time of this process (all its threads): with 2 cores to itself a build would use
+    # close to 2 CPU-seconds per wall second in the parallel fits; far less means it waited.
+    timings["cpu_seconds"] = time.process_time() - cpu_start
 
     # --- everything computed: write -------------------------------------------------------
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -1453,8 +1463,40 @@ def build_models(
     timings["build_seconds_including_writes"] = time.perf_counter() - start_build
     metrics["timings"] = timings
     _write_atomic(out_dir / METRICS_FILE, lambda p: p.write_text(_dumps(metrics)))
+    shutil.rmtree(checkpoint, ignore_errors=True)
     log(f"build finished in {timings['build_seconds_including_writes']:.0f} s")
     return json.loads(_dumps(metrics))
+
+
+def _checkpoint_dir(out_dir: Path, data_sha256: str, budget: Budget) -> Path:
+    """Where an interrupted build keeps finished (protocol, model) results to resume from.
+
+    Keyed by the output folder, the data, the budget, the library versions and the source of
+    the three modeling modules, so a changed input never reuses a stale result. It lives in
+    the gitignored data folder and is deleted once the build has written its artifacts.
+    """
+    digest = hashlib.sha256()
+    for part in (str(Path(out_dir).resolve()), data_sha256, repr(budget),
+                 json.dumps(_versions(), sort_keys=True)):
+        digest.update(part.encode())
+    for module in ("protocols.py", "features.py", "models.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    return paths.data_dir() / "build-checkpoints" / digest.hexdigest()[:20]
+
+
+def _checkpointed(folder: Path, key: tuple, compute: Callable[[], _Result], log) -> _Result:
+    """Run ``compute`` unless an interrupted run of the same build already finished it."""
+    import pickle
+
+    path = folder / (hashlib.sha256(repr(key).encode()).hexdigest()[:20] + ".pkl")
+    if path.is_file():
+        log(f"  resumed {key[1]} / {key[2]} from {path.parent.name}")
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    result = compute()
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_atomic(path, lambda p: p.write_bytes(pickle.dumps(result)))
+    return result
 
 
 def _summarise_values(values: Sequence[float]) -> dict:
@@ -1566,9 +1608,12 @@ def benchmark_models(models_dir: str | os.PathLike | None = None, *, retrain: bo
                      for entry in rf.values())
     build = timings["build_seconds"] - rf_seconds
     load = timings.get("load_average", {})
+    cpu = timings.get("cpu_seconds")
     lines = [f"full build excluding Random Forests: {build / 60:.1f} min (target <= 15 min; "
              f"load average {load.get('start', float('nan')):.1f} at start, "
-             f"{load.get('end', float('nan')):.1f} at end, on 2 cores)"]
+             f"{load.get('end', float('nan')):.1f} at end, on 2 cores"
+             + (f"; whole build used {cpu / 60:.1f} CPU-min in "
+                f"{timings['build_seconds'] / 60:.1f} wall-min" if cpu else "") + ")"]
     for protocol, entry in rf.items():
         lines.append(
             f"random forest, {protocol}: {entry['fit_seconds']['mean']:.0f} s per fit, joblib "
