@@ -27,12 +27,10 @@ from sklearn.ensemble import IsolationForest
 
 from analysis import paths
 from analysis.moods import FEATURE_LABELS, UNIT_FEATURES, add_duration_minutes, group_order
+from analysis.protocols import RANDOM_STATE
 
 #: Features the atypicality score looks at (continuous audio descriptors; duration in minutes).
 OUTLIER_FEATURES: tuple[str, ...] = (*UNIT_FEATURES, "loudness", "tempo", "duration_min")
-
-#: Seed of every forest here (the project-wide ``RANDOM_STATE``).
-RANDOM_STATE = 42
 
 #: Columns shown next to each listed track.
 _TRACK_INFO = ["track_id", "track_name", "primary_artist", "album_name", "primary_genre",

@@ -17,16 +17,13 @@ after removing:
   module by :func:`test_allowed_constants_match_the_code`, and the 114 lists against the
   cleaned data by :func:`test_allowed_constants_match_the_data` (slow).
 
-Strict pages (:data:`STRICT`: the front page, the Data, Drivers and Conclusions chapters) fail
-on any other number. Other chapters and pages are checked *leniently*: what would fail is
-reported as a warning, so their owners see it in ``pytest -ra`` without this file blocking
-their work.
+Every page of the site (:data:`PAGES`) fails on any other number, and a page that is not
+listed fails too, so a new chapter cannot slip past the rule.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,10 +32,11 @@ import pytest
 
 from analysis.paths import PROJECT_ROOT
 
-#: Pages held to the rule strictly.
-STRICT: tuple[str, ...] = (
-    "index.qmd", "chapters/01-data.ipynb", "chapters/05-drivers.ipynb",
-    "chapters/07-conclusions.ipynb",
+#: Every page of the site, all held to the rule.
+PAGES: tuple[str, ...] = (
+    "index.qmd", "chapters/01-data.ipynb", "chapters/02-eda.ipynb",
+    "chapters/03-genre-moods.ipynb", "chapters/04-modeling.ipynb", "chapters/05-drivers.ipynb",
+    "chapters/06-predictor.qmd", "chapters/07-conclusions.ipynb",
 )
 
 #: Phrases that may contain hand-typed digits, each with its reason.
@@ -176,33 +174,23 @@ def _pages() -> list[Path]:
     return pages
 
 
-STRICT_PAGES = [PROJECT_ROOT / p for p in STRICT if (PROJECT_ROOT / p).exists()]
-OTHER_PAGES = [p for p in _pages() if str(p.relative_to(PROJECT_ROOT)) not in STRICT]
-
-
 # --- the rule ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("page", STRICT_PAGES, ids=[p.name for p in STRICT_PAGES])
-def test_no_hand_typed_numbers_in_strict_pages(page):
-    found = [f"{p.where}: …{hit}…" for p in prose_of(page) for hit in typed_numbers(p.text)]
+@pytest.mark.parametrize("page", PAGES)
+def test_no_hand_typed_numbers(page):
+    path = PROJECT_ROOT / page
+    assert path.is_file(), f"{page}: page missing"
+    found = [f"{p.where}: …{hit}…" for p in prose_of(path) for hit in typed_numbers(p.text)]
     assert not found, (
-        f"{page.name}: numbers typed by hand in the prose; emit them from an analysis function "
+        f"{page}: numbers typed by hand in the prose; emit them from an analysis function "
         f"(display(Markdown(...)) / #| output: asis) or, if they are a definition, add the "
         f"phrase to ALLOWED with a reason:\n  " + "\n  ".join(found))
 
 
-@pytest.mark.parametrize("page", OTHER_PAGES, ids=[p.name for p in OTHER_PAGES])
-def test_numbers_in_other_pages_are_reported(page):
-    found = [f"{p.where}: …{hit}…" for p in prose_of(page) for hit in typed_numbers(p.text)]
-    if found:
-        warnings.warn(f"{page.name}: possibly hand-typed numbers in prose (lenient check): "
-                      + "; ".join(found), stacklevel=1)
-
-
-def test_every_strict_page_exists():
-    missing = [p for p in STRICT if not (PROJECT_ROOT / p).exists()]
-    assert not missing, f"strict pages missing: {missing}"
+def test_every_page_is_checked():
+    pages = {str(p.relative_to(PROJECT_ROOT)) for p in _pages()}
+    assert pages == set(PAGES), f"pages not in PAGES: {sorted(pages - set(PAGES))}"
 
 
 # --- the checker itself -----------------------------------------------------------------------
