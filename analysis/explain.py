@@ -37,6 +37,11 @@ Interactions
     (tested) for a few percent of the cost.
 Drivers by macro-genre
     Mean absolute SHAP of each group within each macro-genre of the sample.
+Feature ladder
+    Why the honest scores are what they are: the R² of the permutation fold's model refit on
+    growing feature sets (:data:`LADDER_STEPS`: the original's columns and the genre, then
+    credits, title markers, album-name markers and, for ``known_artist``, artist history),
+    same fold, same tuned parameters (:func:`feature_ladder`).
 Artist history versus the track
     For ``known_artist``: the share of the prediction's movement (mean |SHAP|) that the three
     artist-history columns carry, and the R² of the fold model with the history columns
@@ -84,8 +89,11 @@ __all__ = [
     "Explanations",
     "build_explanations",
     "dependence_frame",
+    "LADDER_STEPS",
     "feature_group",
     "feature_groups",
+    "feature_ladder",
+    "ladder_part",
     "group_contributions",
     "grouped_permutation_importance",
     "interaction_values",
@@ -122,6 +130,17 @@ PERMUTATION_REPEATS = 5
 
 #: How many single features get dependence data (and exact interactions).
 TOP_DEPENDENCE = 4
+
+#: The feature ladder's cumulative steps: a label and the :func:`ladder_part` each one adds.
+#: The first is what the original modelled (its audio columns, duration, explicit) plus the
+#: one primary genre; each next step adds one kind of metadata a label knows at release.
+LADDER_STEPS: tuple[tuple[str, str], ...] = (
+    ("original columns + genre", "original"),
+    ("+ credited artists, single release", "credits"),
+    ("+ title markers", "title text"),
+    ("+ album-name markers", "album-name text"),
+    ("+ artist history", ARTIST_HISTORY_GROUP),
+)
 
 SUMMARY_FILE = "summary.json"
 SCHEMA_VERSION = 1
@@ -173,6 +192,62 @@ def feature_groups(columns: Sequence[str]) -> dict[str, list[str]]:
     for column in columns:
         out.setdefault(feature_group(column), []).append(column)
     return out
+
+
+def ladder_part(name: str) -> str:
+    """The step of :data:`LADDER_STEPS` that brings a model column in.
+
+    Examples
+    --------
+    >>> [ladder_part(c) for c in ["energy", "explicit", "genre_pop", "macro_pop", "n_artists"]]
+    ['original', 'original', 'original', 'original', 'credits']
+    >>> [ladder_part(c) for c in ["title_live", "album_dated", "artist_n_tracks"]]
+    ['title text', 'album-name text', 'artist history']
+    """
+    from analysis.schema import AUDIO_COLUMNS
+
+    group = feature_group(name)
+    if group in ("title text", "album-name text", ARTIST_HISTORY_GROUP):
+        return group
+    if group in ("genre", "macro-genre") or name in (*AUDIO_COLUMNS, "duration_ms", "explicit"):
+        return "original"
+    return "credits"
+
+
+def feature_ladder(
+    fit: Callable[[pd.DataFrame, np.ndarray], Callable[[pd.DataFrame], np.ndarray]],
+    X_train: pd.DataFrame, y_train: np.ndarray, X_test: pd.DataFrame, y_test: np.ndarray,
+) -> pd.DataFrame:
+    """Held-out R² and MAE of models refit on the cumulative feature sets of the ladder.
+
+    ``fit(X, y)`` returns a predict function; steps whose part is absent from the columns
+    (artist history under ``cold_start``) are left out. The last row uses every column.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"energy": rng.random(200), "title_live": rng.integers(0, 2, 200)})
+    >>> y = 10 * X["energy"].to_numpy() + 5 * X["title_live"].to_numpy()
+    >>> def fit(X, y):
+    ...     coef = np.linalg.lstsq(np.c_[np.ones(len(X)), X], y, rcond=None)[0]
+    ...     return lambda Z: np.c_[np.ones(len(Z)), Z] @ coef
+    >>> ladder = feature_ladder(fit, X[:150], y[:150], X[150:], y[150:])
+    >>> ladder["step"].tolist(), bool(ladder["r2"].iloc[-1] > ladder["r2"].iloc[0])
+    (['original columns + genre', '+ title markers'], True)
+    """
+    parts = {c: ladder_part(c) for c in X_train.columns}
+    rows, included = [], set()
+    for label, part in LADDER_STEPS:
+        if part not in parts.values():
+            continue
+        included.add(part)
+        # the matrix's own column order: the last step is exactly the full model
+        columns = [c for c in X_train.columns if parts[c] in included]
+        pred = np.asarray(fit(X_train[columns], y_train)(X_test[columns]), dtype="float64")
+        rows.append({"step": label, "part": part, "n_columns": len(columns),
+                     "r2": _r2(y_test, pred),
+                     "mae": float(np.mean(np.abs(y_test - pred)))})
+    return pd.DataFrame(rows)
 
 
 def group_contributions(contribs: pd.DataFrame) -> pd.DataFrame:
@@ -935,6 +1010,12 @@ def _explain_protocol(ctx: _Context, protocol: str, settings: dict, log) -> dict
     log(f"  {protocol}: permutation importance on fold {fold} "
         f"({len(X_test):,} tracks) in {time.perf_counter() - t0:.1f} s")
 
+    t0 = time.perf_counter()
+    ladder = feature_ladder(lambda X, y: _fit(params, X, y).predict,
+                            X_train, y_train, X_test, y_test)
+    log(f"  {protocol}: feature ladder ({len(ladder)} refits) in "
+        f"{time.perf_counter() - t0:.1f} s")
+
     history = None
     if protocol == "known_artist":
         t0 = time.perf_counter()
@@ -1084,6 +1165,9 @@ def _explain_protocol(ctx: _Context, protocol: str, settings: dict, log) -> dict
                 importance_table[["shap_rank", "permutation_rank"]].corr("spearman").iloc[0, 1]),
         },
         "artist_history": history,
+        "feature_ladder": {"fold": fold, "test_tracks": int(len(X_test)),
+                           "params_source": params_source,
+                           "steps": ladder.to_dict(orient="records")},
     }
     frames = {"importance": importance_table, "features": features_table,
               "by_macro_genre": by_macro, "sample": sample_frame,
@@ -1223,6 +1307,8 @@ def build_explanations(
                             "on the listed features; strength = mean |2 Φ_ij| (both halves)",
             "by_macro_genre": "unweighted mean |SHAP| of each group within each macro-genre of "
                               "the sample",
+            "feature_ladder": "R² and MAE on the permutation fold of the fold's model refit "
+                              "(same tuned parameters) on cumulative feature sets",
         },
         "versions": _versions(),
         "protocols": {p: r["summary"] for p, r in results.items()},

@@ -1244,36 +1244,43 @@ def _honest_metrics(metrics: Mapping[str, Any] | None, protocol: str) -> dict[st
     return out
 
 
-def _hit_calibration(models_dir: Path, protocol: str) -> dict[str, Any] | None:
-    """P(popularity >= HIT_THRESHOLD | prediction), from the protocol's out-of-fold predictions.
+def _hit_classifier(
+    champion: Any, X: Any, metrics: Mapping[str, Any] | None, protocol: str
+) -> dict[str, Any]:
+    """The champion's hit classifier as an embedded tree document, checked like the trees.
 
-    Isotonic regression of the hit indicator on the out-of-fold prediction of the champion's
-    model type (each track predicted by a model that never saw its group), sampled on a
-    grid of predictions: honest, monotone, and a few hundred bytes. ``None`` when the OOF
-    file is absent.
+    P(popularity >= threshold) is the classifier's own output (``binary:logistic``): the
+    browser evaluates it with the same ``predict`` as the popularity trees. Its honest
+    triage metrics come from ``metrics.json`` (out-of-fold, the protocol's folds).
     """
-    from sklearn.isotonic import IsotonicRegression
+    import xgboost as xgb
 
-    from analysis.models import CHAMPION_MODEL, HIT_THRESHOLD
+    from analysis.models import HIT_THRESHOLD
 
-    path = models_dir / "oof" / f"{protocol}__{CHAMPION_MODEL}.parquet"
-    if not path.is_file():
-        return None
-    import pandas as pd
-
-    oof = pd.read_parquet(path, columns=["y_true", "y_pred"])
-    pred = oof["y_pred"].to_numpy(dtype=np.float64)
-    hit = (oof["y_true"].to_numpy(dtype=np.float64) >= HIT_THRESHOLD).astype(np.float64)
-    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(pred, hit)
-    grid = np.linspace(0.0, 100.0, 101)
+    feature_names = list(champion.feature_names)
+    doc = json.loads(_build_document(champion.hit_booster, feature_names, {}))
+    python_p = champion.hit_booster.predict(xgb.DMatrix(X.to_numpy(dtype=np.float64),
+                                                        feature_names=feature_names))
+    exported_p = predict_exported(doc, X)
+    diff = float(np.max(np.abs(python_p - exported_p)))
+    if diff > 1e-6:
+        raise RuntimeError(f"{champion.name}: exported hit classifier differs from Python by "
+                           f"{diff:.2e}; nothing written")
+    triage = None
+    try:
+        entry = metrics["protocols"][protocol]["triage"]
+        triage = {k: _sig(entry["metrics"][k]["mean"], 4)
+                  for k in ("hit_auc", "top1_precision", "brier", "hit_rate")}
+        triage["source"] = f"models/metrics.json: protocols.{protocol}.triage"
+    except (KeyError, TypeError):
+        pass
     return {
         "threshold": HIT_THRESHOLD,
-        "x": [_sig(v) for v in grid],
-        "p": [_sig(v, 4) for v in iso.predict(grid)],
-        "n": int(len(pred)),
-        "base_rate": _sig(hit.mean(), 4),
-        "method": f"isotonic calibration of {CHAMPION_MODEL}'s out-of-fold predictions "
-                  f"({protocol}) against popularity >= {HIT_THRESHOLD}",
+        "model": doc,
+        "metrics": triage,
+        "max_abs_probability_diff": _sig(diff, 3),
+        "method": f"XGBoost classifier of popularity >= {HIT_THRESHOLD} on the same inputs, "
+                  f"trained on every track of the protocol ({protocol})",
     }
 
 
@@ -1337,9 +1344,9 @@ def export_champions(
     ``champion`` (type, trees, training rows, manifest sha256), ``metrics`` (honest
     cross-validated R², MAE from ``metrics.json``), ``accuracy_check`` (R² of Python and of
     the export on the protocol's tracks), ``interval`` (conformal half-widths, global and
-    per macro-genre, clip 0-100, read by ``intervalFor``), ``hit_probability`` (P(popularity
-    >= 60) against the prediction on a grid, isotonic on the protocol's out-of-fold
-    predictions; ``None`` without them), ``categorical`` (genres, macro-genres, genre→macro and
+    per macro-genre, clip 0-100, read by ``intervalFor``), ``hit_probability`` (the champion's
+    hit classifier as an embedded tree document with ``link`` logistic, its threshold and its
+    out-of-fold triage metrics), ``categorical`` (genres, macro-genres, genre→macro and
     their one-hot columns), ``feature_stats`` (min, max, quantiles), ``controls`` (one spec
     per control in display units: duration in minutes, loudness in dB, tempo in BPM),
     ``artist_history`` (known_artist: prior mean and smoothing) and ``presets``.
@@ -1434,7 +1441,7 @@ def export_champions(
             "metrics": _honest_metrics(metrics, champion.protocol),
             "accuracy_check": check,
             "interval": interval,
-            "hit_probability": _hit_calibration(models_dir, champion.protocol),
+            "hit_probability": _hit_classifier(champion, X, metrics, champion.protocol),
             "categorical": categorical,
             "feature_stats": stats,
             "controls": _control_specs(feature_names, stats),

@@ -22,15 +22,20 @@ Embedding
 from __future__ import annotations
 
 import filecmp
+import json
 import os
 import re
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import plotly
 import plotly.graph_objects as go
 import plotly.io as pio
 from IPython.display import HTML
+from plotly.subplots import make_subplots
 
 from analysis.genres import MACRO_GENRES
 from analysis.paths import PROJECT_ROOT
@@ -304,12 +309,6 @@ def plot_cleaning_funnel(summary: dict) -> go.Figure:
 # aggregated frame from analysis.moods, never raw tracks, so a figure carries hundreds of
 # values, not 90,000. Macro-genres keep their MACRO_GENRE_COLORS colour on every chart.
 
-import json as _json  # noqa: E402  (section-local imports keep the style section untouched)
-from collections.abc import Sequence as _Sequence  # noqa: E402
-
-import numpy as _np  # noqa: E402
-import pandas as _pd  # noqa: E402
-from plotly.subplots import make_subplots as _make_subplots  # noqa: E402
 
 #: Colours for a track being explicit or not (neutral grey vs Okabe-Ito orange).
 EXPLICIT_COLORS: dict[bool, str] = {False: NEUTRAL_COLOR, True: "#E69F00"}
@@ -333,7 +332,7 @@ def _feature_label(feature: str) -> str:
 
 def _r(values, digits: int = 4) -> list:
     """Round for the figure JSON: four decimals is finer than any chart can show."""
-    return [None if v is None or _pd.isna(v) else round(float(v), digits) for v in values]
+    return [None if v is None or pd.isna(v) else round(float(v), digits) for v in values]
 
 
 def _hex_to_rgba(color: str, alpha: float) -> str:
@@ -342,7 +341,7 @@ def _hex_to_rgba(color: str, alpha: float) -> str:
     return f"rgba({red},{green},{blue},{alpha})"
 
 
-def plot_popularity_distribution(counts: _pd.DataFrame, *, title: str | None = None) -> go.Figure:
+def plot_popularity_distribution(counts: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     """Tracks per popularity value, with the zero bar set apart and labelled.
 
     Parameters
@@ -375,7 +374,7 @@ def plot_popularity_distribution(counts: _pd.DataFrame, *, title: str | None = N
 
 
 def plot_feature_distributions(
-    hist: _pd.DataFrame, *, columns: int = 4, title: str | None = None
+    hist: pd.DataFrame, *, columns: int = 4, title: str | None = None
 ) -> go.Figure:
     """Small multiples: one histogram per audio feature (share of tracks per bin).
 
@@ -386,7 +385,7 @@ def plot_feature_distributions(
     """
     features = list(dict.fromkeys(hist["feature"]))
     rows = -(-len(features) // columns)
-    fig = _make_subplots(
+    fig = make_subplots(
         rows=rows, cols=columns, subplot_titles=[_feature_label(f) for f in features],
         horizontal_spacing=0.06, vertical_spacing=0.11,
     )
@@ -413,7 +412,7 @@ def plot_feature_distributions(
 
 
 def plot_correlation_heatmap(
-    spearman: _pd.DataFrame, pearson: _pd.DataFrame, *, title: str | None = None
+    spearman: pd.DataFrame, pearson: pd.DataFrame, *, title: str | None = None
 ) -> go.Figure:
     """Correlation matrix of popularity and the audio features; buttons switch Spearman/Pearson.
 
@@ -447,7 +446,7 @@ def plot_correlation_heatmap(
     return fig
 
 
-def _band_traces(part: _pd.DataFrame, color: str, name: str, **where) -> list[go.Scatter]:
+def _band_traces(part: pd.DataFrame, color: str, name: str, **where) -> list[go.Scatter]:
     """A mean line with its confidence band drawn as a filled polygon (one trace each)."""
     xs = _r(part["x"])
     band = go.Scatter(
@@ -458,7 +457,7 @@ def _band_traces(part: _pd.DataFrame, color: str, name: str, **where) -> list[go
     line = go.Scatter(
         x=xs, y=_r(part["mean"], 2), mode="lines+markers", line=dict(color=color, width=2),
         marker=dict(size=5), name=name, showlegend=False,
-        customdata=_np.column_stack([part["n"], _r(part["lower"], 1), _r(part["upper"], 1)]),
+        customdata=np.column_stack([part["n"], _r(part["lower"], 1), _r(part["upper"], 1)]),
         hovertemplate=("%{x:.3g}: mean popularity %{y:.1f} (95% CI %{customdata[1]}–"
                        "%{customdata[2]}, %{customdata[0]:,} tracks)<extra></extra>"),
     )
@@ -466,7 +465,7 @@ def _band_traces(part: _pd.DataFrame, color: str, name: str, **where) -> list[go
 
 
 def plot_binned_means(
-    binned: _pd.DataFrame,
+    binned: pd.DataFrame,
     *,
     x_label: str,
     overall_mean: float | None = None,
@@ -493,7 +492,7 @@ def plot_binned_means(
 
 
 def plot_popularity_by_feature(
-    binned_long: _pd.DataFrame,
+    binned_long: pd.DataFrame,
     *,
     overall_mean: float | None = None,
     columns: int = 5,
@@ -508,7 +507,7 @@ def plot_popularity_by_feature(
     """
     features = list(dict.fromkeys(binned_long["feature"]))
     rows = -(-len(features) // columns)
-    fig = _make_subplots(
+    fig = make_subplots(
         rows=rows, cols=columns, shared_yaxes=True,
         subplot_titles=[_feature_label(f) for f in features],
         horizontal_spacing=0.03, vertical_spacing=0.16,
@@ -526,7 +525,7 @@ def plot_popularity_by_feature(
     return fig
 
 
-def plot_mood_grid(grid: _pd.DataFrame, *, title: str | None = None) -> go.Figure:
+def plot_mood_grid(grid: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     """Mean popularity over the valence × energy plane (2-D bins; sparse cells left blank).
 
     Parameters
@@ -555,7 +554,7 @@ def plot_mood_grid(grid: _pd.DataFrame, *, title: str | None = None) -> go.Figur
 
 
 def plot_explicit(
-    table: _pd.DataFrame, hist: _pd.DataFrame, *, title: str | None = None
+    table: pd.DataFrame, hist: pd.DataFrame, *, title: str | None = None
 ) -> go.Figure:
     """Explicit vs not: popularity distribution per group, and mean popularity with its 95% CI.
 
@@ -566,7 +565,7 @@ def plot_explicit(
     hist
         :func:`analysis.moods.popularity_hist_by` (``bin, explicit, share``).
     """
-    fig = _make_subplots(rows=1, cols=2, column_widths=[0.72, 0.28], horizontal_spacing=0.1,
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.72, 0.28], horizontal_spacing=0.1,
                          subplot_titles=["Share of tracks per popularity band",
                                          "Mean popularity, 95% CI"])
     for level in (False, True):
@@ -595,7 +594,7 @@ def plot_explicit(
     return fig
 
 
-def _box_trace(stats_row: _pd.DataFrame, group: str, color: str, **kwargs) -> go.Box:
+def _box_trace(stats_row: pd.DataFrame, group: str, color: str, **kwargs) -> go.Box:
     """A horizontal box drawn from precomputed statistics (no raw points in the figure)."""
     return go.Box(
         y=[group], q1=_r(stats_row["q1"]), median=_r(stats_row["median"]),
@@ -607,8 +606,8 @@ def _box_trace(stats_row: _pd.DataFrame, group: str, color: str, **kwargs) -> go
 
 
 def plot_group_boxes(
-    quantiles: _pd.DataFrame,
-    features: _Sequence[str],
+    quantiles: pd.DataFrame,
+    features: Sequence[str],
     *,
     by: str = "macro_genre",
     layout: str = "panels",
@@ -625,10 +624,10 @@ def plot_group_boxes(
     if layout not in ("panels", "dropdown"):
         raise ValueError(f"layout must be 'panels' or 'dropdown', not {layout!r}.")
     groups = [str(g) for g in quantiles[by].cat.categories] if isinstance(
-        quantiles[by].dtype, _pd.CategoricalDtype) else list(dict.fromkeys(quantiles[by]))
+        quantiles[by].dtype, pd.CategoricalDtype) else list(dict.fromkeys(quantiles[by]))
     groups = [g for g in groups if quantiles[by].astype("string").eq(g).any()]
     panels = layout == "panels"
-    fig = (_make_subplots(rows=1, cols=len(features), shared_yaxes=True,
+    fig = (make_subplots(rows=1, cols=len(features), shared_yaxes=True,
                           horizontal_spacing=0.02,
                           subplot_titles=[_feature_label(f) for f in features])
            if panels else go.Figure())
@@ -667,9 +666,9 @@ def plot_group_boxes(
 
 
 def _label_positions(
-    x: _Sequence[float],
-    y: _Sequence[float],
-    labels: _Sequence[str],
+    x: Sequence[float],
+    y: Sequence[float],
+    labels: Sequence[str],
     *,
     char_width: float = 0.0062,
     line_height: float = 0.032,
@@ -711,7 +710,7 @@ def _label_positions(
 
 
 def plot_mood_map(
-    macro: _pd.DataFrame, genres: _pd.DataFrame | None = None, *, title: str | None = None
+    macro: pd.DataFrame, genres: pd.DataFrame | None = None, *, title: str | None = None
 ) -> go.Figure:
     """Each macro-genre's median valence and energy, with interquartile whiskers.
 
@@ -727,7 +726,7 @@ def plot_mood_map(
         ``primary_genre``), with ``extra=["macro_genre"]``; optional.
     """
     fig = go.Figure()
-    size = _np.sqrt(macro["n"].to_numpy(dtype=float))
+    size = np.sqrt(macro["n"].to_numpy(dtype=float))
     size = 12 + 18 * (size - size.min()) / max(size.max() - size.min(), 1e-9)
     positions = _label_positions(macro["x_median"].tolist(), macro["y_median"].tolist(),
                                  macro["macro_genre"].astype("string").tolist())
@@ -767,7 +766,7 @@ def plot_mood_map(
                 marker=dict(color=MACRO_GENRE_COLORS.get(str(name), NEUTRAL_COLOR), size=8,
                             symbol="diamond", opacity=0.85, line=dict(color="white", width=0.5)),
                 text=part["genre" if "genre" in part else "primary_genre"].tolist(),
-                customdata=_np.column_stack([
+                customdata=np.column_stack([
                     part["n"], _r(part["x_q1"], 2), _r(part["x_q3"], 2), _r(part["y_q1"], 2),
                     _r(part["y_q3"], 2), _r(part["popularity_median"], 0),
                 ]),
@@ -797,7 +796,7 @@ def plot_mood_map(
     return fig
 
 
-def plot_effect_sizes(kruskal: _pd.DataFrame, *, title: str | None = None) -> go.Figure:
+def plot_effect_sizes(kruskal: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     """Epsilon² per audio feature (Kruskal–Wallis across macro-genres), largest on top.
 
     Parameters
@@ -830,7 +829,7 @@ def plot_effect_sizes(kruskal: _pd.DataFrame, *, title: str | None = None) -> go
 # --- figure and chapter weights (the speed-and-weight benchmark) ---
 
 
-def figure_weights(notebook: Path | str) -> _pd.DataFrame:
+def figure_weights(notebook: Path | str) -> pd.DataFrame:
     """Size of every embedded Plotly figure in an executed notebook.
 
     Returns one row per figure: ``name`` (the :func:`show` name), ``html_bytes`` (the stored
@@ -857,12 +856,12 @@ def figure_weights(notebook: Path | str) -> _pd.DataFrame:
                 "name": match.group(1), "html_bytes": len(markup.encode()),
                 "json_bytes": _plotly_payload_bytes(call),
             })
-    return _pd.DataFrame(rows, columns=["name", "html_bytes", "json_bytes"])
+    return pd.DataFrame(rows, columns=["name", "html_bytes", "json_bytes"])
 
 
 def _plotly_payload_bytes(call: str) -> int:
     """Bytes of the JSON arguments (data, layout) inside a ``Plotly.newPlot(...)`` call."""
-    decoder = _json.JSONDecoder()
+    decoder = json.JSONDecoder()
     start = call.find("[")
     if start < 0:
         return 0
@@ -878,8 +877,8 @@ def _plotly_payload_bytes(call: str) -> int:
 
 
 def chapter_weights(
-    notebooks: _Sequence[Path | str], *, execute: bool = True
-) -> tuple[_pd.DataFrame, _pd.DataFrame]:
+    notebooks: Sequence[Path | str], *, execute: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Execution time and size of each chapter, and the JSON size of each of its figures.
 
     Parameters
@@ -912,12 +911,12 @@ def chapter_weights(
             "notebook_bytes": notebook.stat().st_size, "figures": len(figures),
             "figure_json_bytes": int(figures["json_bytes"].sum()),
         })
-    figures = _pd.concat(figure_frames, ignore_index=True)[
+    figures = pd.concat(figure_frames, ignore_index=True)[
         ["chapter", "name", "html_bytes", "json_bytes"]]
-    return _pd.DataFrame(chapter_rows), figures
+    return pd.DataFrame(chapter_rows), figures
 
 
-def print_chapter_weights(notebooks: _Sequence[Path | str], *, execute: bool = True) -> None:
+def print_chapter_weights(notebooks: Sequence[Path | str], *, execute: bool = True) -> None:
     """Print :func:`chapter_weights` as the benchmark's text (for ``make bench``).
 
     Quarto is not available here to weigh rendered pages, so each figure's JSON is the measure.
@@ -975,30 +974,30 @@ def _driver_axis_label(feature: str) -> str:
     return units.get(feature) or _feature_label(feature)
 
 
-def _percentile(values: _np.ndarray) -> _np.ndarray:
+def _percentile(values: np.ndarray) -> np.ndarray:
     """Rank of each value within its array, scaled to 0-1 (NaN stays NaN; a 0/1 flag stays 0/1).
 
     Examples
     --------
-    >>> _percentile(_np.array([3.0, 1.0, _np.nan, 2.0])).tolist()[:2]
+    >>> _percentile(np.array([3.0, 1.0, np.nan, 2.0])).tolist()[:2]
     [1.0, 0.0]
-    >>> _percentile(_np.array([0.0, 0.0, 0.0, 1.0])).tolist()
+    >>> _percentile(np.array([0.0, 0.0, 0.0, 1.0])).tolist()
     [0.0, 0.0, 0.0, 1.0]
     """
-    out = _np.full(len(values), _np.nan)
-    ok = ~_np.isnan(values)
-    distinct = _np.unique(values[ok])
+    out = np.full(len(values), np.nan)
+    ok = ~np.isnan(values)
+    distinct = np.unique(values[ok])
     if len(distinct) == 2:  # a flag: its two values are the two ends of the scale
         out[ok] = (values[ok] == distinct[1]).astype(float)
     elif ok.sum() > 1:
-        out[ok] = _pd.Series(values[ok]).rank(method="average").to_numpy()
+        out[ok] = pd.Series(values[ok]).rank(method="average").to_numpy()
         out[ok] = (out[ok] - 1) / (ok.sum() - 1)
     elif ok.sum() == 1:
         out[ok] = 0.5
     return out
 
 
-def _swarm_offsets(x: _np.ndarray, *, bins: int = 70, spread: float = 0.38) -> _np.ndarray:
+def _swarm_offsets(x: np.ndarray, *, bins: int = 70, spread: float = 0.38) -> np.ndarray:
     """Vertical offsets that stack points of similar x into a beeswarm (deterministic).
 
     Points are binned on x; within a bin they alternate above and below the line, and the
@@ -1006,16 +1005,16 @@ def _swarm_offsets(x: _np.ndarray, *, bins: int = 70, spread: float = 0.38) -> _
 
     Examples
     --------
-    >>> _swarm_offsets(_np.array([0.0, 0.0, 0.0, 1.0])).round(2).tolist()
+    >>> _swarm_offsets(np.array([0.0, 0.0, 0.0, 1.0])).round(2).tolist()
     [0.0, 0.38, -0.38, 0.0]
     """
     if len(x) == 0:
-        return _np.zeros(0)
-    lo, hi = float(_np.nanmin(x)), float(_np.nanmax(x))
-    index = _np.zeros(len(x), dtype=int) if hi == lo else _np.minimum(
+        return np.zeros(0)
+    lo, hi = float(np.nanmin(x)), float(np.nanmax(x))
+    index = np.zeros(len(x), dtype=int) if hi == lo else np.minimum(
         ((x - lo) / (hi - lo) * bins).astype(int), bins - 1)
-    offsets = _np.zeros(len(x))
-    order = _np.argsort(x, kind="stable")
+    offsets = np.zeros(len(x))
+    order = np.argsort(x, kind="stable")
     seen: dict[int, int] = {}
     for i in order:
         k = seen.get(index[i], 0)
@@ -1026,7 +1025,7 @@ def _swarm_offsets(x: _np.ndarray, *, bins: int = 70, spread: float = 0.38) -> _
 
 
 def plot_driver_importance(
-    importance: _pd.DataFrame, *, top: int = 12, protocols: _Sequence[str] | None = None,
+    importance: pd.DataFrame, *, top: int = 12, protocols: Sequence[str] | None = None,
     title: str | None = None,
 ) -> go.Figure:
     """Global importance beside permutation importance, per honest protocol.
@@ -1044,7 +1043,7 @@ def plot_driver_importance(
 
     Examples
     --------
-    >>> imp = _pd.DataFrame({"protocol": ["cold_start"] * 2, "group": ["energy", "genre"],
+    >>> imp = pd.DataFrame({"protocol": ["cold_start"] * 2, "group": ["energy", "genre"],
     ...                      "mean_abs_shap": [1.0, 3.0], "r2_drop_mean": [0.01, 0.2],
     ...                      "r2_drop_sd": [0.0, 0.01]})
     >>> list(plot_driver_importance(imp).data[0].y)
@@ -1059,7 +1058,7 @@ def plot_driver_importance(
     order = (shown[shown["group"].isin(keep)].groupby("group")["mean_abs_shap"].max()
              .sort_values(kind="stable").index.tolist())
     labels = [_driver_label(g) for g in order]
-    fig = _make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
                          subplot_titles=["Mean |SHAP| (popularity points)",
                                          "Held-out R² drop when shuffled"])
     for protocol in protocols:
@@ -1083,7 +1082,7 @@ def plot_driver_importance(
     return fig
 
 
-def _beeswarm_traces(sample: _pd.DataFrame, groups: _Sequence[str], protocol: str,
+def _beeswarm_traces(sample: pd.DataFrame, groups: Sequence[str], protocol: str,
                      visible: bool) -> list[go.Scatter]:
     traces = []
     colour_of = {_ARTIST_HISTORY_GROUP: "artist_mean_popularity"}
@@ -1118,8 +1117,8 @@ def _beeswarm_traces(sample: _pd.DataFrame, groups: _Sequence[str], protocol: st
 
 
 def plot_shap_beeswarm(
-    sample: _pd.DataFrame, importance: _pd.DataFrame, *,
-    protocols: _Sequence[str] = ("cold_start", "known_artist"), top: int = 10,
+    sample: pd.DataFrame, importance: pd.DataFrame, *,
+    protocols: Sequence[str] = ("cold_start", "known_artist"), top: int = 10,
     per_macro: int | None = None, title: str | None = None,
 ) -> go.Figure:
     """Every sampled track's SHAP value per driver, coloured by the driver's value.
@@ -1170,7 +1169,7 @@ def plot_shap_beeswarm(
 
 
 def plot_shap_dependence(
-    frames: _Sequence[_pd.DataFrame], *, columns: int = 2, title: str | None = None
+    frames: Sequence[pd.DataFrame], *, columns: int = 2, title: str | None = None
 ) -> go.Figure:
     """Small multiples: a feature's value against its SHAP value, coloured by its partner.
 
@@ -1184,7 +1183,7 @@ def plot_shap_dependence(
     titles = [f"{_driver_label(f.attrs['feature'])} (colour: "
               f"{_driver_label(f.attrs['color_by']) if f.attrs.get('color_by') else 'none'})"
               for f in frames]
-    fig = _make_subplots(rows=rows, cols=columns, subplot_titles=titles,
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles,
                          horizontal_spacing=0.08, vertical_spacing=0.14)
     for i, frame in enumerate(frames):
         row, col = divmod(i, columns)
@@ -1215,7 +1214,7 @@ def plot_shap_dependence(
 
 
 def plot_interaction_pair(
-    pair: _pd.DataFrame, *, a: str = "energy", b: str = "valence", title: str | None = None
+    pair: pd.DataFrame, *, a: str = "energy", b: str = "valence", title: str | None = None
 ) -> go.Figure:
     """Two views of one interaction: ``a``'s SHAP value and the a × b interaction value.
 
@@ -1228,7 +1227,7 @@ def plot_interaction_pair(
     pair
         :attr:`analysis.explain.Explanations.pair` for one protocol.
     """
-    fig = _make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=[
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=[
         f"SHAP value of {_driver_label(a)}",
         f"Interaction {_driver_label(a)} × {_driver_label(b)}"])
     colour = _r(_percentile(pair[b].to_numpy(dtype=float)), 3)
@@ -1255,7 +1254,7 @@ def plot_interaction_pair(
 
 
 def plot_drivers_by_macro_genre(
-    by_macro: _pd.DataFrame, importance: _pd.DataFrame, *, protocol: str = "cold_start",
+    by_macro: pd.DataFrame, importance: pd.DataFrame, *, protocol: str = "cold_start",
     top: int = 8, title: str | None = None,
 ) -> go.Figure:
     """Mean |SHAP| of the top drivers within each macro-genre: one dot per macro-genre.
@@ -1307,7 +1306,7 @@ def plot_history_vs_track(history: dict, *, title: str | None = None) -> go.Figu
         ``summary["protocols"]["known_artist"]["artist_history"]`` of
         :func:`analysis.explain.load_explanations`.
     """
-    fig = _make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.14,
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.14,
                          subplot_titles=["Held-out R²", "Share of mean |SHAP|"])
     bars = [("Artist mean alone", history.get("r2_history_alone"), NEUTRAL_COLOR),
             ("Track only (no history)", history["r2_without_history"],
@@ -1333,7 +1332,7 @@ def plot_history_vs_track(history: dict, *, title: str | None = None) -> go.Figu
     return fig
 
 
-def plot_headline_r2(rows: _pd.DataFrame, *, title: str | None = None) -> go.Figure:
+def plot_headline_r2(rows: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     """The leak in one picture: R² as published and replicated, beside the honest protocols.
 
     Parameters
@@ -1344,7 +1343,7 @@ def plot_headline_r2(rows: _pd.DataFrame, *, title: str | None = None) -> go.Fig
 
     Examples
     --------
-    >>> rows = _pd.DataFrame({"label": ["leaky", "honest"], "r2": [0.8, 0.4],
+    >>> rows = pd.DataFrame({"label": ["leaky", "honest"], "r2": [0.8, 0.4],
     ...                       "sd": [float("nan"), 0.01], "leaky": [True, False]})
     >>> [b.marker.color for b in plot_headline_r2(rows).data]
     ['#E69F00', '#332288']
@@ -1355,7 +1354,7 @@ def plot_headline_r2(rows: _pd.DataFrame, *, title: str | None = None) -> go.Fig
         fig.add_bar(
             x=[row["label"]], y=[round(float(row["r2"]), 4)], name=kind,
             marker_color=ACCENT_COLORS[kind], showlegend=False,
-            error_y=None if _pd.isna(row["sd"]) else dict(
+            error_y=None if pd.isna(row["sd"]) else dict(
                 type="data", array=[round(float(row["sd"]), 4)], thickness=1.2),
             text=[f"{row['r2']:.2f}"], textposition="inside", insidetextanchor="end",
             textfont=dict(color="white", size=16),
@@ -1449,7 +1448,7 @@ def plot_leak_mechanism(metrics: dict, *, title: str | None = None) -> go.Figure
     """
     audit = metrics["findings"]["leak_audit"]
     leaky, honest = audit["seed_replica"], audit["known_artist"]
-    fig = _make_subplots(rows=1, cols=2, horizontal_spacing=0.16, subplot_titles=(
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.16, subplot_titles=(
         "Replica test rows", "Artist mean alone as the prediction"))
     shares = [leaky["test_rows_whose_track_is_also_in_train"],
               leaky["test_rows_feature_equals_label"]]
@@ -1547,7 +1546,7 @@ def plot_interval_coverage(metrics: dict, *, level: str = "0.9", model: str = "x
                            title: str | None = None) -> go.Figure:
     """Coverage per macro-genre of one global offset versus one offset per macro-genre."""
     nominal = float(level)
-    fig = _make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
                          subplot_titles=[PROTOCOL_LABELS[p] for p in ("cold_start",
                                                                        "known_artist")])
     order = list(MACRO_GENRES)[::-1]
@@ -1574,6 +1573,30 @@ def plot_interval_coverage(metrics: dict, *, level: str = "0.9", model: str = "x
     fig.update_xaxes(title_text=f"Coverage of the {nominal:.0%} interval (%)")
     fig.update_layout(title=title, height=620,
                       legend=dict(orientation="h", y=1.06, yanchor="bottom", x=0))
+    return fig
+
+
+def plot_feature_ladder(summary: dict, *, title: str | None = None) -> go.Figure:
+    """Held-out R² of each honest protocol's fold model refit on growing feature sets.
+
+    ``summary`` is ``models/shap/summary.json`` (:func:`analysis.explain.load_explanations`);
+    its ``feature_ladder`` steps are cumulative, so each bar adds one kind of metadata.
+    """
+    fig = go.Figure()
+    for protocol in ("cold_start", "known_artist"):
+        steps = summary["protocols"][protocol]["feature_ladder"]["steps"]
+        fig.add_bar(
+            x=[step["step"] for step in steps], y=_r([step["r2"] for step in steps], 4),
+            name=PROTOCOL_LABELS[protocol], marker_color=PROTOCOL_COLORS[protocol],
+            text=[f"{step['r2']:.2f}" for step in steps], textposition="outside",
+            customdata=[step["n_columns"] for step in steps],
+            hovertemplate="%{x}<br>" + PROTOCOL_LABELS[protocol]
+                          + ": R² %{y:.3f} (%{customdata} columns)<extra></extra>",
+        )
+    fig.update_layout(title=title, barmode="group",
+                      yaxis=dict(title="R², held-out fold (same tuned parameters)",
+                                 range=[0, 1]),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
     return fig
 
 

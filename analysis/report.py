@@ -7,6 +7,9 @@ wording here also lets the tests check it.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 
 from analysis.cleaning import BUCKETS, DROPPED_MISSING, KEPT, MERGED_OTHER_GENRE
@@ -172,9 +175,6 @@ def data_summary(summary: dict) -> str:
 # artifacts as plain objects (metrics.json as a dict, analysis.explain.Explanations, the
 # cleaning summary), so this module imports no model code and the wording is testable.
 
-import math as _math  # noqa: E402
-
-import numpy as _np  # noqa: E402
 
 #: Where each front-page finding is proved (plain links; Quarto resolves .ipynb to .html).
 CHAPTER_LINKS: dict[str, str] = {
@@ -247,15 +247,15 @@ def headline_r2(metrics: dict) -> pd.DataFrame:
         entry = metrics["protocols"].get(protocol, {}).get("models", {}).get(model, {})
         return entry.get("label", model.replace("_", " "))
 
-    rows = [("Published by the original<br>(Random Forest, leaky)", published, _math.nan, True),
+    rows = [("Published by the original<br>(Random Forest, leaky)", published, math.nan, True),
             (f"Original recipe, replicated<br>({label('seed_replica', replica)}, leaky)", rep_r2,
-             _math.nan, True)]
+             math.nan, True)]
     for protocol, text in (("known_artist", "New track, known artist"),
                            ("cold_start", "New artist")):
         model = champion_model(metrics, protocol)
         mean, sd = _metric(metrics, protocol, model, "r2")
         rows.append((f"{text}<br>({label(protocol, model)}, honest)", mean,
-                     _math.nan if sd is None else sd, False))
+                     math.nan if sd is None else sd, False))
     return pd.DataFrame(rows, columns=["label", "r2", "sd", "leaky"])
 
 
@@ -447,8 +447,8 @@ def pair_strength(explanations, protocol: str = "cold_start") -> tuple[float, fl
     a, b = DEFAULT_INTERACTION_PAIR
     pair = explanations.pair[explanations.pair["protocol"] == protocol]
     w = pair["weight"].to_numpy(dtype="float64")
-    return (float(_np.average(pair[f"interaction_{a}_{b}"].abs(), weights=w)),
-            float(_np.average(pair[f"shap_{a}"].abs(), weights=w)))
+    return (float(np.average(pair[f"interaction_{a}_{b}"].abs(), weights=w)),
+            float(np.average(pair[f"shap_{a}"].abs(), weights=w)))
 
 
 def _share_word(ratio: float) -> str:
@@ -502,6 +502,21 @@ def macro_genre_reading(explanations, protocol: str = "cold_start") -> str:
         f"|SHAP| values add up to {audio.max():.1f} points) and least in {audio.idxmin()} "
         f"({audio.min():.1f})."
     )
+
+
+def ladder_reading(explanations) -> str:
+    """Where the honest R² comes from, step by step (the explain build's feature ladder)."""
+    sentences = []
+    for protocol, who in (("cold_start", "new artists"), ("known_artist", "known artists")):
+        ladder = explanations.summary["protocols"][protocol]["feature_ladder"]
+        steps = ladder["steps"]
+        gains = ", ".join(f"{b['step'].removeprefix('+ ')} {b['r2'] - a['r2']:+.2f}"
+                          for a, b in zip(steps, steps[1:], strict=False))
+        sentences.append(
+            f"For {who} (outer fold {ladder['fold']}, {ladder['test_tracks']:,} held-out "
+            f"tracks), the original's columns and the genre reach R² {steps[0]['r2']:.2f}; "
+            f"then {gains}, for R² {steps[-1]['r2']:.2f} with every allowed input.")
+    return " ".join(sentences)
 
 
 def history_reading(explanations) -> str:

@@ -165,14 +165,16 @@ def predictor(
                             f"{html_lib.escape(str(exc))}</pre></div>")
             return
         row = table.iloc[0]
+        hit = float(champion(name).predict_hit_probability(frame, name="predictor input")[0])
         box.error = None
         box.result = {"model": name, "prediction": float(row["prediction"]),
                       "lower": float(row["lower"]), "upper": float(row["upper"]),
-                      "confidence": confidence}
+                      "confidence": confidence, "hit_probability": hit}
         output.value = (
             f"<div><b>{html_lib.escape(MODEL_LABELS.get(name, name))}</b>: predicted "
             f"popularity <b>{row['prediction']:.1f}</b> / 100, {confidence:.0%} interval "
-            f"{row['lower']:.1f} to {row['upper']:.1f}</div>")
+            f"{row['lower']:.1f} to {row['upper']:.1f}; hit probability (popularity >= 60) "
+            f"{hit:.0%}</div>")
 
     for widget in controls.values():
         widget.observe(refresh, names="value")

@@ -281,19 +281,14 @@ function fmt(v) {
 }
 
 /**
- * P(popularity ≥ threshold) at a prediction, interpolated on the calibration grid the
- * exporter wrote (isotonic on out-of-fold predictions), or `null` if the model has none.
+ * P(popularity ≥ threshold) for an input, from the hit classifier the exporter embedded
+ * (`metadata.hit_probability.model`, a logistic-link tree document), or `null` if the
+ * model has none.
  */
-export function hitProbability(model, prediction) {
-  const cal = prepareModel(model).metadata.hit_probability;
-  if (!cal || !Array.isArray(cal.x) || !cal.x.length) return null;
-  const { x, p } = cal;
-  if (prediction <= x[0]) return p[0];
-  if (prediction >= x[x.length - 1]) return p[p.length - 1];
-  let i = 1;
-  while (x[i] < prediction) i++;
-  const t = (prediction - x[i - 1]) / (x[i] - x[i - 1]);
-  return p[i - 1] + t * (p[i] - p[i - 1]);
+export function hitProbability(model, input) {
+  const hit = prepareModel(model).metadata.hit_probability;
+  if (!hit || !hit.model) return null;
+  return predict(prepareModel(hit.model), input);
 }
 
 /**
@@ -318,8 +313,9 @@ export function evaluate(model, state, specs, reference) {
     input,
     prediction,
     interval,
-    hitProbability: hitProbability(m, prediction),
+    hitProbability: hitProbability(m, input),
     hitThreshold: m.metadata.hit_probability ? m.metadata.hit_probability.threshold : null,
+    hitAuc: m.metadata.hit_probability?.metrics?.hit_auc ?? null,
     explanation,
     waterfall: waterfall(m, explanation, state),
     nearest,
@@ -407,7 +403,8 @@ export function renderSummary(document, result) {
   }
   box.append(el(document, "div", { "data-role": "hit" }, result.hitProbability === null
     ? "Hit probability: not available for this model (see the interval instead)."
-    : `Hit probability (popularity ≥ ${result.hitThreshold}): ${(result.hitProbability * 100).toFixed(0)}%, calibrated on out-of-fold predictions`));
+    : `Hit probability (popularity ≥ ${result.hitThreshold}): ${(result.hitProbability * 100).toFixed(0)}%, from the hit classifier` +
+      (result.hitAuc === null ? "" : ` (out-of-fold ROC-AUC ${result.hitAuc.toFixed(2)})`)));
   return box;
 }
 

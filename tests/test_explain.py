@@ -302,6 +302,41 @@ def test_artist_history_section_only_for_known_artist(synthetic_build):
     assert history["r2_history_alone"] == 0.1
 
 
+def test_feature_ladder_ends_with_the_full_model(synthetic_build):
+    for protocol, section in synthetic_build.summary["protocols"].items():
+        ladder = section["feature_ladder"]
+        steps = ladder["steps"]
+        parts = [step["part"] for step in steps]
+        assert parts[0] == "original"
+        assert (explain.ARTIST_HISTORY_GROUP in parts) == (protocol == "known_artist")
+        sizes = [step["n_columns"] for step in steps]
+        assert sizes == sorted(set(sizes)) and sizes[-1] == section["champion"]["n_features"]
+        # the last step is the fold's full model, whose R² the history section also reports
+        if protocol == "known_artist":
+            assert steps[-1]["r2"] == pytest.approx(
+                section["artist_history"]["r2_with_history"], abs=1e-9)
+            assert steps[-2]["r2"] == pytest.approx(
+                section["artist_history"]["r2_without_history"], abs=1e-9)
+
+
+def test_feature_ladder_skips_absent_parts_and_refits_each_step():
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"album_dated": rng.integers(0, 2, 300), "energy": rng.random(300),
+                      "n_artists": rng.integers(1, 4, 300)})
+    y = 20 * X["energy"].to_numpy() + 10 * X["album_dated"].to_numpy()
+    seen = []
+
+    def fit(Xf, yf):
+        seen.append(list(Xf.columns))
+        coef = np.linalg.lstsq(np.c_[np.ones(len(Xf)), Xf], yf, rcond=None)[0]
+        return lambda Z: np.c_[np.ones(len(Z)), Z] @ coef
+
+    ladder = explain.feature_ladder(fit, X[:200], y[:200], X[200:], y[200:])
+    assert seen == [["energy"], ["energy", "n_artists"], ["album_dated", "energy", "n_artists"]]
+    assert ladder["part"].tolist() == ["original", "credits", "album-name text"]
+    assert ladder["r2"].iloc[-1] == pytest.approx(1.0) and ladder["r2"].iloc[0] < 0.9
+
+
 def test_permutation_uses_the_fold_model_and_ranks_groups(synthetic_build):
     section = synthetic_build.summary["protocols"]["cold_start"]["permutation"]
     assert section["params_source"].startswith("metrics.json fold_params[0]")

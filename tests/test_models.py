@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import paths
+from analysis import models, paths
 from analysis.cleaning import clean_tracks
 from analysis.data import TrackData
 from analysis.features import feature_names, make_features
@@ -173,6 +173,39 @@ def test_build_writes_every_protocol_model_and_oof_file(tiny_builds):
     assert table["protocol"].str.contains("LEAKY").any()
 
 
+def test_build_scores_a_hit_classifier_out_of_fold(tiny_builds):
+    first, _, data = tiny_builds
+    metrics = load_metrics(first)
+    assert "triage" not in metrics["protocols"]["seed_replica"]
+    for protocol in ("known_artist", "cold_start"):
+        triage = metrics["protocols"][protocol]["triage"]
+        oof = pd.read_parquet(first / triage["oof_file"])
+        assert len(oof) == len(data.tracks) and oof["p_hit"].between(0, 1).all()
+        for fold in range(metrics["protocols"][protocol]["n_folds"]):
+            part = oof[oof["fold"] == fold]
+            got = models.score_hit_probabilities(part["y_true"].to_numpy(),
+                                                 part["p_hit"].to_numpy())
+            for metric in ("hit_auc", "brier"):
+                expected = triage["metrics"][metric]["folds"][fold]
+                assert got[metric] == pytest.approx(expected, abs=1e-6, nan_ok=True)
+        champion = load(protocol, models_dir=first)
+        p_hit = champion.predict_hit_probability(_raw_input(data))
+        assert p_hit.shape == (12,) and ((p_hit > 0) & (p_hit < 1)).all()
+    table = models.triage_table(metrics)
+    assert len(table) == 4 and table["model"].str.contains("hit classifier").sum() == 2
+    text = models.describe_triage(metrics)
+    for protocol in ("known_artist", "cold_start"):
+        auc = metrics["protocols"][protocol]["triage"]["metrics"]["hit_auc"]["mean"]
+        assert f"{auc:.3f}" in text
+
+
+def test_tuned_trees_are_depth_capped(tiny_builds):
+    first, _, _ = tiny_builds
+    for name in ("cold_start", "known_artist"):
+        params = load(name, models_dir=first).manifest["params"]
+        assert 0 < params["max_depth"] <= models.MAX_TREE_DEPTH
+
+
 def test_build_refuses_bad_data_and_writes_nothing(tmp_path, monkeypatch):
     bad = tmp_path / "dataset.csv"
     bad.write_text("not,the,dataset\n1,2,3\n")
@@ -289,6 +322,15 @@ def test_every_committed_metric_can_be_recomputed_from_the_oof_files():
                 for metric in ("r2", "mae"):
                     expected = entry["metrics"][metric]["folds"][fold]
                     assert got[metric] == pytest.approx(expected, abs=2e-6), (protocol, name)
+        if "triage" in section:
+            oof = pd.read_parquet(paths.MODELS_DIR / section["triage"]["oof_file"])
+            for fold in range(section["n_folds"]):
+                part = oof[oof["fold"] == fold]
+                got = models.score_hit_probabilities(part["y_true"].to_numpy(),
+                                                     part["p_hit"].to_numpy())
+                for metric in ("hit_auc", "top1_precision", "brier"):
+                    expected = section["triage"]["metrics"][metric]["folds"][fold]
+                    assert got[metric] == pytest.approx(expected, abs=2e-6), (protocol, metric)
 
 
 def test_the_chapter_captions_hold_on_the_committed_metrics():
@@ -331,3 +373,15 @@ def test_the_chapter_captions_hold_on_the_committed_metrics():
     base = finding["allowed_features"]["r2"]["mean"]
     for variant in finding["variants"].values():
         assert variant["metrics"]["r2"]["mean"] > base + 0.05
+    # tbl-modeling-targets: the replica Random Forest is the row the leak target reads.
+    assert "random_forest" in protocols["seed_replica"]["models"]
+    # sec-modeling-triage: the hit classifier out-ranks the popularity model in both protocols.
+    for protocol in ("known_artist", "cold_start"):
+        assert (protocols[protocol]["triage"]["metrics"]["hit_auc"]["mean"]
+                > protocols[protocol]["models"]["xgboost_tuned"]["metrics"]["hit_auc"]["mean"])
+
+
+def test_committed_champions_are_depth_capped():
+    for name in ("cold_start", "known_artist"):
+        champion = load(name)
+        assert 0 < champion.manifest["params"]["max_depth"] <= models.MAX_TREE_DEPTH

@@ -185,8 +185,13 @@ def test_preset_reproduces_python_champion(visit, root_url):
                               ("known_artist", "Known artist (with artist history)")):
             if v.page.evaluate("window.predictorHarness.result.model") != name:
                 v.select("model-select", display)
-            expected = float(load(name, models_dir=MODELS_DIR).predict(row)[0])
+            champion = load(name, models_dir=MODELS_DIR)
+            expected = float(champion.predict(row)[0])
             assert abs(v.prediction() - expected) <= 1e-3, (name, preset["name"])
+            # the hit probability is the embedded classifier's, shown as a whole percentage
+            p_hit = v.page.evaluate("window.predictorHarness.result.hitProbability")
+            assert abs(p_hit - float(champion.predict_hit_probability(row)[0])) <= 1e-6
+            assert f"{round(100 * p_hit)}%" in v.page.inner_text("[data-role=hit]")
         v.select("model-select", "New artist (cold start)")
     v.assert_clean()
 

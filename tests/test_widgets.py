@@ -25,6 +25,7 @@ def test_prediction_matches_the_champion(models_dir):
     expected = load("cold_start", models_dir=models_dir).predict(row_from_values(values))[0]
     assert ui.result["prediction"] == pytest.approx(expected, abs=1e-9)
     assert ui.result["lower"] <= ui.result["prediction"] <= ui.result["upper"]
+    assert 0 < ui.result["hit_probability"] < 1
     assert "predicted popularity" in ui.output.value
 
 

@@ -136,13 +136,14 @@ describe("page.js on the exported champions", { skip: have ? false : `no export 
     assert.equal(r.interval.confidence, 0.9);
   });
 
-  test("hit probability rises with the prediction and stays in [0, 1]", () => {
+  test("hit probability comes from the embedded classifier, in [0, 1], and varies with the input", () => {
     for (const m of Object.values(models)) {
-      if (!m.metadata.hit_probability) continue;
-      const ps = [0, 20, 40, 60, 80, 100].map((v) => hitProbability(m, v));
-      for (const p of ps) assert.ok(p >= 0 && p <= 1);
-      for (let i = 1; i < ps.length; i++) assert.ok(ps[i] >= ps[i - 1]);
-      assert.ok(ps[5] > ps[0]);
+      assert.ok(m.metadata.hit_probability.model, `${m.metadata.name}: no hit classifier`);
+      const ps = presets(models).slice(0, 8).map((preset) => hitProbability(m, assembleInput(m, startState(specs, cats, preset), specs)));
+      for (const p of ps) assert.ok(p > 0 && p < 1, String(p));
+      assert.ok(new Set(ps.map((p) => p.toFixed(6))).size > 1, "the same probability for every preset");
+      const r = evaluate(m, startState(specs, cats), specs, reference);
+      assert.equal(r.hitProbability, hitProbability(m, r.input));
     }
   });
 
