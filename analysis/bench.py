@@ -64,3 +64,20 @@ def run_benchmarks() -> None:
     from analysis.plots import print_chapter_weights
 
     print_chapter_weights(sorted((paths.PROJECT_ROOT / "chapters").glob("*.ipynb")))
+
+    print("== Modeling (issue: Modeling)")
+    from analysis.models import benchmark_models
+
+    benchmark_models(retrain=True)
+
+    print("== Predictor (issue: Predictor)")
+    from analysis.export import load_export_manifest
+
+    payload = sum(e["gzip_bytes"] for e in load_export_manifest().values())
+    print(f"exported payload, all selectable models + reference tracks: "
+          f"{payload / 1e6:.2f} MB gzip  (target <= 1.5 MB)")
+    browser_bench = paths.PROJECT_ROOT / "js" / "bench" / "predict_browser_bench.py"
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, str(browser_bench)], check=False)

@@ -1750,21 +1750,22 @@ def benchmark_models(models_dir: str | os.PathLike | None = None, *, retrain: bo
     timings = metrics["timings"]
     rf = {p: per["random_forest"] for p, per in timings["protocols"].items()
           if "random_forest" in per}
-    rf_seconds = sum(sum(v["total"] for k, v in entry.items() if k.endswith("_seconds"))
-                     for entry in rf.values())
-    build = timings["build_seconds"] - rf_seconds
+    # The wall time of *this* run, minus the forests it fitted. Forests carried over from a
+    # previous build (--skip-random-forest) or resumed from checkpoints are not in it; models
+    # resumed from checkpoints are added back from their recorded compute time (an estimate).
+    carried = {p for p, section in metrics["protocols"].items()
+               if section["models"].get("random_forest", {}).get("reused_from_previous_build")}
     resumed = timings.get("resumed_from_checkpoint", [])
-    if resumed:
-        # a resumed run's wall time lacks the resumed models' compute, and includes none of a
-        # resumed forest's: count only the forests this run fitted, add the resumed models'
-        # recorded compute time, and say it is an estimate
-        rf_here = sum(sum(v["total"] for k, v in entry.items() if k.endswith("_seconds"))
-                      for p, entry in rf.items() if f"{p}/random_forest" not in resumed)
-        resumed_other = sum(
-            sum(v["total"] for k, v in timings["protocols"][key.split("/")[0]][
-                key.split("/")[1]].items() if k.endswith("_seconds"))
-            for key in resumed if not key.endswith("/random_forest"))
-        build = timings["build_seconds"] - rf_here + resumed_other
+
+    def compute_seconds(protocol: str, name: str) -> float:
+        entry = timings["protocols"][protocol][name]
+        return sum(v["total"] for k, v in entry.items() if k.endswith("_seconds"))
+
+    rf_here = sum(compute_seconds(p, "random_forest") for p in rf
+                  if p not in carried and f"{p}/random_forest" not in resumed)
+    resumed_other = sum(compute_seconds(*key.split("/")) for key in resumed
+                        if not key.endswith("/random_forest"))
+    build = timings["build_seconds"] - rf_here + resumed_other
     load = timings.get("load_average", {})
     cpu = timings.get("cpu_seconds")
     lines = [f"full build excluding Random Forests: {build / 60:.1f} min"

@@ -181,7 +181,7 @@ CHAPTER_LINKS: dict[str, str] = {
     "data": "chapters/01-data.ipynb#sec-data-funnel",
     "moods": "chapters/03-genre-moods.ipynb#sec-moods-effects",
     "leak": "chapters/04-modeling.ipynb#sec-modeling-leak",
-    "triage": "chapters/04-modeling.ipynb#sec-modeling-comparison",
+    "triage": "chapters/04-modeling.ipynb#sec-modeling-triage",
     "intervals": "chapters/04-modeling.ipynb#sec-modeling-intervals",
     "drivers": "chapters/05-drivers.ipynb#sec-drivers-importance",
     "history": "chapters/05-drivers.ipynb#sec-drivers-history",
@@ -210,6 +210,16 @@ def driver_name(group: str) -> str:
 
 def _metric(metrics: dict, protocol: str, model: str, metric: str) -> tuple[float, float | None]:
     value = metrics["protocols"][protocol]["models"][model]["metrics"][metric]
+    return value["mean"], value["sd"]
+
+
+def _triage_metric(metrics: dict, protocol: str, metric: str) -> tuple[float, float | None]:
+    """A triage metric (hit ROC-AUC, top-1% precision) of the protocol's hit classifier, or of
+    its champion's predicted popularity when the build has no classifier."""
+    triage = metrics["protocols"][protocol].get("triage")
+    if triage is None:
+        return _metric(metrics, protocol, champion_model(metrics, protocol), metric)
+    value = triage["metrics"][metric]
     return value["mean"], value["sd"]
 
 
@@ -579,7 +589,7 @@ def conclusions_answer(metrics: dict, explanations) -> str:
     """One paragraph: what the models can and cannot do."""
     ka, ka_sd = _metric(metrics, "known_artist", champion_model(metrics, "known_artist"), "r2")
     cs, cs_sd = _metric(metrics, "cold_start", champion_model(metrics, "cold_start"), "r2")
-    auc, _ = _metric(metrics, "cold_start", champion_model(metrics, "cold_start"), "hit_auc")
+    auc, _ = _triage_metric(metrics, "cold_start", "hit_auc")
     h = explanations.summary["protocols"]["known_artist"]["artist_history"]
     return (
         f"**Answer.** Popularity is partly predictable, mostly from who the artist is: a new "
@@ -592,16 +602,17 @@ def conclusions_answer(metrics: dict, explanations) -> str:
 
 
 def predictable_table(metrics: dict) -> str:
-    """The two honest champions side by side: accuracy and triage metrics (mean ± sd)."""
+    """The two honest protocols side by side: the champion's accuracy and the hit classifier's
+    triage metrics (mean ± sd)."""
     rows = []
     for protocol, label in (("known_artist", "new track, known artist"),
                             ("cold_start", "new artist")):
         model = champion_model(metrics, protocol)
         cells = [label]
-        for metric, digits in (("r2", 2), ("mae", 1), ("spearman", 2), ("hit_auc", 2),
-                               ("top1_precision", 2)):
-            mean, sd = _metric(metrics, protocol, model, metric)
-            cells.append(_pm(mean, sd, digits))
+        for metric, digits in (("r2", 2), ("mae", 1), ("spearman", 2)):
+            cells.append(_pm(*_metric(metrics, protocol, model, metric), digits))
+        for metric in ("hit_auc", "top1_precision"):
+            cells.append(_pm(*_triage_metric(metrics, protocol, metric), 2))
         rows.append(cells)
     return markdown_table(pd.DataFrame(rows, columns=[
         "question", "R²", "MAE (points)", "Spearman", "hit ROC-AUC", "top-1% precision"]))
@@ -752,9 +763,8 @@ def executive_findings(summary: dict, metrics: dict, explanations,
     published = metrics["original_results"]["random_forest"]["r2"]
     ka, _ = _metric(metrics, "known_artist", champion_model(metrics, "known_artist"), "r2")
     cs, _ = _metric(metrics, "cold_start", champion_model(metrics, "cold_start"), "r2")
-    auc, _ = _metric(metrics, "cold_start", champion_model(metrics, "cold_start"), "hit_auc")
-    top1, _ = _metric(metrics, "cold_start", champion_model(metrics, "cold_start"),
-                      "top1_precision")
+    auc, _ = _triage_metric(metrics, "cold_start", "hit_auc")
+    top1, _ = _triage_metric(metrics, "cold_start", "top1_precision")
     h = explanations.summary["protocols"]["known_artist"]["artist_history"]
     cold = _importance(explanations, "cold_start")
     audio = cold[cold["group"].map(_audio)].iloc[0]

@@ -498,6 +498,24 @@ def test_conclusions_sentences_quote_the_artifacts(synthetic_build):
     assert "0.79" in report.conclusions_summary(metrics, loaded)
 
 
+def test_triage_sentences_quote_the_hit_classifier_when_there_is_one(synthetic_build):
+    from analysis import report
+
+    loaded = explain.load_explanations(synthetic_build.models_dir)
+    metrics = synthetic_metrics()
+    kruskal = pd.DataFrame({"feature": ["acousticness"], "epsilon_squared": [0.31],
+                            "magnitude": ["large"]})
+    before = report.executive_findings(CLEANING_SUMMARY, metrics, loaded, kruskal)
+    assert "ROC-AUC 0.86" in before and "#sec-modeling-triage" in before
+    for protocol in ("known_artist", "cold_start"):
+        metrics["protocols"][protocol]["triage"] = {"metrics": {
+            "hit_auc": {"mean": 0.91, "sd": 0.01}, "top1_precision": {"mean": 0.72, "sd": 0.02}}}
+    after = report.executive_findings(CLEANING_SUMMARY, metrics, loaded, kruskal)
+    assert "ROC-AUC 0.91" in after and "72%" in after
+    assert "ROC-AUC 0.91" in report.conclusions_answer(metrics, loaded)
+    assert "0.91 ± 0.01" in report.predictable_table(metrics)
+
+
 # --- the static captions' claims hold on the committed artifacts ------------------------------
 
 AUDIO_GROUPS = ("danceability", "energy", "key", "loudness", "mode", "speechiness",

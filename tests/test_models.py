@@ -85,7 +85,7 @@ def _without_timings(metrics: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def tiny_builds(tmp_path_factory):
-    """Two independent tiny builds of the same data (the second without Random Forest)."""
+    """Two independent tiny builds of the same data (the determinism check compares them)."""
     data, raw = synthetic_data()
     first = tmp_path_factory.mktemp("build1")
     second = tmp_path_factory.mktemp("build2")
@@ -197,6 +197,34 @@ def test_build_scores_a_hit_classifier_out_of_fold(tiny_builds):
     for protocol in ("known_artist", "cold_start"):
         auc = metrics["protocols"][protocol]["triage"]["metrics"]["hit_auc"]["mean"]
         assert f"{auc:.3f}" in text
+
+
+def test_benchmark_counts_only_what_the_run_computed(tiny_builds, tmp_path, capsys):
+    first, _, _ = tiny_builds
+    copy = tmp_path / "models"
+    shutil.copytree(first, copy)
+    metrics = load_metrics(copy)
+    timings = metrics["timings"]
+
+    def seconds(protocol, name):
+        return sum(v["total"] for k, v in timings["protocols"][protocol][name].items()
+                   if k.endswith("_seconds"))
+
+    rf = sum(seconds(p, "random_forest") for p in ("seed_replica", "known_artist", "cold_start"))
+    fresh = models.benchmark_models(copy, retrain=False)
+    assert fresh["build_minutes_excluding_rf"] * 60 == pytest.approx(
+        timings["build_seconds"] - rf)
+    assert "random forest, cold_start" in capsys.readouterr().out
+    # a run that resumed a model and carried one forest over counts neither as its own work
+    metrics["protocols"]["known_artist"]["models"]["random_forest"][
+        "reused_from_previous_build"] = True
+    timings["resumed_from_checkpoint"] = ["cold_start/xgboost", "cold_start/random_forest"]
+    (copy / "metrics.json").write_text(json.dumps(metrics))
+    partial = models.benchmark_models(copy, retrain=False)
+    assert partial["build_minutes_excluding_rf"] * 60 == pytest.approx(
+        timings["build_seconds"] - seconds("seed_replica", "random_forest")
+        + seconds("cold_start", "xgboost"))
+    assert "estimate: 2 models resumed" in capsys.readouterr().out
 
 
 def test_tuned_trees_are_depth_capped(tiny_builds):
