@@ -27,8 +27,8 @@ Global importance
 Permutation importance (held out)
     The drop in R² on one outer test fold of the protocol when a group's columns are
     shuffled together (:func:`grouped_permutation_importance`), scored with the fold's own
-    model: refitted from the fold's tuned parameters recorded in ``metrics.json``, and
-    checked to reproduce that fold's out-of-fold predictions.
+    model: refitted from the fold's tuned parameters recorded in ``metrics.json`` (to 6
+    decimals), and checked to score that fold like its committed out-of-fold predictions.
 Interactions
     Exact SHAP interaction values, but only for a handful of features (the top track
     features and the energy × valence pair) on a small sample (:func:`interaction_values`).
@@ -925,8 +925,14 @@ def _fit(params: Mapping, X: pd.DataFrame, y: np.ndarray):
     return make_model(CHAMPION_MODEL, params=dict(params)).fit(X, y)
 
 
-def _oof_match(ctx: _Context, protocol: str, fold: int, test: np.ndarray, pred: np.ndarray):
-    """Largest gap between the refitted fold model and the committed OOF predictions."""
+def _oof_match(ctx: _Context, protocol: str, fold: int, test: np.ndarray, pred: np.ndarray,
+               y_test: np.ndarray) -> dict | None:
+    """How close the refitted fold model comes to the committed OOF predictions of its fold.
+
+    ``metrics.json`` stores the tuned parameters to 6 decimals, and XGBoost's trees react to
+    the last digits of a learning rate, so a refit is a near-twin of the fold model, not a
+    copy: the fold's R² is the check, the largest per-track gap is reported beside it.
+    """
     from analysis.models import CHAMPION_MODEL, load_oof
 
     try:
@@ -937,7 +943,9 @@ def _oof_match(ctx: _Context, protocol: str, fold: int, test: np.ndarray, pred: 
     ids = ctx.tracks["track_id"].to_numpy()[test]
     if not pd.Index(ids).isin(oof.index).all():
         return None
-    return float(np.max(np.abs(oof.loc[ids].to_numpy(dtype="float64") - pred.astype("float32"))))
+    committed = oof.loc[ids].to_numpy(dtype="float64")
+    return {"max_abs_diff": float(np.max(np.abs(committed - pred.astype("float32")))),
+            "r2_refit": _r2(y_test, pred), "r2_committed": _r2(y_test, committed)}
 
 
 def _top_single_features(importance: pd.Series, X: pd.DataFrame, k: int) -> list[str]:
@@ -1001,7 +1009,7 @@ def _explain_protocol(ctx: _Context, protocol: str, settings: dict, log) -> dict
     X_train, y_train, X_test, y_test, test = _fold_matrices(ctx, protocol, fold, columns)
     model = _fit(params, X_train, y_train)
     fold_pred = np.asarray(model.predict(X_test), dtype="float64")
-    oof_gap = _oof_match(ctx, protocol, fold, test, fold_pred)
+    oof_gap = _oof_match(ctx, protocol, fold, test, fold_pred, y_test)
     fold_booster = model.get_booster()
     permutation = grouped_permutation_importance(
         fold_booster.inplace_predict, X_test, y_test, groups,
@@ -1160,7 +1168,7 @@ def _explain_protocol(ctx: _Context, protocol: str, settings: dict, log) -> dict
             "fold": fold, "test_tracks": int(len(X_test)), "n_repeats":
             settings["permutation_repeats"], "params_source": params_source,
             "baseline_r2": float(permutation["baseline_r2"].iloc[0]),
-            "refit_vs_oof_max_abs_diff": oof_gap,
+            "refit_vs_oof": oof_gap,
             "rank_correlation_with_shap": float(
                 importance_table[["shap_rank", "permutation_rank"]].corr("spearman").iloc[0, 1]),
         },

@@ -261,10 +261,17 @@ def oof_path(model: str, *, protocol: str = "cold_start", models_dir: Path | Non
 
 
 def available_oof(*, protocol: str = "cold_start", models_dir: Path | None = None) -> list[str]:
-    """Model names with stored out-of-fold predictions for ``protocol``, sorted."""
+    """Model names with stored out-of-fold popularity predictions for ``protocol``, sorted.
+
+    Files without a ``y_pred`` column (the hit classifier's probabilities) are not popularity
+    predictions and are left out.
+    """
+    import pyarrow.parquet as pq
+
     folder = Path(models_dir or paths.MODELS_DIR) / "oof"
     prefix = f"{protocol}__"
-    return sorted(p.name[len(prefix):-len(".parquet")] for p in folder.glob(f"{prefix}*.parquet"))
+    return sorted(p.name[len(prefix):-len(".parquet")] for p in folder.glob(f"{prefix}*.parquet")
+                  if "y_pred" in pq.read_schema(p).names)
 
 
 def validate_oof(oof: pd.DataFrame, *, name: str = "out-of-fold predictions") -> pd.DataFrame:

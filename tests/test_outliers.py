@@ -161,6 +161,8 @@ def test_load_oof_reads_and_lists_models(tmp_path, tracks):
     (tmp_path / "oof").mkdir()
     make_oof(tracks).to_parquet(tmp_path / "oof" / "cold_start__ridge.parquet")
     make_oof(tracks).to_parquet(tmp_path / "oof" / "random__ridge.parquet")
+    make_oof(tracks).rename(columns={"y_pred": "p_hit"}).to_parquet(
+        tmp_path / "oof" / "cold_start__hit_classifier.parquet")
     assert outliers.available_oof(models_dir=tmp_path) == ["ridge"]
     assert len(outliers.load_oof("ridge", models_dir=tmp_path)) == len(tracks)
     with pytest.raises(FileNotFoundError, match=r"available: \['ridge'\]"):
