@@ -332,7 +332,7 @@ def drivers_checks(explanations) -> str:
             f"the prediction within {checks['additivity_max_abs_error']:.1e} points"
             + ("" if xgb_diff is None else
                f"; XGBoost's own float32 values (which shap's TreeExplainer returns) differ by at "
-               f"most {xgb_diff:.3f} points and miss additivity by up to {xgb_add:.3f}")
+               f"most {xgb_diff:.1e} points and miss additivity by up to {xgb_add:.1e}")
             + ("" if refit is None else
                f"; the fold model refitted from its recorded parameters scores R² "
                f"{refit['r2_refit']:.3f} on its fold, as the committed out-of-fold predictions "
