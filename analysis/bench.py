@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -77,7 +79,4 @@ def run_benchmarks() -> None:
     print(f"exported payload, all selectable models + reference tracks: "
           f"{payload / 1e6:.2f} MB gzip  (target <= 1.5 MB)")
     browser_bench = paths.PROJECT_ROOT / "js" / "bench" / "predict_browser_bench.py"
-    import subprocess
-    import sys
-
     subprocess.run([sys.executable, str(browser_bench)], check=False)

@@ -436,6 +436,10 @@ def synthetic_metrics() -> dict:
     }
 
 
+#: The genre-mood finding the front page quotes (Kruskal–Wallis ε² of one feature).
+KRUSKAL = pd.DataFrame({"feature": ["acousticness"], "epsilon_squared": [0.31],
+                        "magnitude": ["large"]})
+
 CLEANING_SUMMARY = {"input_rows": 114000, "genres": 114, "rows_repeating_a_track_id": 24259,
                     "tracks": 89740, "popularity_conflicts": 720,
                     "popularity_conflict_max_spread": 44}
@@ -465,9 +469,7 @@ def test_front_page_findings_are_numbered_linked_and_from_artifacts(synthetic_bu
 
     loaded = explain.load_explanations(synthetic_build.models_dir)
     metrics = synthetic_metrics()
-    kruskal = pd.DataFrame({"feature": ["acousticness"], "epsilon_squared": [0.31],
-                            "magnitude": ["large"]})
-    text = report.executive_findings(CLEANING_SUMMARY, metrics, loaded, kruskal)
+    text = report.executive_findings(CLEANING_SUMMARY, metrics, loaded, KRUSKAL)
     lines = text.splitlines()
     assert 5 <= len(lines) <= 7
     assert all(line.startswith(f"{i}. ") for i, line in enumerate(lines, start=1))
@@ -504,14 +506,12 @@ def test_triage_sentences_quote_the_hit_classifier_when_there_is_one(synthetic_b
 
     loaded = explain.load_explanations(synthetic_build.models_dir)
     metrics = synthetic_metrics()
-    kruskal = pd.DataFrame({"feature": ["acousticness"], "epsilon_squared": [0.31],
-                            "magnitude": ["large"]})
-    before = report.executive_findings(CLEANING_SUMMARY, metrics, loaded, kruskal)
+    before = report.executive_findings(CLEANING_SUMMARY, metrics, loaded, KRUSKAL)
     assert "ROC-AUC 0.86" in before and "#sec-modeling-triage" in before
     for protocol in ("known_artist", "cold_start"):
         metrics["protocols"][protocol]["triage"] = {"metrics": {
             "hit_auc": {"mean": 0.91, "sd": 0.01}, "top1_precision": {"mean": 0.72, "sd": 0.02}}}
-    after = report.executive_findings(CLEANING_SUMMARY, metrics, loaded, kruskal)
+    after = report.executive_findings(CLEANING_SUMMARY, metrics, loaded, KRUSKAL)
     assert "ROC-AUC 0.91" in after and "72%" in after
     assert "ROC-AUC 0.91" in report.conclusions_answer(metrics, loaded)
     assert "0.91 ± 0.01" in report.predictable_table(metrics)
