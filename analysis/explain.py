@@ -109,6 +109,10 @@ __all__ = [
 #: Folder under ``models/`` holding the cached artifacts.
 SHAP_DIR = "shap"
 
+#: Regression objectives whose prediction is the raw sum of leaves (+ base score), so the
+#: contributions add up to the prediction itself.
+IDENTITY_LINK_OBJECTIVES: tuple[str, ...] = ("reg:squarederror", "reg:pseudohubererror")
+
 #: Name of the expected-value column of :func:`tree_contributions` (XGBoost's bias term).
 BIAS = "expected_value"
 
@@ -693,8 +697,9 @@ def _expected_values(trees: ParsedTrees) -> np.ndarray:
 def _base_score(booster) -> float:
     learner = json.loads(booster.save_config())["learner"]
     objective = learner["objective"]["name"]
-    if objective != "reg:squarederror":
-        raise ValueError(f"only reg:squarederror boosters are supported, not {objective!r}")
+    if objective not in IDENTITY_LINK_OBJECTIVES:
+        raise ValueError(f"only boosters whose prediction is the margin are supported "
+                         f"({', '.join(IDENTITY_LINK_OBJECTIVES)}), not {objective!r}")
     return float(learner["learner_model_param"]["base_score"].strip("[]").split(",")[0])
 
 
@@ -929,9 +934,9 @@ def _oof_match(ctx: _Context, protocol: str, fold: int, test: np.ndarray, pred: 
                y_test: np.ndarray) -> dict | None:
     """How close the refitted fold model comes to the committed OOF predictions of its fold.
 
-    ``metrics.json`` stores the tuned parameters to 6 decimals, and XGBoost's trees react to
-    the last digits of a learning rate, so a refit is a near-twin of the fold model, not a
-    copy: the fold's R² is the check, the largest per-track gap is reported beside it.
+    The tuner rounds its parameters to the precision ``metrics.json`` stores before any fold
+    model is fitted, so a refit from the record is the scored model itself: its predictions
+    should equal the OOF file's up to the file's 0.01-point storage.
     """
     from analysis.models import CHAMPION_MODEL, load_oof
 
