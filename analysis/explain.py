@@ -27,8 +27,9 @@ Global importance
 Permutation importance (held out)
     The drop in R² on one outer test fold of the protocol when a group's columns are
     shuffled together (:func:`grouped_permutation_importance`), scored with the fold's own
-    model: refitted from the fold's tuned parameters recorded in ``metrics.json`` (to 6
-    decimals), and checked to score that fold like its committed out-of-fold predictions.
+    model: refitted from the fold's tuned parameters recorded in ``metrics.json`` (the tuner
+    rounds them before fitting, so the record is exact), and checked to reproduce the
+    committed out-of-fold predictions of that fold track by track.
 Interactions
     Exact SHAP interaction values, but only for a handful of features (the top track
     features and the energy × valence pair) on a small sample (:func:`interaction_values`).

@@ -222,16 +222,16 @@ class Budget:
         Grouped inner folds whose out-of-group residuals calibrate the conformal offsets
         (all of them by default; 1 would be split conformal on a single inner fold). Three
         of five save a minute of build time but left 80% intervals 2.2 points over nominal in
-        one macro-genre per protocol.
+        one macro-genre per protocol (2.0 at worst with all five).
     random_forest_trees : int
         The original's 300.
     n_splits : int
         Outer (and inner) folds.
     n_jobs : int
         Cores the build uses (<= 2 here): with more than one, a model's outer folds run side
-        by side, one thread each (the Random Forests, and the champions, use the threads
-        inside one fit instead). Results do not depend on it; tiny test builds use 1, where
-        process start-up would dominate.
+        by side, one thread each; the Random Forests, the hit classifier, the champions and
+        the findings' refits use the threads inside one fit instead. Results do not depend on
+        it; tiny test builds use 1, where process start-up would dominate.
     """
 
     n_trials: int = 6
@@ -861,6 +861,7 @@ def _map_folds(name: str, jobs: Sequence[tuple], budget: Budget) -> list[tuple[n
 
 
 def _evaluate(design: _Design, name: str, budget: Budget, log: Callable[[str], None]) -> _Result:
+    start_model = time.perf_counter()
     pred_all = np.full(len(design.y), np.nan)
     bounds = {level: (np.full(len(design.y), np.nan), np.full(len(design.y), np.nan))
               for level in CONFIDENCE_LEVELS}
@@ -902,6 +903,7 @@ def _evaluate(design: _Design, name: str, budget: Budget, log: Callable[[str], N
         log(f"  {design.protocol} / {name} fold {fold}: R² {per_fold[-1]['r2']:.3f} "
             f"MAE {per_fold[-1]['mae']:.2f} ({timings['fit_seconds'][-1]:.1f} s fit, "
             f"{timings['tuning_seconds'][-1]:.1f} s tuning)")
+    timings["wall_seconds"] = [time.perf_counter() - start_model]  # folds may overlap
     predicted = design.folds >= 0
     oof = pd.DataFrame({
         "track_id": design.ids.to_numpy()[predicted],
@@ -1625,8 +1627,6 @@ def build_models(
                                           "joblib_bytes": ORIGINAL_RF_JOBLIB_BYTES}
     timings["build_seconds"] = time.perf_counter() - start_build
     timings["load_average"] = {"start": load_start, "end": os.getloadavg()[0]}
-    # CPU time of this process (all its threads): with 2 cores to itself a build would use
-    # close to 2 CPU-seconds per wall second in the parallel fits; far less means it waited.
     timings["resumed_from_checkpoint"] = resumed
 
     # --- everything computed: write -------------------------------------------------------
@@ -1814,7 +1814,11 @@ def benchmark_models(models_dir: str | os.PathLike | None = None, *, retrain: bo
     resumed = timings.get("resumed_from_checkpoint", [])
 
     def compute_seconds(protocol: str, name: str) -> float:
+        """Wall time of one model: recorded whole where its folds ran side by side (the
+        per-fold times then overlap), else the sum of its parts."""
         entry = timings["protocols"][protocol][name]
+        if "wall_seconds" in entry:
+            return entry["wall_seconds"]["total"]
         return sum(v["total"] for k, v in entry.items() if k.endswith("_seconds"))
 
     rf_here = sum(compute_seconds(p, "random_forest") for p in rf
@@ -1907,13 +1911,14 @@ def best_honest_models(metrics: Mapping) -> dict[str, str]:
 def targets_table(metrics: Mapping) -> pd.DataFrame:
     """The issue's targets beside what the build measured: the Random Forest for the
     replica; for honest protocols the champion, except hit ROC-AUC, which is the triage
-    question and is answered by the hit classifier."""
+    question and is answered by the hit classifier. One more row per honest protocol: the
+    worst macro-genre's interval coverage gap (:func:`worst_coverage_gap`)."""
     rows = []
     for protocol, metric, comparison, target in TARGETS:
         section = metrics["protocols"][protocol]
         model = "random_forest" if protocol == "seed_replica" else CHAMPION_MODEL
         entry = section["models"].get(model)
-        if metric == "hit_auc" and "triage" in section:
+        if metric == "hit_auc":
             model, entry = section["triage"]["model"], section["triage"]
         value = None if entry is None else entry["metrics"][metric]["mean"]
         if value is None:
@@ -2016,19 +2021,21 @@ def describe_comparison(metrics: Mapping) -> str:
             f"Under **{protocol}** the best model is {MODEL_LABELS[winner]} (R² "
             f"{models[winner]['metrics']['r2']['mean']:.3f} ± "
             f"{models[winner]['metrics']['r2']['sd']:.3f}, MAE "
-            f"{models[winner]['metrics']['mae']['mean']:.2f}); tuning adds {gain:+.3f} R² over "
-            f"XGBoost's defaults, and Linear Regression reaches {lr:.3f}."
+            f"{models[winner]['metrics']['mae']['mean']:.2f}); tuning (the search and the "
+            f"pseudo-Huber loss below) adds {gain:+.3f} R² over XGBoost's defaults, and "
+            f"Linear Regression reaches {lr:.3f}."
         )
     slopes = [params["huber_slope"] for protocol in HONEST_PROTOCOLS
               for params in metrics["protocols"][protocol]["models"][CHAMPION_MODEL]["fold_params"]
               if "huber_slope" in params]
     if slopes:
+        start = _TUNING_STARTS[0]["huber_slope"]
         sentences.append(
             "The tuned XGBoost fits a pseudo-Huber loss: squared near the prediction and linear "
             "beyond a slope, so the zero-popularity copies and other far-off tracks pull its "
             "trees less than squared error would; "
-            + (f"the tuner kept the starting slope of {slopes[0]:.0f} popularity points in "
-               f"every fold." if min(slopes) == max(slopes) else
+            + (f"no trial beat the starting slope of {start:.0f} popularity points in any "
+               f"fold." if set(slopes) == {start} else
                f"the tuner set the slope between {min(slopes):.0f} and {max(slopes):.0f} "
                f"popularity points."))
     return " ".join(sentences)
@@ -2066,9 +2073,8 @@ def triage_table(metrics: Mapping) -> pd.DataFrame:
     rows = []
     for protocol in HONEST_PROTOCOLS:
         section = metrics["protocols"][protocol]
-        entries = [(MODEL_LABELS[CHAMPION_MODEL], section["models"][CHAMPION_MODEL]["metrics"])]
-        if "triage" in section:
-            entries.append((section["triage"]["label"], section["triage"]["metrics"]))
+        entries = [(MODEL_LABELS[CHAMPION_MODEL], section["models"][CHAMPION_MODEL]["metrics"]),
+                   (section["triage"]["label"], section["triage"]["metrics"])]
         for label, m in entries:
             rows.append({
                 "protocol": protocol, "model": label,
@@ -2085,8 +2091,6 @@ def describe_triage(metrics: Mapping) -> str:
     parts, gains = [], []
     for protocol in HONEST_PROTOCOLS:
         section = metrics["protocols"][protocol]
-        if "triage" not in section:
-            continue
         reg = section["models"][CHAMPION_MODEL]["metrics"]
         clf = section["triage"]["metrics"]
         gains.append(clf["hit_auc"]["mean"] - reg["hit_auc"]["mean"])
@@ -2095,8 +2099,6 @@ def describe_triage(metrics: Mapping) -> str:
             f"classifier against {reg['hit_auc']['mean']:.3f} ranking by predicted popularity; "
             f"among the top 1% it shortlists, {_pct(clf['top1_precision']['mean'])} are hits "
             f"(base rate {_pct(clf['hit_rate']['mean'])})")
-    if not parts:
-        return "No hit classifier was part of this build."
     verdict = ("ranks them better than the popularity model, which is fitted to every "
                "track's score rather than to the hit line" if min(gains) > 0
                else "does not rank them better than the popularity model everywhere")
