@@ -209,12 +209,12 @@ def ladder_part(name: str) -> str:
     >>> [ladder_part(c) for c in ["title_live", "album_dated", "artist_n_tracks"]]
     ['title text', 'album-name text', 'artist history']
     """
-    from analysis.schema import AUDIO_COLUMNS
+    from analysis.features import ORIGINAL_TRACK_COLUMNS
 
     group = feature_group(name)
     if group in ("title text", "album-name text", ARTIST_HISTORY_GROUP):
         return group
-    if group in ("genre", "macro-genre") or name in (*AUDIO_COLUMNS, "duration_ms", "explicit"):
+    if group in ("genre", "macro-genre") or name in ORIGINAL_TRACK_COLUMNS:
         return "original"
     return "credits"
 
@@ -1013,8 +1013,18 @@ def _explain_protocol(ctx: _Context, protocol: str, settings: dict, log) -> dict
     fold = settings["permutation_fold"]
     params, params_source = _fold_params(ctx, protocol, fold, champion)
     X_train, y_train, X_test, y_test, test = _fold_matrices(ctx, protocol, fold, columns)
-    model = _fit(params, X_train, y_train)
+    # one fit per column set: the ladder's last step is this fold model, and (known artist)
+    # its step before artist history is the no-history refit below
+    fitted = {tuple(X_train.columns): _fit(params, X_train, y_train)}
+
+    def fit_once(X: pd.DataFrame, y: np.ndarray):
+        if tuple(X.columns) not in fitted:
+            fitted[tuple(X.columns)] = _fit(params, X, y)
+        return fitted[tuple(X.columns)]
+
+    model = fitted[tuple(X_train.columns)]
     fold_pred = np.asarray(model.predict(X_test), dtype="float64")
+    fold_r2 = _r2(y_test, fold_pred)
     oof_gap = _oof_match(ctx, protocol, fold, test, fold_pred, y_test)
     fold_booster = model.get_booster()
     permutation = grouped_permutation_importance(
@@ -1025,7 +1035,7 @@ def _explain_protocol(ctx: _Context, protocol: str, settings: dict, log) -> dict
         f"({len(X_test):,} tracks) in {time.perf_counter() - t0:.1f} s")
 
     t0 = time.perf_counter()
-    ladder = feature_ladder(lambda X, y: _fit(params, X, y).predict,
+    ladder = feature_ladder(lambda X, y: fit_once(X, y).predict,
                             X_train, y_train, X_test, y_test)
     log(f"  {protocol}: feature ladder ({len(ladder)} refits) in "
         f"{time.perf_counter() - t0:.1f} s")
@@ -1034,7 +1044,7 @@ def _explain_protocol(ctx: _Context, protocol: str, settings: dict, log) -> dict
     if protocol == "known_artist":
         t0 = time.perf_counter()
         track_columns = [c for c in columns if feature_group(c) != ARTIST_HISTORY_GROUP]
-        no_history = _fit(params, X_train[track_columns], y_train)
+        no_history = fit_once(X_train[track_columns], y_train)
         r2_without = _r2(y_test, np.asarray(no_history.predict(X_test[track_columns])))
         hist = grouped[ARTIST_HISTORY_GROUP].abs().to_numpy()
         track = grouped.drop(columns=ARTIST_HISTORY_GROUP).sum(axis=1).abs().to_numpy()
@@ -1045,7 +1055,7 @@ def _explain_protocol(ctx: _Context, protocol: str, settings: dict, log) -> dict
             "shap_share_history": float(np.average(hist, weights=weights)
                                         / (np.average(hist, weights=weights)
                                            + np.average(track, weights=weights))),
-            "fold": fold, "r2_with_history": _r2(y_test, fold_pred),
+            "fold": fold, "r2_with_history": fold_r2,
             "r2_without_history": r2_without,
             "r2_history_alone": leak_audit.get("r2_of_artist_mean_alone"),
             "r2_history_alone_source": "metrics.json findings.leak_audit.known_artist "

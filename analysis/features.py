@@ -57,6 +57,7 @@ __all__ = [
     "ARTIST_SMOOTHING",
     "INTRINSIC",
     "LABEL",
+    "ORIGINAL_TRACK_COLUMNS",
     "LEAKY",
     "REQUIRED_RAW_COLUMNS",
     "SAMPLING_ARTEFACT",
@@ -314,8 +315,11 @@ def _registry() -> tuple[Feature, ...]:
     return tuple(intrinsic + label + history + artefacts + leaky)
 
 
+#: The track columns the original notebooks modelled (besides genre and artist popularity).
+ORIGINAL_TRACK_COLUMNS: tuple[str, ...] = ("duration_ms", "explicit", *AUDIO_COLUMNS)
+
 _REPLICA_COLUMNS: tuple[str, ...] = (
-    "duration_ms", "explicit", *AUDIO_COLUMNS, "genre_code", "artist_popularity_all_rows",
+    *ORIGINAL_TRACK_COLUMNS, "genre_code", "artist_popularity_all_rows",
 )
 
 
@@ -701,7 +705,7 @@ def make_replica_features(rows: pd.DataFrame) -> pd.DataFrame:
     [[0.0, 20.0], [1.0, 20.0]]
     """
     out = pd.DataFrame(index=rows.index)
-    for column in ("duration_ms", "explicit", *AUDIO_COLUMNS):
+    for column in ORIGINAL_TRACK_COLUMNS:
         out[column] = rows[column].astype("float64")
     out["genre_code"] = pd.factorize(rows["track_genre"], sort=True)[0].astype("float64")
     out["artist_popularity_all_rows"] = (

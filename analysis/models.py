@@ -179,7 +179,7 @@ ORIGINAL_RF_JOBLIB_BYTES = int(1.8e9)
 
 MODEL_LABELS: dict[str, str] = {
     "linear_regression": "Linear Regression",
-    HIT_CLASSIFIER: "XGBoost hit classifier (popularity >= 60)",
+    HIT_CLASSIFIER: f"XGBoost hit classifier (popularity >= {HIT_THRESHOLD})",
     "random_forest": "Random Forest (300 trees)",
     "xgboost": "XGBoost (defaults)",
     "xgboost_tuned": "XGBoost (tuned)",
@@ -247,6 +247,9 @@ class Budget:
 # --- models ------------------------------------------------------------------------------------
 
 _XGB_DEFAULTS = {"tree_method": "hist", "random_state": RANDOM_STATE}
+
+#: Everything the hit classifier is built with but its thread count (as recorded).
+_HIT_CLASSIFIER_SETTINGS = {**_XGB_DEFAULTS, **HIT_CLASSIFIER_PARAMS}
 
 _HURDLE_PARAMS = {
     "learning_rate": 0.08, "max_depth": 7, "subsample": 0.8,
@@ -462,8 +465,8 @@ def _summarise_folds(per_fold: Sequence[Mapping[str, float]]) -> dict[str, dict]
 # --- tuning ------------------------------------------------------------------------------------
 
 #: Trials every tuning starts from: XGBoost's own default tree shape, and leaf-wise trees
-#: shaped like the HistGradientBoosting attempt (63 leaves, 40-track leaves), both with the
-#: pseudo-Huber slope in the middle of its range. The search can only improve on them (on the
+#: shaped like the HistGradientBoosting attempt (63 leaves, 40-track leaves), both with a
+#: pseudo-Huber slope of 30 points. The search can only improve on them (on the
 #: tuner's validation part).
 _TUNING_STARTS: tuple[dict, ...] = (
     {"grow_policy": "depthwise", "max_depth": 6, "min_child_weight": 1.0, "subsample": 1.0,
@@ -806,14 +809,15 @@ def _calibration_predictions(
     return pred[used], used
 
 
-def _stored(values: np.ndarray) -> np.ndarray:
+def _stored(values: np.ndarray, decimals: int = 2) -> np.ndarray:
     """Predictions as the OOF files store them: 0.01 popularity points, float32.
 
     Popularity is an integer score, so a hundredth of a point loses nothing, and it halves
     the files. Metrics are computed on these very values, so anyone can recompute every
     number in ``metrics.json`` from the OOF files.
     """
-    return np.round(np.asarray(values, dtype="float64"), 2).astype("float32").astype("float64")
+    return (np.round(np.asarray(values, dtype="float64"), decimals)
+            .astype("float32").astype("float64"))
 
 
 @dataclass
@@ -936,10 +940,11 @@ def _evaluate(design: _Design, name: str, budget: Budget, log: Callable[[str], N
 
 
 def make_hit_classifier(n_jobs: int = 2):
-    """A fresh hit classifier (:data:`HIT_CLASSIFIER_PARAMS`), fitted on ``popularity >= 60``."""
+    """A fresh hit classifier (:data:`HIT_CLASSIFIER_PARAMS`), fitted on popularity >=
+    :data:`HIT_THRESHOLD`."""
     import xgboost as xgb
 
-    return xgb.XGBClassifier(**{**_XGB_DEFAULTS, "n_jobs": n_jobs, **HIT_CLASSIFIER_PARAMS})
+    return xgb.XGBClassifier(**_HIT_CLASSIFIER_SETTINGS, n_jobs=n_jobs)
 
 
 def _evaluate_hit_classifier(
@@ -961,8 +966,7 @@ def _evaluate_hit_classifier(
             timings["fit_seconds"].append(time.perf_counter() - start)
             start = time.perf_counter()
             # probabilities keep 1e-6: rounding them like popularity would create ties
-            p_hit = np.round(model.predict_proba(data.X_test)[:, 1].astype("float64"), 6)
-            p_hit = p_hit.astype("float32").astype("float64")
+            p_hit = _stored(model.predict_proba(data.X_test)[:, 1], decimals=6)
             timings["predict_seconds"].append(time.perf_counter() - start)
         p_all[data.test] = p_hit
         per_fold.append(score_hit_probabilities(design.y[data.test], p_hit))
@@ -1372,12 +1376,13 @@ def _train_champion(
         X = base
     check_allowed(X.columns, protocol)
     y = tracks["popularity"].to_numpy(dtype="float64")
+    X_array = _as_array(X)
     start = time.perf_counter()
-    model = make_model(CHAMPION_MODEL, params=params, n_jobs=budget.n_jobs).fit(_as_array(X), y)
+    model = make_model(CHAMPION_MODEL, params=params, n_jobs=budget.n_jobs).fit(X_array, y)
     model.get_booster().feature_names = list(X.columns)
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    hit_model = make_hit_classifier(budget.n_jobs).fit(_as_array(X), y >= HIT_THRESHOLD)
+    hit_model = make_hit_classifier(budget.n_jobs).fit(X_array, y >= HIT_THRESHOLD)
     hit_model.get_booster().feature_names = list(X.columns)
     hit_fit_seconds = time.perf_counter() - start
     macro = tracks["macro_genre"].astype(str).to_numpy()
@@ -1394,13 +1399,10 @@ def _train_champion(
 
 def _write_champion(folder: Path, name: str, trained: dict, data_sha256: str) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
-    booster = trained["model"].get_booster()
-    booster.feature_names = trained["feature_names"]
+    booster = trained["model"].get_booster()  # feature names set by _train_champion
     booster.save_model(str(folder / "model.ubj"))
     (folder / "offsets.json").write_text(_dumps(trained["offsets"]))
-    hit_booster = trained["hit_model"].get_booster()
-    hit_booster.feature_names = trained["feature_names"]
-    hit_booster.save_model(str(folder / HIT_CLASSIFIER_FILE))
+    trained["hit_model"].get_booster().save_model(str(folder / HIT_CLASSIFIER_FILE))
     files = ["model.ubj", "offsets.json", HIT_CLASSIFIER_FILE]
     manifest = {
         "name": name, "protocol": name, "model": CHAMPION_MODEL, "format": "xgboost-ubj",
@@ -1414,7 +1416,7 @@ def _write_champion(folder: Path, name: str, trained: dict, data_sha256: str) ->
                      "prediction = sum of tree leaves + base_score",
         "hit_classifier": {
             "file": HIT_CLASSIFIER_FILE, "threshold": HIT_THRESHOLD,
-            "params": {**_XGB_DEFAULTS, **HIT_CLASSIFIER_PARAMS},
+            "params": _HIT_CLASSIFIER_SETTINGS,
             "objective": "binary:logistic; P(popularity >= threshold) = "
                          "sigmoid(sum of tree leaves + base margin)",
         },
@@ -1596,7 +1598,7 @@ def build_models(
             section["triage"] = {
                 "model": HIT_CLASSIFIER, "label": MODEL_LABELS[HIT_CLASSIFIER],
                 "params": {"estimator": "XGBClassifier (binary:logistic), fixed parameters",
-                           **_XGB_DEFAULTS, **HIT_CLASSIFIER_PARAMS},
+                           **_HIT_CLASSIFIER_SETTINGS},
                 "metrics": _summarise_folds(result.per_fold),
                 "oof_file": f"{OOF_DIR}/{protocol}__{HIT_CLASSIFIER}.parquet",
             }
@@ -1947,9 +1949,10 @@ def targets_table(metrics: Mapping) -> pd.DataFrame:
 COVERAGE_TOLERANCE = 0.02
 
 
-def worst_coverage_gap(metrics: Mapping, protocol: str, *, model: str = CHAMPION_MODEL) -> float:
-    """Largest |coverage - nominal| over macro-genres and levels of the Mondrian intervals."""
-    mondrian = metrics["protocols"][protocol]["models"][model]["intervals"]["mondrian"]
+def worst_coverage_gap(metrics: Mapping, protocol: str) -> float:
+    """Largest |coverage - nominal| over macro-genres and levels of the champion's Mondrian
+    intervals."""
+    mondrian = metrics["protocols"][protocol]["models"][CHAMPION_MODEL]["intervals"]["mondrian"]
     return max(abs(entry["coverage"] - float(level))
                for level, section in mondrian.items()
                for entry in section["by_macro_genre"].values())
@@ -2025,19 +2028,17 @@ def describe_comparison(metrics: Mapping) -> str:
             f"pseudo-Huber loss below) adds {gain:+.3f} R² over XGBoost's defaults, and "
             f"Linear Regression reaches {lr:.3f}."
         )
-    slopes = [params["huber_slope"] for protocol in HONEST_PROTOCOLS
-              for params in metrics["protocols"][protocol]["models"][CHAMPION_MODEL]["fold_params"]
-              if "huber_slope" in params]
-    if slopes:
-        start = _TUNING_STARTS[0]["huber_slope"]
-        sentences.append(
-            "The tuned XGBoost fits a pseudo-Huber loss: squared near the prediction and linear "
-            "beyond a slope, so the zero-popularity copies and other far-off tracks pull its "
-            "trees less than squared error would; "
-            + (f"no trial beat the starting slope of {start:.0f} popularity points in any "
-               f"fold." if set(slopes) == {start} else
-               f"the tuner set the slope between {min(slopes):.0f} and {max(slopes):.0f} "
-               f"popularity points."))
+    tuned = [metrics["protocols"][p]["models"][CHAMPION_MODEL] for p in HONEST_PROTOCOLS]
+    slopes = [params["huber_slope"] for entry in tuned for params in entry["fold_params"]]
+    start = tuned[0]["params"]["starts"][0]["huber_slope"]
+    sentences.append(
+        "The tuned XGBoost fits a pseudo-Huber loss: squared near the prediction and linear "
+        "beyond a slope, so the zero-popularity copies and other far-off tracks pull its "
+        "trees less than squared error would; "
+        + (f"no trial beat the starting slope of {start:.0f} popularity points in any "
+           f"fold." if set(slopes) == {start} else
+           f"the tuner set the slope between {min(slopes):.0f} and {max(slopes):.0f} "
+           f"popularity points."))
     return " ".join(sentences)
 
 

@@ -1545,6 +1545,8 @@ def plot_zero_mass(metrics: dict, *, protocol: str = "cold_start", model: str = 
 def plot_interval_coverage(metrics: dict, *, level: str = "0.9", model: str = "xgboost_tuned",
                            title: str | None = None) -> go.Figure:
     """Coverage per macro-genre of one global offset versus one offset per macro-genre."""
+    from analysis.models import COVERAGE_TOLERANCE  # the issue's bound, drawn as a band
+
     nominal = float(level)
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
                          subplot_titles=[PROTOCOL_LABELS[p] for p in ("cold_start",
@@ -1567,7 +1569,8 @@ def plot_interval_coverage(metrics: dict, *, level: str = "0.9", model: str = "x
                 hovertemplate="%{y}: %{x:.1f}% covered, mean width %{customdata} points"
                               "<extra>" + name + "</extra>",
             )
-        fig.add_vrect(x0=100 * nominal - 2, x1=100 * nominal + 2, row=1, col=col,
+        fig.add_vrect(x0=100 * (nominal - COVERAGE_TOLERANCE),
+                      x1=100 * (nominal + COVERAGE_TOLERANCE), row=1, col=col,
                       fillcolor=_GRID_COLOR, opacity=0.6, line_width=0)
         fig.add_vline(x=100 * nominal, row=1, col=col, line=dict(color=_LINE_COLOR, dash="dot"))
     fig.update_xaxes(title_text=f"Coverage of the {nominal:.0%} interval (%)")

@@ -578,13 +578,6 @@ def drivers_summary(explanations) -> str:
 # Conclusions ---------------------------------------------------------------------------------
 
 
-def _base_rate(metrics: dict) -> float | None:
-    try:
-        return float(metrics["findings"]["hit_base_rate"])
-    except (KeyError, TypeError):
-        return None
-
-
 def conclusions_answer(metrics: dict, explanations) -> str:
     """One paragraph: what the models can and cannot do."""
     ka, ka_sd = _metric(metrics, "known_artist", champion_model(metrics, "known_artist"), "r2")

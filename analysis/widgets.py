@@ -109,7 +109,7 @@ def predictor(
     import ipywidgets as widgets
 
     from analysis.genres import load_taxonomy
-    from analysis.models import load
+    from analysis.models import HIT_THRESHOLD, load
     from analysis.schema import TrackDataError
 
     cache: dict[str, Any] = {}
@@ -173,7 +173,8 @@ def predictor(
         output.value = (
             f"<div><b>{html_lib.escape(MODEL_LABELS.get(name, name))}</b>: predicted "
             f"popularity <b>{row['prediction']:.1f}</b> / 100, {confidence:.0%} interval "
-            f"{row['lower']:.1f} to {row['upper']:.1f}; hit probability (popularity >= 60) "
+            f"{row['lower']:.1f} to {row['upper']:.1f}; hit probability (popularity >= "
+            f"{HIT_THRESHOLD}) "
             f"{hit:.0%}</div>")
 
     for widget in controls.values():
