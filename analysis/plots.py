@@ -34,9 +34,10 @@ import pandas as pd
 import plotly
 import plotly.graph_objects as go
 import plotly.io as pio
-from IPython.display import HTML
+from IPython.display import Markdown
 from plotly.subplots import make_subplots
 
+from analysis.embed import raw_html
 from analysis.genres import MACRO_GENRES
 from analysis.paths import PROJECT_ROOT
 
@@ -167,13 +168,15 @@ def set_style() -> None:
     pio.templates.default = TEMPLATE_NAME
 
 
-def show(fig: go.Figure, *, name: str) -> HTML:
+def show(fig: go.Figure, *, name: str) -> Markdown:
     """Embed a figure in a chapter: small, offline, and identical on every run.
 
     Why not ``fig.show()``: Quarto does not draw Plotly's own mime type, and the inline
     renderers put 4.8 MB of plotly.js into every notebook. This fragment instead loads the
     site's single shared copy (:data:`PLOTLY_JS_SRC`), and its div id is derived from
-    ``name`` rather than random, so nbval sees the same output on every run.
+    ``name`` rather than random, so nbval sees the same output on every run. Plotly's JSON
+    engine is fixed to the standard library's: with ``orjson`` installed, Plotly would switch
+    to it and write the same figure with different escaping.
 
     Parameters
     ----------
@@ -185,8 +188,9 @@ def show(fig: go.Figure, *, name: str) -> HTML:
 
     Returns
     -------
-    IPython.display.HTML
-        The last expression of a notebook cell; Quarto renders its ``text/html`` output.
+    IPython.display.Markdown
+        The last expression of a notebook cell: a raw HTML block (see :mod:`analysis.embed`),
+        which Quarto passes into the page without adding any CDN script.
 
     Raises
     ------
@@ -204,18 +208,27 @@ def show(fig: go.Figure, *, name: str) -> HTML:
     >>> 'id="plotly-example"' in html and 'src="../assets/plotly.min.js"' in html
     True
     """
+    return raw_html(figure_html(fig, name=name, plotly_js=PLOTLY_JS_SRC))
+
+
+def figure_html(fig: go.Figure, *, name: str, plotly_js: str) -> str:
+    """The figure's HTML fragment, loading plotly.js from ``plotly_js`` (see :func:`show`)."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValueError(f"figure name must be a slug like 'popularity-by-genre', got {name!r}")
-    html = fig.to_html(
-        include_plotlyjs=PLOTLY_JS_SRC,
-        full_html=False,
-        div_id=f"{DIV_ID_PREFIX}{name}",
-        config={
-            **PLOT_CONFIG,
-            "toImageButtonOptions": {**PLOT_CONFIG["toImageButtonOptions"], "filename": name},
-        },
-    )
-    return HTML(html)
+    engine = pio.json.config.default_engine
+    pio.json.config.default_engine = "json"
+    try:
+        return fig.to_html(
+            include_plotlyjs=plotly_js,
+            full_html=False,
+            div_id=f"{DIV_ID_PREFIX}{name}",
+            config={
+                **PLOT_CONFIG,
+                "toImageButtonOptions": {**PLOT_CONFIG["toImageButtonOptions"], "filename": name},
+            },
+        )
+    finally:
+        pio.json.config.default_engine = engine
 
 
 def ensure_plotly_js(dest_dir: Path = ASSETS_DIR) -> Path:
@@ -1367,7 +1380,7 @@ def plot_headline_r2(rows: pd.DataFrame, *, title: str | None = None) -> go.Figu
     return fig
 
 
-def show_root_page(fig: go.Figure, *, name: str) -> HTML:
+def show_root_page(fig: go.Figure, *, name: str) -> Markdown:
     """:func:`show` for a page at the site root (``index.qmd``): same figure, same div id
     scheme, but plotly.js is loaded from ``assets/`` rather than ``../assets/``.
 
@@ -1377,8 +1390,7 @@ def show_root_page(fig: go.Figure, *, name: str) -> HTML:
     >>> 'src="assets/plotly.min.js"' in html and "../assets" not in html
     True
     """
-    html = show(fig, name=name).data
-    return HTML(html.replace(f'src="{PLOTLY_JS_SRC}"', f'src="{ROOT_PLOTLY_JS_SRC}"'))
+    return raw_html(figure_html(fig, name=name, plotly_js=ROOT_PLOTLY_JS_SRC))
 
 
 # --- Modeling charts ---

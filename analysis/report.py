@@ -13,33 +13,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.cleaning import BUCKETS, DROPPED_MISSING, KEPT, MERGED_OTHER_GENRE
+from analysis.embed import markdown_table
 
 
 def _pct(share: float) -> str:
     return f"{100 * share:.1f}%"
-
-
-def markdown_table(frame: pd.DataFrame) -> str:
-    """A pipe table; numbers formatted with thousands separators.
-
-    Examples
-    --------
-    >>> print(markdown_table(pd.DataFrame({"a": [1000], "b": ["x"]})))
-    | a | b |
-    |---|---|
-    | 1,000 | x |
-    """
-    def fmt(value: object) -> str:
-        if isinstance(value, bool):
-            return "yes" if value else "no"
-        if isinstance(value, int):
-            return f"{value:,}"
-        return str(value).replace("|", "\\|")
-
-    header = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    body = ["| " + " | ".join(fmt(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join([header, rule, *body])
 
 
 def data_answer(summary: dict) -> str:

@@ -18,8 +18,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
-from IPython.display import HTML
+from IPython.display import Markdown
 
+from analysis.embed import raw_html
 from analysis.paths import PROJECT_ROOT
 
 #: The bundle as seen from a chapter page (``chapters/*.html`` → ``assets/``).
@@ -72,7 +73,7 @@ def show_table(
     links: Mapping[str, str] | None = None,
     caption: str | None = None,
     page_length: int = 10,
-) -> HTML:
+) -> Markdown:
     """Embed ``frame`` as a searchable, sortable, paged table.
 
     Parameters
@@ -108,4 +109,4 @@ def show_table(
         maxBytes=0,
         display_logo_when_loading=False,
     )
-    return HTML(markup)
+    return raw_html(markup)

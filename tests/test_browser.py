@@ -21,8 +21,10 @@ demand zero off-site requests from the chapters' content.
 
 from __future__ import annotations
 
+import copy
 import functools
 import http.server
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -70,11 +72,29 @@ _PAGED_WITHOUT_SEARCH = """() => Array.from(document.querySelectorAll('table[id^
   .map(w => w.querySelector('table').id)"""
 
 
+_RAW_HTML_BLOCK = re.compile(r"^(`{3,})\{=html\}\n(.*)\n\1$", re.S)
+
+
+def _raw_html_blocks_as_html(node: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Pass Markdown raw HTML blocks through as HTML, as Quarto (Pandoc) does.
+
+    nbconvert's Markdown renderer would show a ``{=html}`` fence as a code block.
+    """
+    node = copy.deepcopy(node)
+    for cell in node.cells:
+        for output in cell.get("outputs", []):
+            match = _RAW_HTML_BLOCK.match(output.get("data", {}).get("text/markdown", ""))
+            if match:
+                output["data"] = {"text/html": match.group(2)}
+    return node
+
+
 def notebook_to_html(notebook: Path | nbformat.NotebookNode, dest: Path) -> Path:
     """Convert a notebook's stored outputs to a standalone page at ``dest`` (no CDN scripts)."""
     from nbconvert import HTMLExporter
 
     node = nbformat.read(notebook, as_version=4) if isinstance(notebook, Path) else notebook
+    node = _raw_html_blocks_as_html(node)
     exporter = HTMLExporter(template_name="basic", exclude_raw=True)
     body, _ = exporter.from_notebook_node(node)
     dest.parent.mkdir(parents=True, exist_ok=True)
