@@ -14,8 +14,6 @@ from pathlib import Path
 
 from analysis import paths
 
-CHAPTERS_DIR = paths.PROJECT_ROOT / "chapters"
-
 
 def _data(args: argparse.Namespace) -> None:
     from analysis.data import load_tracks
@@ -58,14 +56,16 @@ def execute_notebook(path: Path, *, timeout: int = 600) -> None:
 
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3",
+        notebook, timeout=timeout, kernel_name="python3", record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
     ).execute()
+    for cell in notebook.cells:  # timestamps of an earlier run would make every run a diff
+        cell.metadata.pop("execution", None)
     nbformat.write(notebook, path)
 
 
 def _chapters(args: argparse.Namespace) -> None:
-    targets = [Path(p) for p in args.notebooks] or sorted(CHAPTERS_DIR.glob("*.ipynb"))
+    targets = [Path(p) for p in args.notebooks] or sorted(paths.CHAPTERS_DIR.glob("*.ipynb"))
     for notebook in targets:
         start = time.perf_counter()
         execute_notebook(notebook)

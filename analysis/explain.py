@@ -69,7 +69,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see analysis.models: spee
 
 import hashlib
 import json
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -79,14 +78,14 @@ import numpy as np
 import pandas as pd
 
 from analysis import paths
+from analysis.artifacts import clean_json, versions, write_if_changed
+from analysis.labels import ARTIST_HISTORY_GROUP, DRIVER_GROUP_DESCRIPTIONS
 from analysis.protocols import HONEST_PROTOCOLS, RANDOM_STATE
 
 __all__ = [
     "ARTIST_HISTORY_GROUP",
     "BIAS",
     "DEFAULT_INTERACTION_PAIR",
-    "GROUP_LABELS",
-    "SHAP_DIR",
     "Explanations",
     "build_explanations",
     "dependence_frame",
@@ -108,7 +107,6 @@ __all__ = [
 ]
 
 #: Folder under ``models/`` holding the cached artifacts.
-SHAP_DIR = "shap"
 
 #: Regression objectives whose prediction is the raw sum of leaves (+ base score), so the
 #: contributions add up to the prediction itself.
@@ -118,7 +116,6 @@ IDENTITY_LINK_OBJECTIVES: tuple[str, ...] = ("reg:squarederror", "reg:pseudohube
 BIAS = "expected_value"
 
 #: Group of the three target-derived columns of ``known_artist``.
-ARTIST_HISTORY_GROUP = "artist history"
 
 #: The interaction the issue names, always computed so the chapter can show it.
 DEFAULT_INTERACTION_PAIR: tuple[str, str] = ("energy", "valence")
@@ -151,13 +148,6 @@ SUMMARY_FILE = "summary.json"
 SCHEMA_VERSION = 1
 
 #: Readable names of the multi-column groups (single columns keep their own name).
-GROUP_LABELS: dict[str, str] = {
-    "genre": "genre (one-hot primary genre)",
-    "macro-genre": "macro-genre (one-hot)",
-    "title text": "title markers (remix, live, feat., length, ...)",
-    "album-name text": "album-name markers (compilation, year, deluxe, ...)",
-    ARTIST_HISTORY_GROUP: "artist history (mean, count, best of other tracks)",
-}
 
 
 # --- feature groups ----------------------------------------------------------------------------
@@ -835,32 +825,6 @@ def grouped_permutation_importance(
 
 # --- the build ---------------------------------------------------------------------------------
 
-def _clean(value):
-    """JSON-safe and rounded to 6 decimals, so reruns write identical text."""
-    if isinstance(value, Mapping):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return None if math.isnan(value) else round(value, 6)
-    return value
-
-
-def _write_if_changed(path: Path, data: bytes) -> bool:
-    """Write ``data`` atomically unless the file already holds exactly these bytes."""
-    if path.is_file() and path.read_bytes() == data:
-        return False
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return True
-
-
 def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     import io
 
@@ -886,33 +850,31 @@ class _Context:
     champions: Mapping | None = None  # protocol -> loaded champion (tests); else models.load
 
 
+def _n_splits(ctx: _Context) -> int:
+    """Inner folds of the build's out-of-fold artist history (as ``metrics.json`` records)."""
+    from analysis.protocols import N_SPLITS
+
+    return int(ctx.metrics.get("budget", {}).get("n_splits", N_SPLITS))
+
+
 def _matrix(ctx: _Context, protocol: str) -> pd.DataFrame:
     """The champion's training matrix (known_artist: out-of-fold artist history)."""
-    from analysis.features import oof_artist_history, with_artist_history
-    from analysis.protocols import protocol_groups
+    from analysis.models import design_matrix
 
-    if protocol == "cold_start":
-        return ctx.base
-    groups = protocol_groups(ctx.tracks, protocol)
-    return with_artist_history(ctx.base, oof_artist_history(ctx.tracks, groups))
+    return design_matrix(ctx.tracks, protocol, n_splits=_n_splits(ctx), base=ctx.base)
 
 
 def _fold_matrices(ctx: _Context, protocol: str, fold: int, columns: Sequence[str]):
     """Training and test matrices of one outer fold, exactly as analysis.models builds them."""
-    from analysis.features import ArtistHistory, oof_artist_history, with_artist_history
-    from analysis.protocols import protocol_folds, protocol_groups
+    from analysis.models import design_matrix
+    from analysis.protocols import protocol_folds
 
-    folds = protocol_folds(ctx.tracks, protocol)
-    groups = protocol_groups(ctx.tracks, protocol)
+    n_splits = _n_splits(ctx)
+    folds = protocol_folds(ctx.tracks, protocol, n_splits=n_splits)
     train, test = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
-    X_train, X_test = ctx.base.iloc[train], ctx.base.iloc[test]
-    if protocol == "known_artist":
-        train_tracks = ctx.tracks.iloc[train]
-        X_train = with_artist_history(X_train, oof_artist_history(train_tracks, groups[train]))
-        X_test = with_artist_history(
-            X_test, ArtistHistory.fit(train_tracks).transform(ctx.tracks.iloc[test]))
+    X = design_matrix(ctx.tracks, protocol, fit_rows=train, n_splits=n_splits, base=ctx.base)
     y = ctx.tracks["popularity"].to_numpy(dtype="float64")
-    return X_train[list(columns)], y[train], X_test[list(columns)], y[test], test
+    return X.iloc[train][list(columns)], y[train], X.iloc[test][list(columns)], y[test], test
 
 
 def _fold_params(ctx: _Context, protocol: str, fold: int, champion) -> tuple[dict, str]:
@@ -1125,7 +1087,7 @@ def _explain_protocol(ctx: _Context, protocol: str, settings: dict, log) -> dict
                for g, cols in groups.items()}
     importance_table = pd.DataFrame({
         "protocol": protocol, "group": importance.index,
-        "label": [GROUP_LABELS.get(g, g) for g in importance.index],
+        "label": [DRIVER_GROUP_DESCRIPTIONS.get(g, g) for g in importance.index],
         "n_columns": [len(groups[g]) for g in importance.index],
         "mean_abs_shap": importance.to_numpy(),
         "share": importance.to_numpy() / total,
@@ -1219,18 +1181,7 @@ def _shap_library_diff(booster, X: pd.DataFrame, contribs: pd.DataFrame) -> floa
 
 
 def _versions() -> dict:
-    import numba
-    import xgboost
-
-    out = {"xgboost": xgboost.__version__, "numba": numba.__version__,
-           "pandas": pd.__version__, "numpy": np.__version__}
-    try:
-        import shap
-
-        out["shap"] = shap.__version__
-    except ImportError:
-        pass
-    return out
+    return versions(("xgboost", "numba", "pandas", "numpy", "shap"), python=False)
 
 
 def build_explanations(
@@ -1337,17 +1288,17 @@ def build_explanations(
         "versions": _versions(),
         "protocols": {p: r["summary"] for p, r in results.items()},
     }
-    summary = _clean(summary)
+    summary = clean_json(summary)
 
-    out_dir = models_dir / SHAP_DIR
+    out_dir = paths.shap_dir(models_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, parts in frames.items():
         frame = _float32(pd.concat(parts, ignore_index=True))
-        if _write_if_changed(out_dir / f"{name}.parquet", _parquet_bytes(frame)):
+        if write_if_changed(out_dir / f"{name}.parquet", _parquet_bytes(frame)):
             written.append(f"{name}.parquet")
     text = json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    if _write_if_changed(out_dir / SUMMARY_FILE, text.encode()):
+    if write_if_changed(out_dir / SUMMARY_FILE, text.encode()):
         written.append(SUMMARY_FILE)
     log(f"explanations built in {time.perf_counter() - start:.0f} s; "
         f"{'wrote ' + ', '.join(written) if written else 'no file changed'}")
@@ -1414,7 +1365,7 @@ def load_explanations(models_dir: str | os.PathLike | None = None) -> Explanatio
     FileNotFoundError
         Naming the missing file and the command that builds it.
     """
-    folder = (Path(models_dir) if models_dir else paths.MODELS_DIR) / SHAP_DIR
+    folder = paths.shap_dir(models_dir)
     summary_path = folder / SUMMARY_FILE
     if not summary_path.is_file():
         raise FileNotFoundError(

@@ -20,13 +20,15 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from analysis.artifacts import atomic_write
+from analysis.labels import PREDICTOR_MODEL_NAMES
 
 __all__ = [
     "FIXTURE_FORMAT",
@@ -42,7 +44,6 @@ __all__ = [
     "write_parity_fixture",
     "PAGE_FORMAT",
     "PAGE_VERSION",
-    "EXPORT_DIR",
     "REFERENCE_FILE",
     "SELECTABLE_MODELS",
     "champion_matrix",
@@ -192,22 +193,6 @@ def _plain(obj: Any, where: str = "metadata") -> Any:
     if obj is None or isinstance(obj, bool | int | float | str):
         return obj
     raise TypeError(f"{where} has type {type(obj).__name__}, which is not JSON-serialisable")
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary file and rename, so a crash never leaves half a model behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)  # mkstemp makes 0600 files; give the usual umask-based mode
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _entry_for(name: str, data: bytes) -> dict[str, Any]:
@@ -678,7 +663,7 @@ def export_xgboost(
     booster = _booster_of(model)
     data = _build_document(booster, feature_names, metadata, cover_digits).encode("utf-8")
     path = Path(path)
-    _write_atomic(path, data)
+    atomic_write(path, data)
     return _entry_for(path.name, data)
 
 
@@ -734,7 +719,7 @@ def write_manifest(entries: Sequence[Mapping[str, Any]], path: str | os.PathLike
         "version": MANIFEST_VERSION,
         "files": [checked[name] for name in sorted(checked)],
     }
-    _write_atomic(path, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
+    atomic_write(path, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
     return path
 
 
@@ -953,8 +938,8 @@ def write_parity_fixture(
     }
     model_path = path.with_name(f"{name}.model.json")
     model_bytes = model_text.encode("utf-8")
-    _write_atomic(model_path, model_bytes)
-    _write_atomic(path, _dumps(fixture, indent="").encode("utf-8"))
+    atomic_write(model_path, model_bytes)
+    atomic_write(path, _dumps(fixture, indent="").encode("utf-8"))
     return {
         "fixture": path,
         "model": _entry_for(model_path.name, model_bytes),
@@ -980,20 +965,19 @@ PAGE_FORMAT = "track-analytics-predictor"
 #: Bumped whenever ``js/page.js`` could misread metadata written by a newer exporter.
 PAGE_VERSION = 1
 #: Folder (under ``models/``) holding the browser exports and their manifest.
-EXPORT_DIR = "export"
 #: Reference tracks for the nearest-neighbour list and the density warning.
 REFERENCE_FILE = "reference_tracks.json"
 
 #: Champions the page offers, in selector order, with the wording shown beside the selector.
 SELECTABLE_MODELS: dict[str, dict[str, str]] = {
     "cold_start": {
-        "display_name": "New artist (cold start)",
+        "display_name": PREDICTOR_MODEL_NAMES["cold_start"],
         "description": "Audio features, release metadata and genre only: the artist is "
                        "unknown to the model (honest protocol: artists never shared between "
                        "training and test).",
     },
     "known_artist": {
-        "display_name": "Known artist (with artist history)",
+        "display_name": PREDICTOR_MODEL_NAMES["known_artist"],
         "description": "Adds the primary artist's popularity history (mean, count and best "
                        "of the artist's other tracks), as for a release by a signed artist.",
     },
@@ -1047,23 +1031,17 @@ def _sig(value: float, digits: int = 6) -> float | None:
     return float(f"{value:.{digits}g}")
 
 
-def champion_matrix(champion: Any, tracks: Any) -> Any:
-    """The matrix ``champion``'s booster was trained on, rebuilt from the cleaned tracks.
-
-    ``cold_start`` uses :func:`analysis.features.make_features`; ``known_artist`` appends the
-    *out-of-fold* artist history exactly as :mod:`analysis.models` trains it (grouped inner
-    folds over the protocol's song groups), so an accuracy check on this matrix compares the
-    export with the Python model on the data the protocol defines.
+def champion_matrix(champion: Any, tracks: Any, *, n_splits: int | None = None) -> Any:
+    """The matrix ``champion``'s booster was trained on, rebuilt from the cleaned tracks
+    (:func:`analysis.models.design_matrix`: for ``known_artist`` the *out-of-fold* artist
+    history), so an accuracy check on it compares the export with the Python model on the
+    data the protocol defines. ``n_splits``: the build's inner folds (default its default).
     """
-    from analysis.features import make_features, oof_artist_history, with_artist_history
-    from analysis.protocols import protocol_groups
+    from analysis.models import design_matrix
+    from analysis.protocols import N_SPLITS
 
-    base = make_features(tracks, protocol="cold_start")
-    if champion.protocol == "known_artist":
-        groups = protocol_groups(tracks, "known_artist")
-        X = with_artist_history(base, oof_artist_history(tracks, groups))
-    else:
-        X = base
+    X = design_matrix(tracks, champion.protocol,
+                      n_splits=N_SPLITS if n_splits is None else n_splits)
     stale = [name for name in champion.feature_names if name not in X.columns]
     if stale:
         raise ValueError(
@@ -1362,15 +1340,15 @@ def export_champions(
     from analysis.models import load as load_champion
 
     log = print if verbose else (lambda *a, **k: None)
-    models_dir = Path(models_dir) if models_dir is not None else paths.MODELS_DIR
-    out_dir = Path(out_dir) if out_dir is not None else models_dir / EXPORT_DIR
+    models_dir = paths.resolve_models_dir(models_dir)
+    out_dir = Path(out_dir) if out_dir is not None else paths.export_dir(models_dir)
     names = list(names) if names is not None else list(SELECTABLE_MODELS)
     if tracks is None:
         from analysis.data import load_tracks
 
         tracks = load_tracks().tracks
     tracks = tracks.reset_index(drop=True)
-    metrics_path = models_dir / "metrics.json"
+    metrics_path = paths.metrics_file(models_dir)
     metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.is_file() else None
     champions = {name: load_champion(name, models_dir=models_dir) for name in names}
 
@@ -1390,7 +1368,8 @@ def export_champions(
     accuracy: dict[str, dict] = {}
     base_X = None
     for name, champion in champions.items():
-        X = champion_matrix(champion, tracks)
+        X = champion_matrix(champion, tracks,
+                            n_splits=(metrics or {}).get("budget", {}).get("n_splits"))
         if base_X is None or champion.protocol == "cold_start":
             base_X = X
         booster = champion.booster
@@ -1464,7 +1443,7 @@ def export_champions(
         entries.append(export_xgboost(booster, feature_names=feature_names,
                                       path=out_dir / f"{name}.json", metadata=meta))
     reference_bytes = _dumps(reference, indent="").encode("utf-8")
-    _write_atomic(out_dir / REFERENCE_FILE, reference_bytes)
+    atomic_write(out_dir / REFERENCE_FILE, reference_bytes)
     entries.append(_entry_for(REFERENCE_FILE, reference_bytes))
     write_manifest(entries, out_dir / "manifest.json")
     total = sum(e["gzip_bytes"] for e in entries)
@@ -1478,5 +1457,5 @@ def load_export_manifest(out_dir: str | os.PathLike | None = None) -> dict[str, 
     """Entries of ``models/export/manifest.json`` keyed by file name."""
     from analysis import paths
 
-    folder = Path(out_dir) if out_dir is not None else paths.MODELS_DIR / EXPORT_DIR
+    folder = Path(out_dir) if out_dir is not None else paths.export_dir()
     return read_manifest(folder / "manifest.json")

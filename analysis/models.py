@@ -37,7 +37,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import hashlib
 import json
 import math
-import platform
 import shutil
 import tempfile
 import time
@@ -56,6 +55,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from analysis import paths
+from analysis.artifacts import atomic_write, clean_json, dumps_json, sha256_file, versions
 from analysis.features import (
     ARTIST_HISTORY_COLUMNS,
     ArtistHistory,
@@ -97,8 +97,8 @@ __all__ = [
     "HurdleRegressor",
     "benchmark_models",
     "build_models",
-    "comparison_table",
     "conformal_offsets",
+    "design_matrix",
     "load",
     "load_metrics",
     "load_oof",
@@ -106,7 +106,6 @@ __all__ = [
     "make_model",
     "score_hit_probabilities",
     "score_predictions",
-    "triage_table",
 ]
 
 #: Popularity from which a track counts as a hit for the triage metrics.
@@ -194,10 +193,7 @@ POPULARITY_BANDS: tuple[tuple[str, int, int], ...] = (
     ("80-100", 80, 101),
 )
 
-METRICS_FILE = "metrics.json"
 HIT_CLASSIFIER_FILE = "hit_classifier.ubj"
-OOF_DIR = "oof"
-CHAMPIONS_DIR = "champions"
 SCHEMA_VERSION = 1
 _BOUNDS = (0.0, 100.0)
 
@@ -547,7 +543,7 @@ def tune_xgboost(
         params["max_depth"] = MAX_TREE_DEPTH
     # Rounded as metrics.json and the manifests store them, *before* any model is fitted
     # with them: a refit from the record is then the very model that was scored.
-    params = _clean(params)
+    params = clean_json(params)
     summary = {"best_validation_rmse": float(best.value), "best_trial": int(best.number),
                "n_trials": budget.n_trials, "validation_rows": int(validation.sum()),
                "fitting_rows": int(len(fit_rows))}
@@ -718,16 +714,11 @@ def _make_fold_data(design: _Design, fold: int, budget: Budget) -> _FoldData:
     train = np.flatnonzero(design.folds != fold)  # replica: the 80% rows (fold -1)
     test = np.flatnonzero(design.folds == fold)
     inner = inner_folds(design.groups[train], n_splits=budget.n_splits)
-    X_train = design.base.iloc[train]
-    X_test = design.base.iloc[test]
-    if design.protocol == "known_artist":
-        tracks = design.tracks
-        train_tracks = tracks.iloc[train]
-        history_train = oof_artist_history(train_tracks, design.groups[train],
-                                           n_splits=budget.n_splits)
-        history_test = ArtistHistory.fit(train_tracks).transform(tracks.iloc[test])
-        X_train = with_artist_history(X_train, history_train)
-        X_test = with_artist_history(X_test, history_test)
+    X = design.base
+    if design.protocol != "seed_replica":
+        X = design_matrix(design.tracks, design.protocol, fit_rows=train,
+                          n_splits=budget.n_splits, base=design.base)
+    X_train, X_test = X.iloc[train], X.iloc[test]
     check_allowed(X_train.columns, design.protocol)
     return _FoldData(_as_array(X_train), design.y[train], _as_array(X_test),
                      list(X_train.columns), inner, train, test)
@@ -984,6 +975,56 @@ def _evaluate_hit_classifier(
 
 # --- designs -----------------------------------------------------------------------------------
 
+def design_matrix(
+    tracks: pd.DataFrame, protocol: str, *, fit_rows: np.ndarray | None = None,
+    n_splits: int = N_SPLITS, base: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The model matrix of an honest ``protocol`` for every track, as a model fitted on
+    ``fit_rows`` sees it: the one place a training, explaining or exporting matrix is built.
+
+    ``cold_start``: the intrinsic and label features (:func:`analysis.features.make_features`).
+    ``known_artist`` adds the artist's popularity history, which is target-derived and
+    therefore computed without the track's own label: for the fit rows out of fold, over
+    grouped inner folds of the fit rows (:func:`analysis.features.oof_artist_history`); for
+    every other row from all fit rows (a test fold sees its training fold's history).
+
+    Parameters
+    ----------
+    tracks : pandas.DataFrame
+        Cleaned tracks (:func:`analysis.data.load_tracks`), one row per track.
+    protocol : {"cold_start", "known_artist"}
+    fit_rows : numpy.ndarray, optional
+        Positions of the rows a model is fitted on (an outer training fold); default all rows
+        (the champion's matrix).
+    n_splits : int
+        Inner folds of the out-of-fold history (the build's ``Budget.n_splits``).
+    base : pandas.DataFrame, optional
+        ``make_features(tracks, protocol="cold_start")`` when the caller already has it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per track, positionally aligned with ``tracks``, float64, contract columns.
+    """
+    if base is None:
+        base = make_features(tracks, protocol="cold_start")
+    if protocol == "cold_start":
+        check_allowed(base.columns, protocol)
+        return base
+    if protocol != "known_artist":
+        raise ValueError(f"design_matrix builds honest matrices; got {protocol!r}")
+    positions = np.arange(len(tracks))
+    fit = positions if fit_rows is None else np.asarray(fit_rows)
+    rest = np.setdiff1d(positions, fit)
+    fit_tracks = tracks.iloc[fit]
+    groups = protocol_groups(tracks, protocol)
+    history = pd.DataFrame(np.nan, index=positions, columns=list(ARTIST_HISTORY_COLUMNS))
+    history.iloc[fit] = oof_artist_history(fit_tracks, groups[fit], n_splits=n_splits).to_numpy()
+    if len(rest):
+        history.iloc[rest] = ArtistHistory.fit(fit_tracks).transform(tracks.iloc[rest]).to_numpy()
+    return with_artist_history(base, history)
+
+
 def _honest_design(tracks: pd.DataFrame, protocol: str, budget: Budget) -> _Design:
     base = make_features(tracks, protocol="cold_start")  # intrinsic + label; history per fold
     folds = protocol_folds(tracks, protocol, n_splits=budget.n_splits)
@@ -1151,27 +1192,13 @@ class ChampionIntegrityError(RuntimeError):
     """A champion file is missing or its SHA-256 differs from the manifest."""
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+#: Packages whose versions metrics.json and the champion manifests record.
+_VERSIONED_PACKAGES = ("numpy", "pandas", "scikit-learn", "xgboost", "mapie", "optuna", "scipy",
+                       "pyarrow")
 
 
 def _versions() -> dict[str, str]:
-    import mapie
-    import optuna
-    import pyarrow
-    import scipy
-    import sklearn
-    import xgboost
-
-    return {"python": platform.python_version(), "numpy": np.__version__,
-            "pandas": pd.__version__, "scikit-learn": sklearn.__version__,
-            "xgboost": xgboost.__version__, "mapie": mapie.__version__,
-            "optuna": optuna.__version__, "scipy": scipy.__version__,
-            "pyarrow": pyarrow.__version__}
+    return versions(_VERSIONED_PACKAGES)
 
 
 @dataclass
@@ -1299,10 +1326,6 @@ def _macro_columns() -> list[str]:
     return [macro_column(m) for m in MACRO_GENRES]
 
 
-def _champion_dir(models_dir: Path, name: str) -> Path:
-    return Path(models_dir) / CHAMPIONS_DIR / name
-
-
 def load(name: str, *, models_dir: str | os.PathLike | None = None) -> Champion:
     """Load a champion after checking every file against its manifest's SHA-256.
 
@@ -1320,7 +1343,7 @@ def load(name: str, *, models_dir: str | os.PathLike | None = None) -> Champion:
     """
     import xgboost as xgb
 
-    folder = _champion_dir(Path(models_dir) if models_dir else paths.MODELS_DIR, name)
+    folder = paths.champion_dir(name, models_dir)
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
         raise ChampionIntegrityError(f"{manifest_path}: no such champion manifest")
@@ -1329,7 +1352,7 @@ def load(name: str, *, models_dir: str | os.PathLike | None = None) -> Champion:
         path = folder / file_name
         if not path.is_file():
             raise ChampionIntegrityError(f"{path}: listed in the manifest but missing")
-        actual = _sha256(path)
+        actual = sha256_file(path)
         if actual != expected["sha256"]:
             raise ChampionIntegrityError(
                 f"{path}: SHA-256 {actual} does not match the manifest ({expected['sha256']}); "
@@ -1366,15 +1389,8 @@ def _train_champion(
     """
     best = int(np.argmin([t["best_validation_rmse"] for t in fold_tuning]))
     params = dict(fold_params[best])
-    groups = protocol_groups(tracks, protocol)
-    base = make_features(tracks, protocol="cold_start")
-    history = None
-    if protocol == "known_artist":
-        history = ArtistHistory.fit(tracks)
-        X = with_artist_history(base, oof_artist_history(tracks, groups, n_splits=budget.n_splits))
-    else:
-        X = base
-    check_allowed(X.columns, protocol)
+    history = ArtistHistory.fit(tracks) if protocol == "known_artist" else None
+    X = design_matrix(tracks, protocol, n_splits=budget.n_splits)
     y = tracks["popularity"].to_numpy(dtype="float64")
     X_array = _as_array(X)
     start = time.perf_counter()
@@ -1401,7 +1417,7 @@ def _write_champion(folder: Path, name: str, trained: dict, data_sha256: str) ->
     folder.mkdir(parents=True, exist_ok=True)
     booster = trained["model"].get_booster()  # feature names set by _train_champion
     booster.save_model(str(folder / "model.ubj"))
-    (folder / "offsets.json").write_text(_dumps(trained["offsets"]))
+    (folder / "offsets.json").write_text(dumps_json(trained["offsets"]))
     trained["hit_model"].get_booster().save_model(str(folder / HIT_CLASSIFIER_FILE))
     files = ["model.ubj", "offsets.json", HIT_CLASSIFIER_FILE]
     manifest = {
@@ -1431,32 +1447,13 @@ def _write_champion(folder: Path, name: str, trained: dict, data_sha256: str) ->
             "key": "primary (first-credited) artist, NFKC-casefolded",
             "override_columns": list(ARTIST_HISTORY_COLUMNS),
         }
-    manifest["files"] = {f: {"sha256": _sha256(folder / f), "bytes": (folder / f).stat().st_size}
-                         for f in files}
-    (folder / "manifest.json").write_text(_dumps(manifest))
+    manifest["files"] = {f: {"sha256": sha256_file(folder / f),
+                             "bytes": (folder / f).stat().st_size} for f in files}
+    (folder / "manifest.json").write_text(dumps_json(manifest))
     return manifest
 
 
 # --- build -------------------------------------------------------------------------------------
-
-def _clean(value):
-    """JSON-safe, rounded (6 decimals), NaN -> null; keeps determinism across runs."""
-    if isinstance(value, Mapping):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if not math.isfinite(float(value)) else round(float(value), 6)
-    return value
-
-
-def _dumps(obj) -> str:
-    return json.dumps(_clean(obj), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
     frame.to_parquet(path, index=False, compression="zstd")
@@ -1529,7 +1526,7 @@ def build_models(
     }
     timings: dict = {"protocols": {}, "champions": {}}
     resumed: list[str] = []  # (protocol/model) taken from an interrupted run's checkpoints
-    oof_frames: dict[str, pd.DataFrame] = {}
+    oof_frames: dict[tuple[str, str], pd.DataFrame] = {}
     designs = {"seed_replica": _replica_design(raw)}
     for protocol in HONEST_PROTOCOLS:
         designs[protocol] = _honest_design(tracks, protocol, budget)
@@ -1570,7 +1567,7 @@ def build_models(
                 "label": MODEL_LABELS[name],
                 "params": _describe_model(name, None, budget),
                 "metrics": _summarise_folds(result.per_fold),
-                "oof_file": f"{OOF_DIR}/{protocol}__{name}.parquet",
+                "oof_file": paths.oof_name(protocol, name),
             }
             if any("params" in f for f in result.fold_info):
                 entry["fold_params"] = [f["params"] for f in result.fold_info]
@@ -1586,7 +1583,7 @@ def build_models(
             timings["protocols"][protocol][name] = {
                 k: _summarise_values(v) for k, v in result.timings.items() if v
             }
-            oof_frames[f"{protocol}__{name}"] = result.oof
+            oof_frames[protocol, name] = result.oof
             if protocol == "cold_start" and name == "xgboost":
                 metrics["findings"]["sampling_artefacts"] = _sampling_artefact_finding(
                     design, budget, result, log)
@@ -1600,11 +1597,11 @@ def build_models(
                 "params": {"estimator": "XGBClassifier (binary:logistic), fixed parameters",
                            **_HIT_CLASSIFIER_SETTINGS},
                 "metrics": _summarise_folds(result.per_fold),
-                "oof_file": f"{OOF_DIR}/{protocol}__{HIT_CLASSIFIER}.parquet",
+                "oof_file": paths.oof_name(protocol, HIT_CLASSIFIER),
             }
             timings["protocols"][protocol][HIT_CLASSIFIER] = {
                 k: _summarise_values(v) for k, v in result.timings.items() if v}
-            oof_frames[f"{protocol}__{HIT_CLASSIFIER}"] = result.oof
+            oof_frames[protocol, HIT_CLASSIFIER] = result.oof
         metrics["protocols"][protocol] = section
 
     replica = designs["seed_replica"]
@@ -1618,7 +1615,7 @@ def build_models(
     for protocol in HONEST_PROTOCOLS:
         entry = metrics["protocols"][protocol]["models"][CHAMPION_MODEL]
         trained = _train_champion(tracks, protocol, budget,
-                                  oof_frames[f"{protocol}__{CHAMPION_MODEL}"],
+                                  oof_frames[protocol, CHAMPION_MODEL],
                                   entry["fold_params"], entry["fold_tuning"], log)
         champions[protocol] = trained
         timings["champions"][protocol] = {"fit_seconds": trained["fit_seconds"],
@@ -1633,14 +1630,14 @@ def build_models(
 
     # --- everything computed: write -------------------------------------------------------
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / OOF_DIR).mkdir(exist_ok=True)
-    for key, frame in oof_frames.items():
-        _write_atomic(out_dir / OOF_DIR / f"{key}.parquet", lambda p, f=frame: _write_parquet(f, p))
+    for (protocol, name), frame in oof_frames.items():
+        atomic_write(paths.oof_file(protocol, name, out_dir),
+                     lambda p, f=frame: _write_parquet(f, p))
     for protocol, trained in champions.items():
         staging = Path(tempfile.mkdtemp(prefix=".champion-", dir=out_dir))
         try:
             manifest = _write_champion(staging, protocol, trained, data.sha256)
-            target = _champion_dir(out_dir, protocol)
+            target = paths.champion_dir(protocol, out_dir)
             if target.exists():
                 shutil.rmtree(target)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -1649,20 +1646,20 @@ def build_models(
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         metrics["champions"][protocol] = {
-            "path": f"{CHAMPIONS_DIR}/{protocol}", "model": CHAMPION_MODEL,
+            "path": f"{paths.CHAMPIONS_DIR}/{protocol}", "model": CHAMPION_MODEL,
             "params": trained["params"], "tuning": trained["tuning"],
             "n_trees": trained["params"]["n_estimators"],
             "model_bytes": manifest["files"]["model.ubj"]["bytes"],
             "artifact_bytes": sum(f["bytes"] for f in manifest["files"].values()),
-            "manifest_sha256": _sha256(_champion_dir(out_dir, protocol) / "manifest.json"),
+            "manifest_sha256": sha256_file(paths.champion_dir(protocol, out_dir) / "manifest.json"),
             "offsets": trained["offsets"],
         }
     timings["build_seconds_including_writes"] = time.perf_counter() - start_build
     metrics["timings"] = timings
-    _write_atomic(out_dir / METRICS_FILE, lambda p: p.write_text(_dumps(metrics)))
+    atomic_write(paths.metrics_file(out_dir), dumps_json(metrics).encode())
     shutil.rmtree(checkpoint, ignore_errors=True)
     log(f"build finished in {timings['build_seconds_including_writes']:.0f} s")
-    return json.loads(_dumps(metrics))
+    return json.loads(dumps_json(metrics))
 
 
 def _checkpoint_dir(out_dir: Path, data_sha256: str, budget: Budget) -> Path:
@@ -1678,7 +1675,7 @@ def _checkpoint_dir(out_dir: Path, data_sha256: str, budget: Budget) -> Path:
         digest.update(part.encode())
     for module in ("protocols.py", "features.py", "models.py"):
         digest.update((Path(__file__).parent / module).read_bytes())
-    return paths.data_dir() / "build-checkpoints" / digest.hexdigest()[:20]
+    return paths.build_checkpoints_dir() / digest.hexdigest()[:20]
 
 
 def _checkpointed(
@@ -1699,7 +1696,7 @@ def _checkpointed(
             return pickle.load(fh)
     result = compute()
     folder.mkdir(parents=True, exist_ok=True)
-    _write_atomic(path, lambda p: p.write_bytes(pickle.dumps(result)))
+    atomic_write(path, lambda p: p.write_bytes(pickle.dumps(result)))
     return result
 
 
@@ -1709,19 +1706,8 @@ def _summarise_values(values: Sequence[float]) -> dict:
             "folds": array.tolist(), "total": float(array.sum())}
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; artifacts are for everyone
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 def _read_previous(out_dir: Path) -> dict | None:
-    path = out_dir / METRICS_FILE
+    path = paths.metrics_file(out_dir)
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
@@ -1758,41 +1744,14 @@ def _joblib_bytes(model) -> int:
 
 def load_metrics(models_dir: str | os.PathLike | None = None) -> dict:
     """The committed ``metrics.json`` (what chapters read; they never train)."""
-    folder = Path(models_dir) if models_dir else paths.MODELS_DIR
-    return json.loads((folder / METRICS_FILE).read_text())
+    return json.loads(paths.metrics_file(models_dir).read_text())
 
 
 def load_oof(
     protocol: str, model: str, models_dir: str | os.PathLike | None = None
 ) -> pd.DataFrame:
     """Out-of-fold predictions of one protocol × model."""
-    folder = Path(models_dir) if models_dir else paths.MODELS_DIR
-    return pd.read_parquet(folder / OOF_DIR / f"{protocol}__{model}.parquet")
-
-
-def comparison_table(metrics: Mapping, *, digits: int = 3) -> pd.DataFrame:
-    """Protocol × model table of R², MAE, RMSE, Spearman, hit AUC and top-1% precision.
-
-    Cells read ``mean ± sd`` over folds (the replica has one split, so no sd).
-    """
-    rows = []
-    for protocol in [p for p in PROTOCOL_INFO if p in metrics["protocols"]]:
-        section = metrics["protocols"][protocol]
-        for name in [m for m in MODEL_NAMES if m in section["models"]]:
-            entry = section["models"][name]
-            row = {"protocol": protocol + (" (LEAKY)" if section["leaky"] else ""),
-                   "model": entry["label"]}
-            for metric, label in (("r2", "R²"), ("mae", "MAE"), ("rmse", "RMSE"),
-                                  ("spearman", "Spearman"), ("hit_auc", "Hit ROC-AUC"),
-                                  ("top1_precision", "Top-1% precision")):
-                value = entry["metrics"][metric]
-                d = 2 if metric in ("mae", "rmse") else digits
-                cell = "–" if value["mean"] is None else f"{value['mean']:.{d}f}"
-                if value["sd"] is not None:
-                    cell += f" ± {value['sd']:.{d}f}"
-                row[label] = cell
-            rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.read_parquet(paths.oof_file(protocol, model, models_dir))
 
 
 def benchmark_models(models_dir: str | os.PathLike | None = None, *, retrain: bool = True) -> dict:
@@ -1862,88 +1821,14 @@ def _time_champion_fit(name: str, models_dir) -> float:
 
     champion = load(name, models_dir=models_dir)
     tracks = load_tracks().tracks.reset_index(drop=True)
-    base = make_features(tracks, protocol="cold_start")
-    if name == "known_artist":
-        groups = protocol_groups(tracks, name)
-        X = with_artist_history(base, oof_artist_history(tracks, groups))
-    else:
-        X = base
+    X = design_matrix(tracks, name, n_splits=load_metrics(models_dir)["budget"]["n_splits"])
     y = tracks["popularity"].to_numpy(dtype="float64")
     start = time.perf_counter()
     make_model(CHAMPION_MODEL, params=champion.manifest["params"]).fit(X, y)
     return time.perf_counter() - start
 
 
-# --- chapter prose -----------------------------------------------------------------------------
-#
-# Sentences for chapters/04-modeling, built from metrics.json so no number is typed by hand.
-
-#: The issue's targets, as (protocol, metric, comparison, value).
-TARGETS: tuple[tuple[str, str, str, float], ...] = (
-    ("seed_replica", "r2", "within 0.03 of", 0.801),
-    ("known_artist", "r2", ">=", 0.60),
-    ("known_artist", "mae", "<=", 8.5),
-    ("cold_start", "r2", ">=", 0.45),
-    ("cold_start", "mae", "<=", 10.5),
-    ("cold_start", "hit_auc", ">=", 0.85),
-)
-
-_METRIC_NAMES = {"r2": "R²", "mae": "MAE", "rmse": "RMSE", "spearman": "Spearman",
-                 "hit_auc": "hit ROC-AUC", "top1_precision": "top-1% precision"}
-
-
-def _mean(metrics: Mapping, protocol: str, model: str, metric: str) -> float:
-    return metrics["protocols"][protocol]["models"][model]["metrics"][metric]["mean"]
-
-
-def _pct(value: float, digits: int = 0) -> str:
-    return f"{100 * value:.{digits}f}%"
-
-
-def best_honest_models(metrics: Mapping) -> dict[str, str]:
-    """Per honest protocol, the model with the highest mean R² (ties: table order)."""
-    out = {}
-    for protocol in HONEST_PROTOCOLS:
-        models = metrics["protocols"][protocol]["models"]
-        out[protocol] = max(models, key=lambda m: (models[m]["metrics"]["r2"]["mean"],
-                                                   -list(models).index(m)))
-    return out
-
-
-def targets_table(metrics: Mapping) -> pd.DataFrame:
-    """The issue's targets beside what the build measured: the Random Forest for the
-    replica; for honest protocols the champion, except hit ROC-AUC, which is the triage
-    question and is answered by the hit classifier. One more row per honest protocol: the
-    worst macro-genre's interval coverage gap (:func:`worst_coverage_gap`)."""
-    rows = []
-    for protocol, metric, comparison, target in TARGETS:
-        section = metrics["protocols"][protocol]
-        model = "random_forest" if protocol == "seed_replica" else CHAMPION_MODEL
-        entry = section["models"].get(model)
-        if metric == "hit_auc":
-            model, entry = section["triage"]["model"], section["triage"]
-        value = None if entry is None else entry["metrics"][metric]["mean"]
-        if value is None:
-            met = None
-        elif comparison == ">=":
-            met = value >= target
-        elif comparison == "<=":
-            met = value <= target
-        else:
-            met = abs(value - target) <= 0.03
-        rows.append({"protocol": protocol, "model": MODEL_LABELS[model],
-                     "metric": _METRIC_NAMES[metric], "target": f"{comparison} {target:g}",
-                     "measured": "–" if value is None else f"{value:.3f}",
-                     "met": {True: "yes", False: "no", None: "not run"}[met]})
-    for protocol in HONEST_PROTOCOLS:
-        gap = worst_coverage_gap(metrics, protocol)
-        rows.append({"protocol": protocol, "model": MODEL_LABELS[CHAMPION_MODEL],
-                     "metric": "interval coverage, worst macro-genre's gap (points)",
-                     "target": f"<= {100 * COVERAGE_TOLERANCE:g}",
-                     "measured": f"{100 * gap:.2f}",
-                     "met": "yes" if gap <= COVERAGE_TOLERANCE else "no"})
-    return pd.DataFrame(rows)
-
+# --- interval targets -------------------------------------------------------------------------
 
 #: The issue's bound on per-macro-genre interval coverage: within 2 points of nominal.
 COVERAGE_TOLERANCE = 0.02
@@ -1956,297 +1841,3 @@ def worst_coverage_gap(metrics: Mapping, protocol: str) -> float:
     return max(abs(entry["coverage"] - float(level))
                for level, section in mondrian.items()
                for entry in section["by_macro_genre"].values())
-
-
-def describe_answer(metrics: Mapping) -> str:
-    """The chapter's one-sentence answer to its question."""
-    ka = metrics["protocols"]["known_artist"]["models"][CHAMPION_MODEL]["metrics"]
-    cs = metrics["protocols"]["cold_start"]["models"][CHAMPION_MODEL]["metrics"]
-    leak = metrics["protocols"]["seed_replica"]["models"]
-    replica_best = max(v["metrics"]["r2"]["mean"] for v in leak.values())
-    return (
-        f"**Answer.** Honestly evaluated, a new track by an artist we know is predicted with "
-        f"R² {ka['r2']['mean']:.2f} (typical error {ka['mae']['mean']:.1f} popularity points) "
-        f"and one by an artist we have never seen with R² {cs['r2']['mean']:.2f} (error "
-        f"{cs['mae']['mean']:.1f}); the original's R² of about {replica_best:.2f} came from "
-        f"a leak, not from the model."
-    )
-
-
-def describe_leak(metrics: Mapping) -> str:
-    """What the leak is, in numbers."""
-    audit = metrics["findings"]["leak_audit"]
-    leaky, honest = audit["seed_replica"], audit["known_artist"]
-    replica = metrics["protocols"]["seed_replica"]
-    return (
-        f"The replica works on {replica['rows']:,} genre listings, not tracks. Two things leak. "
-        f"First, {_pct(leaky['test_rows_whose_track_is_also_in_train'])} of its "
-        f"{leaky['test_rows']:,} test rows are a track whose copy under another genre sits in "
-        f"the training rows. Second, the 'artist popularity' feature is the mean over *all* "
-        f"rows, the test row's own label included: for "
-        f"{_pct(leaky['test_rows_feature_equals_label'])} of test rows it is exactly the label "
-        f"(artists with a single listing). Used alone as a prediction, that feature scores "
-        f"R² {leaky['r2_of_artist_mean_alone']:.2f}; the same artist mean computed out of fold "
-        f"scores R² {honest['r2_of_artist_mean_alone']:.2f}."
-    )
-
-
-def describe_original_difference(metrics: Mapping) -> str:
-    """Where our replica differs from the original's published table, and why."""
-    models = metrics["protocols"]["seed_replica"]["models"]
-    parts = []
-    for name, original in ORIGINAL_RESULTS.items():
-        if name in models:
-            ours = models[name]["metrics"]
-            parts.append(f"{MODEL_LABELS[name]} R² {ours['r2']['mean']:.3f} (original "
-                         f"{original['r2']:.3f}), MAE {ours['mae']['mean']:.2f} "
-                         f"(original {original['mae']:.2f})")
-    genre_only = metrics["findings"]["leak_audit"]["replica_linear_regression_genre_only"]
-    return (
-        "Our replica of the original recipe gives " + "; ".join(parts) + ". The original's "
-        f"Linear Regression score is matched by a regression on the genre label alone "
-        f"(R² {genre_only['r2']:.3f}, MAE {genre_only['mae']:.2f}), so its linear model "
-        "evidently did not use the artist mean that the tree models used."
-    )
-
-
-def describe_comparison(metrics: Mapping) -> str:
-    """Which model wins each honest protocol, and what tuning and the attempts added."""
-    best = best_honest_models(metrics)
-    sentences = []
-    for protocol in HONEST_PROTOCOLS:
-        models = metrics["protocols"][protocol]["models"]
-        winner = best[protocol]
-        gain = _mean(metrics, protocol, "xgboost_tuned", "r2") - _mean(
-            metrics, protocol, "xgboost", "r2")
-        lr = _mean(metrics, protocol, "linear_regression", "r2")
-        sentences.append(
-            f"Under **{protocol}** the best model is {MODEL_LABELS[winner]} (R² "
-            f"{models[winner]['metrics']['r2']['mean']:.3f} ± "
-            f"{models[winner]['metrics']['r2']['sd']:.3f}, MAE "
-            f"{models[winner]['metrics']['mae']['mean']:.2f}); tuning (the search and the "
-            f"pseudo-Huber loss below) adds {gain:+.3f} R² over XGBoost's defaults, and "
-            f"Linear Regression reaches {lr:.3f}."
-        )
-    tuned = [metrics["protocols"][p]["models"][CHAMPION_MODEL] for p in HONEST_PROTOCOLS]
-    slopes = [params["huber_slope"] for entry in tuned for params in entry["fold_params"]]
-    start = tuned[0]["params"]["starts"][0]["huber_slope"]
-    sentences.append(
-        "The tuned XGBoost fits a pseudo-Huber loss: squared near the prediction and linear "
-        "beyond a slope, so the zero-popularity copies and other far-off tracks pull its "
-        "trees less than squared error would; "
-        + (f"no trial beat the starting slope of {start:.0f} popularity points in any "
-           f"fold." if set(slopes) == {start} else
-           f"the tuner set the slope between {min(slopes):.0f} and {max(slopes):.0f} "
-           f"popularity points."))
-    return " ".join(sentences)
-
-
-def describe_attempts(metrics: Mapping) -> str:
-    """What the attempts at beating the tuned XGBoost gave."""
-    lines = []
-    for protocol in HONEST_PROTOCOLS:
-        models = metrics["protocols"][protocol]["models"]
-        base = models[CHAMPION_MODEL]["metrics"]
-        for name in ("hist_gradient_boosting", "xgboost_hurdle", "xgboost_monotone"):
-            if name not in models:
-                continue
-            m = models[name]["metrics"]
-            lines.append(
-                f"- {protocol}, {MODEL_LABELS[name]}: R² {m['r2']['mean']:.3f} "
-                f"({m['r2']['mean'] - base['r2']['mean']:+.3f} vs tuned XGBoost), MAE "
-                f"{m['mae']['mean']:.2f} ({m['mae']['mean'] - base['mae']['mean']:+.2f})"
-            )
-    return "\n".join(lines)
-
-
-#: How the chapter's prose names each protocol.
-_AUDIENCE = {"seed_replica": "leaky replica", "known_artist": "known artists",
-             "cold_start": "new artists"}
-
-
-def triage_table(metrics: Mapping) -> pd.DataFrame:
-    """Per honest protocol: how well the popularity champion and the hit classifier rank hits.
-
-    Both are scored on the same out-of-fold tracks; the champion's score is its predicted
-    popularity, the classifier's its probability.
-    """
-    rows = []
-    for protocol in HONEST_PROTOCOLS:
-        section = metrics["protocols"][protocol]
-        entries = [(MODEL_LABELS[CHAMPION_MODEL], section["models"][CHAMPION_MODEL]["metrics"]),
-                   (section["triage"]["label"], section["triage"]["metrics"])]
-        for label, m in entries:
-            rows.append({
-                "protocol": protocol, "model": label,
-                "Hit ROC-AUC": f"{m['hit_auc']['mean']:.3f} ± {m['hit_auc']['sd']:.3f}",
-                "Top-1% precision": f"{m['top1_precision']['mean']:.3f} ± "
-                                    f"{m['top1_precision']['sd']:.3f}",
-                "Brier score": f"{m['brier']['mean']:.4f}" if "brier" in m else "–",
-            })
-    return pd.DataFrame(rows)
-
-
-def describe_triage(metrics: Mapping) -> str:
-    """What the dedicated hit classifier adds to triage, per protocol, from metrics.json."""
-    parts, gains = [], []
-    for protocol in HONEST_PROTOCOLS:
-        section = metrics["protocols"][protocol]
-        reg = section["models"][CHAMPION_MODEL]["metrics"]
-        clf = section["triage"]["metrics"]
-        gains.append(clf["hit_auc"]["mean"] - reg["hit_auc"]["mean"])
-        parts.append(
-            f"for {_AUDIENCE[protocol]}, hit ROC-AUC {clf['hit_auc']['mean']:.3f} with the "
-            f"classifier against {reg['hit_auc']['mean']:.3f} ranking by predicted popularity; "
-            f"among the top 1% it shortlists, {_pct(clf['top1_precision']['mean'])} are hits "
-            f"(base rate {_pct(clf['hit_rate']['mean'])})")
-    verdict = ("ranks them better than the popularity model, which is fitted to every "
-               "track's score rather than to the hit line" if min(gains) > 0
-               else "does not rank them better than the popularity model everywhere")
-    per_protocol = "; ".join(parts)
-    return (f"Ranking hits is its own task: a classifier trained on popularity ≥ "
-            f"{HIT_THRESHOLD} {verdict}. " + per_protocol[0].upper() + per_protocol[1:]
-            + ". The predictor page shows "
-            "this classifier's probability beside the predicted popularity.")
-
-
-def describe_random_forest_cost(metrics: Mapping) -> str:
-    """The Random Forests' fit time and joblib size beside the original's, from the build."""
-    timings = metrics["timings"]["protocols"]
-    parts = []
-    for protocol in PROTOCOL_INFO:
-        entry = timings.get(protocol, {}).get("random_forest")
-        if not entry or "joblib_bytes" not in entry:
-            continue
-        parts.append(f"{_AUDIENCE[protocol]}, {entry['fit_seconds']['mean']:.0f} s per "
-                     f"fit and {max(entry['joblib_bytes']['folds']) / 1e9:.1f} GB as a joblib "
-                     "file")
-    if not parts:
-        return "The Random Forests were not part of this build."
-    champion_bytes = max(c["artifact_bytes"] for c in metrics["champions"].values())
-    return (f"The {metrics['budget']['random_forest_trees']}-tree Random Forest is the most "
-            "expensive model here: "
-            + "; ".join(parts) + f" (the original's: {ORIGINAL_RF_SECONDS:.0f} s and "
-            f"{ORIGINAL_RF_JOBLIB_BYTES / 1e9:.1f} GB on this machine). A champion, with its "
-            f"tuned XGBoost trees, intervals, hit classifier and artist history, takes "
-            f"{champion_bytes / 1e6:.1f} MB.")
-
-
-def describe_errors(metrics: Mapping, *, model: str = CHAMPION_MODEL) -> str:
-    """Error analysis in words: macro-genres, bands, the zero mass."""
-    parts = []
-    for protocol in HONEST_PROTOCOLS:
-        analysis = metrics["protocols"][protocol]["models"][model]["error_analysis"]
-        by_macro = analysis["by_macro_genre"]
-        worst = max(by_macro, key=lambda m: by_macro[m]["mae"])
-        best = min(by_macro, key=lambda m: by_macro[m]["mae"])
-        bands = analysis["by_popularity_band"]
-        zero = analysis["zero_popularity"]
-        parts.append(
-            f"Under **{protocol}**, errors are largest in {worst} (MAE "
-            f"{by_macro[worst]['mae']:.1f}) and smallest in {best} ({by_macro[best]['mae']:.1f}). "
-            f"Tracks at popularity 0 ({_pct(zero['share_of_tracks'], 1)} of tracks) are "
-            f"predicted {zero['mean_prediction']:.1f} on average and carry "
-            f"{_pct(zero['share_of_total_absolute_error'])} of all absolute error; without them "
-            f"MAE would be {zero['mae_without_zeros']:.1f}. Hits (80–100) are under-predicted by "
-            f"{-bands['80-100']['bias']:.1f} points on average."
-        )
-    return "\n\n".join(parts)
-
-
-def describe_intervals(metrics: Mapping, *, level: str = "0.9", model: str = CHAMPION_MODEL
-                       ) -> str:
-    """Coverage and width of the conformal intervals, global vs Mondrian."""
-    parts = []
-    for protocol in HONEST_PROTOCOLS:
-        intervals = metrics["protocols"][protocol]["models"][model]["intervals"]
-        out = []
-        for kind in ("global", "mondrian"):
-            table = intervals[kind][level]
-            per = [v["coverage"] for v in table["by_macro_genre"].values()]
-            out.append((table["coverage"], table["mean_width"], min(per), max(per)))
-        (g_cov, g_w, g_lo, g_hi), (m_cov, m_w, m_lo, m_hi) = out
-        parts.append(
-            f"Under **{protocol}**, the {float(level):.0%} interval covers {_pct(m_cov, 1)} of "
-            f"held-out tracks with a mean width of {m_w:.1f} points; per macro-genre coverage "
-            f"runs from {_pct(m_lo, 1)} to {_pct(m_hi, 1)}. One global offset would cover "
-            f"{_pct(g_cov, 1)} overall but only {_pct(g_lo, 1)} to {_pct(g_hi, 1)} across "
-            f"macro-genres."
-        )
-    return "\n\n".join(parts)
-
-
-def describe_overlap(metrics: Mapping) -> str:
-    """How artist-disjoint the new-artist folds are."""
-    overlap = metrics["protocols"]["cold_start"]["featured_artist_overlap"]
-    return (
-        f"No primary artist is on both sides of a new-artist split, but "
-        f"{_pct(overlap['test_tracks_with_featured_artist_seen'], 1)} of test tracks credit a "
-        f"featured artist seen in training, and for "
-        f"{_pct(overlap['test_tracks_primary_seen_as_featured'], 1)} the primary artist "
-        f"appears in training as someone else's guest. The model sees no artist identity, so "
-        f"this can only help through look-alike tracks."
-    )
-
-
-def describe_sampling_artefacts(metrics: Mapping) -> str:
-    """The sampling-artefact finding in one paragraph."""
-    finding = metrics["findings"]["sampling_artefacts"]
-    base = finding["allowed_features"]["r2"]["mean"]
-    counts = finding["variants"]["allowed_plus_3_counts"]["metrics"]["r2"]["mean"]
-    full = finding["variants"]["allowed_plus_3_counts_and_genre_membership"]["metrics"]["r2"][
-        "mean"]
-    return (
-        f"Adding the three sampling counts (genre lists, song versions and album tracks in the "
-        f"crawl) lifts new-artist R² from {base:.3f} to {counts:.3f}, and adding which genre "
-        f"lists a track sits in lifts it to {full:.3f}. None of this is known for a new track: "
-        f"it describes how the dataset was searched together, so no reported model uses it."
-    )
-
-
-def describe_summary(metrics: Mapping) -> str:
-    """Three findings with numbers, for the chapter's Summary."""
-    leak = metrics["protocols"]["seed_replica"]["models"]
-    rf = leak.get("random_forest", leak.get("xgboost"))["metrics"]["r2"]["mean"]
-    ka = metrics["protocols"]["known_artist"]["models"][CHAMPION_MODEL]["metrics"]
-    cs = metrics["protocols"]["cold_start"]["models"][CHAMPION_MODEL]["metrics"]
-    cov = {p: metrics["protocols"][p]["models"][CHAMPION_MODEL]["intervals"]["mondrian"]["0.9"]
-           for p in HONEST_PROTOCOLS}
-    auc = {p: metrics["protocols"][p]["triage"]["metrics"]["hit_auc"]["mean"]
-           for p in HONEST_PROTOCOLS}
-    published = metrics["original_results"]["random_forest"]["r2"]
-    return "\n".join([
-        f"1. **The published {published:.2f} is a leak.** The original recipe reproduces R² "
-        f"{rf:.2f}; "
-        f"scored honestly, the same kind of model explains {ka['r2']['mean']:.2f} of popularity "
-        f"variance for known artists and {cs['r2']['mean']:.2f} for new ones.",
-        f"2. **A known artist is worth a lot.** Artist history cuts the error from "
-        f"{cs['mae']['mean']:.1f} to {ka['mae']['mean']:.1f} points and lifts the hit "
-        f"classifier's ROC-AUC from {auc['cold_start']:.2f} to {auc['known_artist']:.2f}.",
-        f"3. **Intervals are wide but honest.** 90% intervals cover "
-        f"{_pct(cov['known_artist']['coverage'], 1)} (known artist) and "
-        f"{_pct(cov['cold_start']['coverage'], 1)} (new artist) of held-out tracks, about "
-        f"{cov['known_artist']['mean_width']:.0f} and {cov['cold_start']['mean_width']:.0f} "
-        f"points wide.",
-    ])
-
-
-def describe_album_check(metrics: Mapping, *, model: str = CHAMPION_MODEL) -> str:
-    """Whether scores lean on albums met in training (compilations, album-mates)."""
-    parts = []
-    for protocol in HONEST_PROTOCOLS:
-        check = metrics["protocols"][protocol]["models"][model]["error_analysis"][
-            "by_album_seen_in_training"]
-        seen, unseen = check["seen"], check["unseen"]
-        parts.append(
-            f"under {protocol}, {_pct(seen['share'])} of test tracks have an album name that "
-            f"also appears in training (R² {seen['r2']:.2f}, MAE {seen['mae']:.1f}) and the "
-            f"rest score R² {unseen['r2']:.2f}, MAE {unseen['mae']:.1f}"
-        )
-    return (
-        "Album names are allowed inputs (markers such as 'Greatest Hits', a year, 'Christmas'), "
-        "but a split by song or artist can leave a compilation, or a known artist's other "
-        "album tracks, on the training side. Scored separately, " + "; ".join(parts) + ". "
-        "Known-artist history also counts tracks from the same album, which a truly new "
-        "release would not have yet."
-    )

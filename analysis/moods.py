@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.genres import MACRO_GENRES, macro_genre_of
+from analysis.labels import feature_name, feature_unit
 
 #: Audio features bounded in [0, 1] (Spotify's descriptors).
 UNIT_FEATURES: tuple[str, ...] = (
@@ -49,24 +50,6 @@ MOOD_FEATURES: tuple[str, ...] = ("energy", "valence", "danceability")
 
 #: The audio features the Genre-moods chapter shows after the mood features.
 OTHER_FEATURES: tuple[str, ...] = tuple(f for f in AUDIO_FEATURES if f not in MOOD_FEATURES)
-
-#: Axis titles with units, used by every chart and table.
-FEATURE_LABELS: dict[str, str] = {
-    "danceability": "Danceability (0–1)",
-    "energy": "Energy (0–1)",
-    "speechiness": "Speechiness (0–1)",
-    "acousticness": "Acousticness (0–1)",
-    "instrumentalness": "Instrumentalness (0–1)",
-    "liveness": "Liveness (0–1)",
-    "valence": "Valence (0–1, positivity)",
-    "loudness": "Loudness (dB)",
-    "tempo": "Tempo (BPM)",
-    "duration_min": "Duration (minutes)",
-    "key": "Key (pitch class, 0 = C)",
-    "mode": "Mode (0 = minor, 1 = major)",
-    "time_signature": "Time signature (beats per bar)",
-    "popularity": "Popularity (0–100)",
-}
 
 #: Romano et al. (2006) thresholds for |Cliff's delta|.
 CLIFF_THRESHOLDS: tuple[tuple[float, str], ...] = (
@@ -585,7 +568,7 @@ def closest_pair(positions: pd.DataFrame, *, by: str = "macro_genre") -> tuple[s
 
 def _short(feature: str) -> str:
     """``"Loudness (dB)"`` → ``"loudness"``: the label without its unit, for prose."""
-    return FEATURE_LABELS.get(feature, feature).split(" (")[0].lower()
+    return feature_name(feature)
 
 
 def _strength(r: float) -> str:
@@ -677,7 +660,7 @@ def describe_binned(binned: pd.DataFrame, feature: str) -> str:
     """Takeaway for one binned-means chart (the duration chart)."""
     peak = binned.loc[binned["mean"].idxmax()]
     first, last = binned.iloc[0], binned.iloc[-1]
-    unit = FEATURE_LABELS.get(feature, feature).split(" (")[-1].rstrip(")")
+    unit = feature_unit(feature)
     return (
         f"Mean popularity peaks at {peak['mean']:.1f} for tracks of about {peak['x']:.1f} {unit} "
         f"(bin {peak['left']:.1f}–{peak['right']:.1f}, {int(peak['n']):,} tracks). The shortest "

@@ -26,7 +26,8 @@ import pandas as pd
 from sklearn.ensemble import IsolationForest
 
 from analysis import paths
-from analysis.moods import FEATURE_LABELS, UNIT_FEATURES, add_duration_minutes, group_order
+from analysis.labels import feature_name
+from analysis.moods import UNIT_FEATURES, add_duration_minutes, group_order
 from analysis.protocols import RANDOM_STATE
 
 #: Features the atypicality score looks at (continuous audio descriptors; duration in minutes).
@@ -151,7 +152,7 @@ def _explain(
             if share > max_share:
                 break
             high = bool(shares.at[index, f"{feature}__high"])
-            name = FEATURE_LABELS.get(feature, feature).split(" (")[0].lower()
+            name = feature_name(feature)
             where = f"{share:.1%}" if share >= 0.001 else "<0.1%"
             parts.append(
                 f"{name} {_format_value(feature, rows.at[index, feature])}, "
@@ -257,7 +258,7 @@ OOF_COLUMNS = ("track_id", "fold", "y_true", "y_pred")
 
 def oof_path(model: str, *, protocol: str = "cold_start", models_dir: Path | None = None) -> Path:
     """Where the modeling code writes ``protocol`` × ``model`` out-of-fold predictions."""
-    return Path(models_dir or paths.MODELS_DIR) / "oof" / f"{protocol}__{model}.parquet"
+    return paths.oof_file(protocol, model, models_dir)
 
 
 def available_oof(*, protocol: str = "cold_start", models_dir: Path | None = None) -> list[str]:
@@ -268,7 +269,7 @@ def available_oof(*, protocol: str = "cold_start", models_dir: Path | None = Non
     """
     import pyarrow.parquet as pq
 
-    folder = Path(models_dir or paths.MODELS_DIR) / "oof"
+    folder = paths.oof_dir(models_dir)
     prefix = f"{protocol}__"
     return sorted(p.name[len(prefix):-len(".parquet")] for p in folder.glob(f"{prefix}*.parquet")
                   if "y_pred" in pq.read_schema(p).names)
@@ -539,7 +540,7 @@ def describe_atypical(listed: pd.DataFrame, agreement: float) -> str:
     named = listed["features"].str.split(", ").explode()
     named = named[named.notna() & named.ne("")]
     counts = named.value_counts().sort_index().sort_values(ascending=False, kind="stable")
-    top = [f"{FEATURE_LABELS.get(f, f).split(' (')[0].lower()} ({n})"
+    top = [f"{feature_name(f)} ({n})"
            for f, n in counts.head(3).items()]
     combos = int(listed["features"].eq("").sum())
     combo_text = ("None is atypical only through a combination of ordinary values." if combos == 0

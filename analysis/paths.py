@@ -1,7 +1,17 @@
 """Where the project keeps things on disk.
 
-Every path the library writes to or reads from is derived here, so a reader can see
-the whole layout in one place and tests can point it elsewhere.
+Every path the library writes to or reads from is derived here, so a reader can see the whole
+layout in one place and tests can point it elsewhere: the data caches follow
+``$TRACK_ANALYTICS_DATA_DIR``, and every function over the model artifacts takes an optional
+``models_dir`` (default: the committed ``models/``).
+
+Layout of ``models/`` (committed)::
+
+    metrics.json                     every number of the modeling build
+    oof/<protocol>__<model>.parquet  out-of-fold predictions
+    champions/<name>/                champion model files + manifest with SHA-256
+    shap/                            cached explanations of the champions
+    export/                          browser models for the predictor page + manifest
 """
 
 from __future__ import annotations
@@ -17,6 +27,23 @@ DATA_ENV_VAR = "TRACK_ANALYTICS_DATA"
 
 #: Environment variable that moves the whole ``data/`` folder (raw cache and processed cache).
 DATA_DIR_ENV_VAR = "TRACK_ANALYTICS_DATA_DIR"
+
+#: Committed model artifacts: metrics, out-of-fold predictions, champions, exports.
+MODELS_DIR = PROJECT_ROOT / "models"
+
+#: Executable chapters of the site (``NN-slug.ipynb`` / ``.qmd``).
+CHAPTERS_DIR = PROJECT_ROOT / "chapters"
+
+#: Build outputs the pages load at run time (plotly.js, the DataTables bundle; gitignored).
+ASSETS_DIR = PROJECT_ROOT / "assets"
+
+#: Names inside ``models/``. ``metrics.json`` stores OOF locations relative to ``models/``
+#: (see :func:`oof_name`), so these names are part of the artifact format.
+METRICS_FILE = "metrics.json"
+OOF_DIR = "oof"
+CHAMPIONS_DIR = "champions"
+SHAP_DIR = "shap"
+EXPORT_DIR = "export"
 
 
 def data_dir() -> Path:
@@ -34,5 +61,52 @@ def processed_dir() -> Path:
     return data_dir() / "processed"
 
 
-#: Committed model artifacts: metrics, out-of-fold predictions, champions, exports.
-MODELS_DIR = PROJECT_ROOT / "models"
+def build_checkpoints_dir() -> Path:
+    """Finished (protocol, model) results of an interrupted build, to resume from (gitignored)."""
+    return data_dir() / "build-checkpoints"
+
+
+def resolve_models_dir(models_dir: str | os.PathLike | None = None) -> Path:
+    """``models_dir`` as a Path, or the committed ``models/`` when it is None."""
+    return Path(models_dir) if models_dir is not None else MODELS_DIR
+
+
+def metrics_file(models_dir: str | os.PathLike | None = None) -> Path:
+    """``models/metrics.json``."""
+    return resolve_models_dir(models_dir) / METRICS_FILE
+
+
+def oof_name(protocol: str, model: str) -> str:
+    """An OOF file's location relative to ``models/``, as ``metrics.json`` records it.
+
+    Examples
+    --------
+    >>> oof_name("cold_start", "xgboost_tuned")
+    'oof/cold_start__xgboost_tuned.parquet'
+    """
+    return f"{OOF_DIR}/{protocol}__{model}.parquet"
+
+
+def oof_file(protocol: str, model: str, models_dir: str | os.PathLike | None = None) -> Path:
+    """Out-of-fold predictions of one protocol × model."""
+    return resolve_models_dir(models_dir) / oof_name(protocol, model)
+
+
+def oof_dir(models_dir: str | os.PathLike | None = None) -> Path:
+    """The folder of every OOF file."""
+    return resolve_models_dir(models_dir) / OOF_DIR
+
+
+def champion_dir(name: str, models_dir: str | os.PathLike | None = None) -> Path:
+    """One champion's folder (model files and manifest)."""
+    return resolve_models_dir(models_dir) / CHAMPIONS_DIR / name
+
+
+def shap_dir(models_dir: str | os.PathLike | None = None) -> Path:
+    """Cached explanations of the champions."""
+    return resolve_models_dir(models_dir) / SHAP_DIR
+
+
+def export_dir(models_dir: str | os.PathLike | None = None) -> Path:
+    """Browser models of the predictor page."""
+    return resolve_models_dir(models_dir) / EXPORT_DIR

@@ -37,9 +37,10 @@ import plotly.io as pio
 from IPython.display import Markdown
 from plotly.subplots import make_subplots
 
+from analysis import paths
 from analysis.embed import raw_html
 from analysis.genres import MACRO_GENRES
-from analysis.paths import PROJECT_ROOT
+from analysis.labels import ARTIST_HISTORY_GROUP, PROTOCOL_LABELS, feature_label
 
 # ---------------------------------------------------------------------------------------------
 # Style: template, palette, embedding
@@ -97,7 +98,6 @@ ACCENT_COLORS: dict[str, str] = {"honest": "#332288", "leaky": "#E69F00"}
 PLOTLY_JS_SRC = "../assets/plotly.min.js"
 
 #: Where :func:`ensure_plotly_js` puts plotly.js (a gitignored build output).
-ASSETS_DIR = PROJECT_ROOT / "assets"
 
 #: Prefix of every figure's div id. Not ``fig-``: Quarto gives a cell labelled
 #: ``fig-<slug>`` that id, and a second element with the same id would capture the plot.
@@ -231,7 +231,7 @@ def figure_html(fig: go.Figure, *, name: str, plotly_js: str) -> str:
         pio.json.config.default_engine = engine
 
 
-def ensure_plotly_js(dest_dir: Path = ASSETS_DIR) -> Path:
+def ensure_plotly_js(dest_dir: Path = paths.ASSETS_DIR) -> Path:
     """Copy plotly.js from the installed plotly package into the site's assets folder.
 
     The copy comes from the same plotly package that writes the figures' JSON, so the two
@@ -338,9 +338,8 @@ _DISCRETE_TICKS: dict[str, dict[int, str]] = {
 
 
 def _feature_label(feature: str) -> str:
-    from analysis.moods import FEATURE_LABELS
 
-    return FEATURE_LABELS.get(feature, feature)
+    return feature_label(feature)
 
 
 def _r(values, digits: int = 4) -> list:
@@ -857,7 +856,7 @@ def figure_weights(notebook: Path | str) -> pd.DataFrame:
     rows = []
     for cell in nb.cells:
         for output in cell.get("outputs", []):
-            markup = output.get("data", {}).get("text/html")
+            markup = output.get("data", {}).get("text/markdown")  # see analysis.embed
             if not markup:
                 continue
             markup = "".join(markup) if isinstance(markup, list) else markup
@@ -962,15 +961,10 @@ FEATURE_VALUE_SCALE: list[list] = [
 #: The shared plotly.js as seen from a page at the site root (``index.qmd``).
 ROOT_PLOTLY_JS_SRC = "assets/plotly.min.js"
 
-#: :data:`analysis.explain.ARTIST_HISTORY_GROUP` (repeated so plotting needs no model code;
-#: a test keeps the two equal).
-_ARTIST_HISTORY_GROUP = "artist history"
-
-
 def _driver_label(group: str) -> str:
     """Short axis label of a driver group (audio features keep their chart label)."""
     special = {"genre": "genre", "macro-genre": "macro-genre", "title text": "title markers",
-               "album-name text": "album-name markers", _ARTIST_HISTORY_GROUP: "artist history",
+               "album-name text": "album-name markers", ARTIST_HISTORY_GROUP: "artist history",
                "duration_ms": "duration", "n_artists": "credited artists",
                "is_single": "single release", "explicit": "explicit"}
     if group in special:
@@ -1098,7 +1092,7 @@ def plot_driver_importance(
 def _beeswarm_traces(sample: pd.DataFrame, groups: Sequence[str], protocol: str,
                      visible: bool) -> list[go.Scatter]:
     traces = []
-    colour_of = {_ARTIST_HISTORY_GROUP: "artist_mean_popularity"}
+    colour_of = {ARTIST_HISTORY_GROUP: "artist_mean_popularity"}
     first_with_scale = True
     for rank, group in enumerate(groups):
         shap = sample[f"shap__{group}"].to_numpy(dtype=float)
@@ -1408,11 +1402,6 @@ PROTOCOL_COLORS: dict[str, str] = {
 }
 
 #: How protocols are named on charts.
-PROTOCOL_LABELS: dict[str, str] = {
-    "seed_replica": "Original recipe (leaky)",
-    "known_artist": "Known artist (honest)",
-    "cold_start": "New artist (honest)",
-}
 
 
 def _model_label(metrics: dict, name: str) -> str:

@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown
 
+from analysis import paths
 from analysis.embed import raw_html
-from analysis.paths import PROJECT_ROOT
 
 #: The bundle as seen from a chapter page (``chapters/*.html`` → ``assets/``).
 TABLES_JS_URL = "../assets/dt_bundle.js"
@@ -31,7 +31,7 @@ _BUNDLE_FILES = ("dt_bundle.js", "dt_bundle.css")
 SPOTIFY_TRACK_URL = "https://open.spotify.com/track/{}"
 
 
-def ensure_table_assets(dest_dir: Path = PROJECT_ROOT / "assets") -> Path:
+def ensure_table_assets(dest_dir: Path = paths.ASSETS_DIR) -> Path:
     """Copy itables' DataTables bundle into ``dest_dir`` (a build output) if missing or stale."""
     import itables
 

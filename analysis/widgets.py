@@ -16,13 +16,12 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.labels import PREDICTOR_MODEL_NAMES
+
 __all__ = ["MODEL_LABELS", "predictor", "row_from_values"]
 
 #: Selector labels (same wording as the site's predictor).
-MODEL_LABELS: dict[str, str] = {
-    "cold_start": "New artist (cold start)",
-    "known_artist": "Known artist (with artist history)",
-}
+MODEL_LABELS: dict[str, str] = PREDICTOR_MODEL_NAMES
 
 # (column, label, default, kind) in the raw dataset's columns and units; the form shows
 # duration in minutes and converts it to ``duration_ms``.

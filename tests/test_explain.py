@@ -16,7 +16,7 @@ import pytest
 
 xgb = pytest.importorskip("xgboost")
 
-from analysis import explain  # noqa: E402
+from analysis import explain, paths  # noqa: E402
 from analysis.explain import (  # noqa: E402
     BIAS,
     feature_group,
@@ -247,7 +247,7 @@ def test_grouped_permutation_shuffles_a_group_jointly():
 
 
 def test_build_writes_small_artifacts_and_a_readable_summary(synthetic_build):
-    folder = synthetic_build.models_dir / explain.SHAP_DIR
+    folder = paths.shap_dir(synthetic_build.models_dir)
     names = {p.name for p in folder.iterdir()}
     assert {"summary.json", "importance.parquet", "sample.parquet", "by_macro_genre.parquet",
             "interactions.parquet", "features.parquet", "pair.parquet"} <= names
@@ -262,7 +262,7 @@ def test_build_writes_small_artifacts_and_a_readable_summary(synthetic_build):
 
 
 def test_build_is_deterministic(synthetic_build, tmp_path):
-    first = synthetic_build.models_dir / explain.SHAP_DIR
+    first = paths.shap_dir(synthetic_build.models_dir)
     before = {p.name: p.read_bytes() for p in first.iterdir()}
     mtimes = {p.name: p.stat().st_mtime_ns for p in first.iterdir()}
     again = explain.build_explanations(synthetic_build.models_dir, **synthetic_build.kwargs)
@@ -387,7 +387,7 @@ def test_committed_explanations_are_current_and_consistent():
             f"the fold refit differs from the committed OOF predictions by up to "
             f"{refit['max_abs_diff']} points: the models and the explanations were built from "
             f"different code or parameters; rebuild both")
-    size = sum(p.stat().st_size for p in (paths.MODELS_DIR / explain.SHAP_DIR).iterdir())
+    size = sum(p.stat().st_size for p in paths.shap_dir().iterdir())
     assert size < 3_000_000
 
 

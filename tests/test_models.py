@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from analysis import models, paths
+from analysis.artifacts import clean_json
 from analysis.cleaning import clean_tracks
 from analysis.data import TrackData
 from analysis.features import feature_names, make_features
@@ -22,13 +23,13 @@ from analysis.models import (
     HurdleRegressor,
     apply_offsets,
     build_models,
-    comparison_table,
     conformal_offsets,
     load,
     load_metrics,
     load_oof,
     score_predictions,
 )
+from analysis.prose import modeling as modeling_prose
 from analysis.report import REFIT_TOLERANCE
 from analysis.schema import AUDIO_COLUMNS, TrackDataError, validate_tracks
 
@@ -178,7 +179,7 @@ def test_build_writes_every_protocol_model_and_oof_file(tiny_builds):
     finding = metrics["findings"]["sampling_artefacts"]
     assert set(finding["variants"]) == {"allowed_plus_3_counts",
                                         "allowed_plus_3_counts_and_genre_membership"}
-    table = comparison_table(metrics)
+    table = modeling_prose.comparison_table(metrics)
     assert table["protocol"].str.contains("LEAKY").any()
 
 
@@ -200,9 +201,9 @@ def test_build_scores_a_hit_classifier_out_of_fold(tiny_builds):
         champion = load(protocol, models_dir=first)
         p_hit = champion.predict_hit_probability(_raw_input(data))
         assert p_hit.shape == (12,) and ((p_hit > 0) & (p_hit < 1)).all()
-    table = models.triage_table(metrics)
+    table = modeling_prose.triage_table(metrics)
     assert len(table) == 4 and table["model"].str.contains("hit classifier").sum() == 2
-    text = models.describe_triage(metrics)
+    text = modeling_prose.describe_triage(metrics)
     for protocol in ("known_artist", "cold_start"):
         auc = metrics["protocols"][protocol]["triage"]["metrics"]["hit_auc"]["mean"]
         assert f"{auc:.3f}" in text
@@ -265,13 +266,13 @@ def test_tuned_parameters_are_fitted_as_they_are_recorded():
     params, summary = models.tune_xgboost(X, y, np.arange(300) % 4 == 0,
                                           budget=replace(TINY, n_trials=4))
     assert summary["best_trial"] >= len(models._TUNING_STARTS)
-    assert json.loads(json.dumps(models._clean(params))) == params
+    assert json.loads(json.dumps(clean_json(params))) == params
 
 
 def test_targets_table_reports_each_protocols_worst_macro_genre_coverage(tiny_builds):
     first, _, _ = tiny_builds
     metrics = load_metrics(first)
-    table = models.targets_table(metrics)
+    table = modeling_prose.targets_table(metrics)
     rows = table[table["metric"].str.startswith("interval coverage")].set_index("protocol")
     assert sorted(rows.index) == ["cold_start", "known_artist"]
     for protocol, row in rows.iterrows():

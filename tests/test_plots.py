@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from analysis import plots
+from analysis import paths, plots
 from analysis.genres import MACRO_GENRES
 from analysis.paths import PROJECT_ROOT
 
@@ -166,7 +166,7 @@ def test_show_rejects_names_that_are_not_slugs(bad):
 
 def test_plotly_js_src_points_from_a_chapter_to_the_assets_folder():
     from_chapter = (PROJECT_ROOT / "chapters" / plots.PLOTLY_JS_SRC).resolve()
-    assert from_chapter == (plots.ASSETS_DIR / "plotly.min.js").resolve()
+    assert from_chapter == (paths.ASSETS_DIR / "plotly.min.js").resolve()
 
 
 # --- ensure_plotly_js ---------------------------------------------------------------------

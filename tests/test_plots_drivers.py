@@ -60,11 +60,6 @@ def _json_bytes(fig) -> int:
     return len(fig.to_json().encode())
 
 
-def test_artist_history_group_name_matches_explain():
-    explain = pytest.importorskip("analysis.explain")
-    assert plots._ARTIST_HISTORY_GROUP == explain.ARTIST_HISTORY_GROUP
-
-
 def test_importance_chart_pairs_shap_and_permutation_per_protocol(frames):
     fig = plots.plot_driver_importance(frames["importance"], top=5)
     assert len(fig.data) == 4  # 2 protocols x (SHAP, permutation)

@@ -1,0 +1,92 @@
+"""Names readers see: protocols, models, features and drivers, each written once.
+
+Charts, tables, the predictor page, the Jupyter widget and the prose all name things through
+this module, so a protocol or a feature is called the same everywhere. It holds words only
+(no computation, no heavy import): any module may import it.
+"""
+
+from __future__ import annotations
+
+#: How a chart or a table names each evaluation protocol (the leaky one says so).
+PROTOCOL_LABELS: dict[str, str] = {
+    "seed_replica": "Original recipe (leaky)",
+    "known_artist": "Known artist (honest)",
+    "cold_start": "New artist (honest)",
+}
+
+#: Who a protocol's champion is for, as prose names it ("for new artists, ...").
+PROTOCOL_AUDIENCES: dict[str, str] = {
+    "seed_replica": "leaky replica",
+    "known_artist": "known artists",
+    "cold_start": "new artists",
+}
+
+#: The champions as the predictor page and the Jupyter widget offer them.
+PREDICTOR_MODEL_NAMES: dict[str, str] = {
+    "cold_start": "New artist (cold start)",
+    "known_artist": "Known artist (with artist history)",
+}
+
+#: Audio features and popularity as axis titles, with their units.
+FEATURE_LABELS: dict[str, str] = {
+    "danceability": "Danceability (0–1)",
+    "energy": "Energy (0–1)",
+    "speechiness": "Speechiness (0–1)",
+    "acousticness": "Acousticness (0–1)",
+    "instrumentalness": "Instrumentalness (0–1)",
+    "liveness": "Liveness (0–1)",
+    "valence": "Valence (0–1, positivity)",
+    "loudness": "Loudness (dB)",
+    "tempo": "Tempo (BPM)",
+    "duration_min": "Duration (minutes)",
+    "key": "Key (pitch class, 0 = C)",
+    "mode": "Mode (0 = minor, 1 = major)",
+    "time_signature": "Time signature (beats per bar)",
+    "popularity": "Popularity (0–100)",
+}
+
+
+def feature_label(feature: str) -> str:
+    """A feature's axis title (its own name if it has none).
+
+    Examples
+    --------
+    >>> feature_label("tempo"), feature_label("n_artists")
+    ('Tempo (BPM)', 'n_artists')
+    """
+    return FEATURE_LABELS.get(feature, feature)
+
+
+def feature_name(feature: str) -> str:
+    """A feature's name inside a sentence: its label without the unit, lower case.
+
+    Examples
+    --------
+    >>> feature_name("valence")
+    'valence'
+    """
+    return feature_label(feature).split(" (")[0].lower()
+
+
+def feature_unit(feature: str) -> str:
+    """The unit in a feature's label (the label itself when it has none).
+
+    Examples
+    --------
+    >>> feature_unit("tempo")
+    'BPM'
+    """
+    return feature_label(feature).split(" (")[-1].rstrip(")")
+
+
+#: The driver group holding the target-derived artist-history columns.
+ARTIST_HISTORY_GROUP = "artist history"
+
+#: What each multi-column driver group holds (the Drivers chapter's importance table).
+DRIVER_GROUP_DESCRIPTIONS: dict[str, str] = {
+    "genre": "genre (one-hot primary genre)",
+    "macro-genre": "macro-genre (one-hot)",
+    "title text": "title markers (remix, live, feat., length, ...)",
+    "album-name text": "album-name markers (compilation, year, deluxe, ...)",
+    ARTIST_HISTORY_GROUP: "artist history (mean, count, best of other tracks)",
+}
