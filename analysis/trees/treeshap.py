@@ -328,14 +328,7 @@ def _ts_tree_shap(x, phi, left, right, feat, thr, dleft, value, cover, base,
     # feature) + (zero fraction, one fraction, condition fraction). Frames are processed
     # depth first: a node's path segment lies after its parent's, so a subtree never
     # overwrites the segment its sibling will still read.
-    top = 0
-    stack_i[0, 0] = 0
-    stack_i[0, 1] = 0
-    stack_i[0, 2] = 0
-    stack_i[0, 3] = -1
-    stack_f[0, 0] = 1.0
-    stack_f[0, 1] = 1.0
-    stack_f[0, 2] = 1.0
+    top = _ts_push(stack_i, stack_f, -1, 0, 0, 0, -1, 1.0, 1.0, 1.0)  # the root
     while top >= 0:
         node = stack_i[top, 0]
         parent_start = stack_i[top, 1]
@@ -395,22 +388,24 @@ def _ts_tree_shap(x, phi, left, right, feat, thr, dleft, value, cover, base,
             cold_cf *= cold_zero
             depth -= 1
         # push cold first so the hot child is processed first, as in the recursion
-        top += 1
-        stack_i[top, 0] = cold
-        stack_i[top, 1] = start
-        stack_i[top, 2] = depth + 1
-        stack_i[top, 3] = split
-        stack_f[top, 0] = cold_zero * in_zero
-        stack_f[top, 1] = 0.0
-        stack_f[top, 2] = cold_cf
-        top += 1
-        stack_i[top, 0] = hot
-        stack_i[top, 1] = start
-        stack_i[top, 2] = depth + 1
-        stack_i[top, 3] = split
-        stack_f[top, 0] = hot_zero * in_zero
-        stack_f[top, 1] = in_one
-        stack_f[top, 2] = hot_cf
+        top = _ts_push(stack_i, stack_f, top, cold, start, depth + 1, split,
+                       cold_zero * in_zero, 0.0, cold_cf)
+        top = _ts_push(stack_i, stack_f, top, hot, start, depth + 1, split,
+                       hot_zero * in_zero, in_one, hot_cf)
+
+
+def _ts_push(stack_i, stack_f, top, node, parent_start, depth, parent_feature, zero_fraction,
+             one_fraction, condition_fraction):
+    # One frame of _ts_tree_shap's stack, on top of frame `top`; returns the new top.
+    top += 1
+    stack_i[top, 0] = node
+    stack_i[top, 1] = parent_start
+    stack_i[top, 2] = depth
+    stack_i[top, 3] = parent_feature
+    stack_f[top, 0] = zero_fraction
+    stack_f[top, 1] = one_fraction
+    stack_f[top, 2] = condition_fraction
+    return top
 
 
 
@@ -465,7 +460,8 @@ def _ts_contributions(X, offsets, left, right, feat, thr, dleft, value, cover, m
     return out
 
 
-_JIT_NAMES = ("_ts_buffers", "_ts_extend", "_ts_unwind", "_ts_unwound_sum", "_ts_tree_shap")
+_JIT_NAMES = ("_ts_buffers", "_ts_push", "_ts_extend", "_ts_unwind", "_ts_unwound_sum",
+              "_ts_tree_shap")
 _PARALLEL_NAMES = ("_ts_interactions", "_ts_contributions")
 #: The kernels as plain Python (``jit=False``), kept before _kernel() rebinds the names.
 _PYTHON = {name: globals()[name] for name in (*_JIT_NAMES, *_PARALLEL_NAMES)}
