@@ -296,14 +296,14 @@ def test_node_parity_on_freshly_generated_fixtures(tmp_path):
 
 def test_decimal_parsing_avoids_double_rounding():
     """A decimal just above a float32 midpoint must not round down via float64."""
-    from analysis.export import _decimal_to_float32, _float32_texts
+    from analysis.export.compact_json import decimal_to_float32, float32_texts
 
     above_midpoint = "1.00000005960464477539062500001"  # 1 + 2**-24 + tiny
     assert np.float32(float(above_midpoint)) == np.float32(1)  # the trap
     up = np.nextafter(np.float32(1), np.float32(2))
-    np.testing.assert_array_equal(_decimal_to_float32([above_midpoint]), [up])
-    np.testing.assert_array_equal(_decimal_to_float32(["1.000000059604644775390625"]), [1])
+    np.testing.assert_array_equal(decimal_to_float32([above_midpoint]), [up])
+    np.testing.assert_array_equal(decimal_to_float32(["1.000000059604644775390625"]), [1])
     values = np.array([0.1, 1e-8, 500, -0.0, 3.4e38, 1.5e-45, 123456789], dtype=np.float32)
-    texts = _float32_texts(values, "x")
+    texts = float32_texts(values, "x")
     assert texts == ["0.1", "1e-8", "500", "0", "3.4e38", "1e-45", "1.2345679e8"]
     np.testing.assert_array_equal(np.array(texts, dtype=np.float64).astype(np.float32), values)
