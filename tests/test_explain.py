@@ -1,13 +1,18 @@
 """Tests of analysis.explain: TreeSHAP, grouping, interactions, permutation, the cached build.
 
-Fast tests run on small XGBoost models trained here on synthetic tracks (the feature matrix
-comes from analysis.features.make_features, as the champions'); the checks on the committed
-artifacts of the real build are marked slow.
+Fast tests read the committed tiny build (``tests/fixtures/tiny/``, written by
+``tests/fixtures/make_fixtures.py``: champions trained on synthetic tracks, explained by
+``build_explanations``) and run the TreeSHAP kernels uncompiled on a few rows of a small
+model; the rebuild of that fixture, the compiled kernels, shap's own values and the checks on
+the committed artifacts of the real build are marked slow.
 """
 
 from __future__ import annotations
 
 import json
+import runpy
+import shutil
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -29,78 +34,18 @@ from analysis.explain import (  # noqa: E402
     tree_contributions,
 )
 from analysis.genres import load_taxonomy  # noqa: E402
-from analysis.schema import AUDIO_COLUMNS  # noqa: E402
 
-PARAMS = {"max_depth": 4, "n_estimators": 25, "learning_rate": 0.3, "subsample": 0.9,
-          "colsample_bytree": 0.8, "min_child_weight": 1.0,
-          "objective": "reg:pseudohubererror", "huber_slope": 30.0}  # as the tuned champions
-
-
-def make_synthetic_tracks(n: int = 480, seed: int = 0) -> pd.DataFrame:
-    """Tracks shaped like the cleaned table: popularity from energy x valence, genre, artist."""
-    rng = np.random.default_rng(seed)
-    taxonomy = load_taxonomy()
-    picks = taxonomy.groupby("macro_genre", sort=True).head(2).reset_index(drop=True)
-    genre = picks.iloc[rng.integers(0, len(picks), n)]
-    artists = [f"Artist {i}" for i in range(70)]
-    frame = pd.DataFrame({c: rng.uniform(0, 1, n) for c in AUDIO_COLUMNS})
-    frame["key"] = rng.integers(0, 12, n)
-    frame["mode"] = rng.integers(0, 2, n)
-    frame["time_signature"] = 4
-    frame["tempo"] = rng.uniform(60, 180, n)
-    frame["loudness"] = rng.uniform(-20, 0, n)
-    artist = rng.integers(0, len(artists), n)
-    frame = frame.assign(
-        track_id=[f"t{i:04d}" for i in range(n)],
-        artists=pd.array([artists[a] for a in artist], dtype="string"),
-        track_name=pd.array([f"Song {i}" + (" - Live" if i % 9 == 0 else "") for i in range(n)],
-                            dtype="string"),
-        album_name=pd.array([f"Album {i % 50}" for i in range(n)], dtype="string"),
-        duration_ms=rng.integers(120_000, 300_000, n), explicit=rng.random(n) < 0.2,
-        primary_genre=genre["genre"].to_numpy(), macro_genre=genre["macro_genre"].to_numpy(),
-    )
-    signal = (30 + 25 * frame["energy"] * frame["valence"] + 10 * (artist % 7) / 7
-              + 8 * (frame["macro_genre"] == "Pop"))
-    frame["popularity"] = np.clip(np.round(signal + rng.normal(0, 3, n)), 0, 100).astype(int)
-    return frame
-
-
-def _champion(X: pd.DataFrame, y: np.ndarray):
-    from analysis.models import make_model
-
-    model = make_model("xgboost_tuned", params=PARAMS).fit(X, y)
-    booster = model.get_booster()
-    booster.feature_names = list(X.columns)
-    return SimpleNamespace(booster=booster, feature_names=list(X.columns),
-                           manifest={"params": dict(PARAMS)})
+#: The generator of the committed tiny build (its settings and loaders).
+FIXTURES = runpy.run_path(str(Path(__file__).parent / "fixtures" / "make_fixtures.py"))
 
 
 @pytest.fixture(scope="module")
-def synthetic_build(tmp_path_factory):
-    """Champions trained on synthetic tracks, a minimal metrics.json, and the cached build."""
-    from analysis.data import TrackData
-    from analysis.features import make_features, oof_artist_history, with_artist_history
-    from analysis.protocols import protocol_groups
-
-    tracks = make_synthetic_tracks()
-    y = tracks["popularity"].to_numpy(dtype="float64")
-    base = make_features(tracks, protocol="cold_start")
-    known = with_artist_history(base, oof_artist_history(tracks, protocol_groups(
-        tracks, "known_artist")))
-    champions = {"cold_start": _champion(base, y), "known_artist": _champion(known, y)}
-    models_dir = tmp_path_factory.mktemp("models")
-    metrics = {
-        "protocols": {p: {"models": {"xgboost_tuned": {"fold_params": [PARAMS] * 5}}}
-                      for p in champions},
-        "findings": {"leak_audit": {"known_artist": {"r2_of_artist_mean_alone": 0.1}}},
-    }
-    (models_dir / "metrics.json").write_text(json.dumps(metrics))
-    data = TrackData(tracks=tracks, rows=pd.DataFrame(), summary={}, sha256="0" * 64)
-    kwargs = dict(data=data, champions=champions, per_macro=12, interaction_per_macro=3,
-                  permutation_repeats=2, verbose=False)
-    summary = explain.build_explanations(models_dir, **kwargs)
-    return SimpleNamespace(tracks=tracks, champions=champions, models_dir=models_dir,
-                           summary=summary, kwargs=kwargs, known=known, base=base)
+def tiny_build():
+    """The committed tiny build: synthetic tracks, two champions, their explanations."""
+    models_dir = FIXTURES["FIXTURES_DIR"] / "models"
+    summary = json.loads((paths.shap_dir(models_dir) / "summary.json").read_text())
+    return SimpleNamespace(tracks=FIXTURES["load_tracks"](), models_dir=models_dir,
+                           summary=summary)
 
 
 # --- grouping ---------------------------------------------------------------------------------
@@ -129,7 +74,7 @@ def test_group_contributions_sum_one_hot_columns_before_the_absolute_value():
 
 
 def test_stratified_sample_is_deterministic_and_weights_back_to_the_population():
-    tracks = make_synthetic_tracks(300)
+    tracks = FIXTURES["load_tracks"]()
     first = stratified_sample(tracks, per_group=5)
     again = stratified_sample(tracks.sample(frac=1, random_state=3), per_group=5)
     assert first["track_id"].tolist() == again["track_id"].tolist()
@@ -146,19 +91,60 @@ def small_model():
     X = pd.DataFrame(rng.normal(size=(300, 5)), columns=["energy", "valence", "a", "b", "c"])
     X.iloc[rng.random(X.shape) < 0.1] = np.nan  # missing values take the default branch
     y = np.nan_to_num(X["energy"] * X["valence"]) + np.nan_to_num(X["a"]) + rng.normal(0, .1, 300)
-    booster = xgb.train({"max_depth": 4, "eta": 0.3, "subsample": 0.8, "seed": 0},
-                        xgb.DMatrix(X, y), 30)
+    booster = xgb.train({"max_depth": 4, "eta": 0.3, "subsample": 0.8, "seed": 0,
+                         "nthread": 1}, xgb.DMatrix(X, y), 30)  # threads crawl on busy CI
     return booster, X
 
 
-def test_contributions_add_up_to_the_prediction(small_model):
+#: Rows the uncompiled kernels walk in fast tests (plain Python: a few rows of a small model).
+FEW = 6
+
+
+def test_contributions_add_up_to_the_prediction_and_match_xgboost(small_model):
+    booster, X = small_model
+    rows = X.iloc[:FEW]
+    contribs = tree_contributions(booster, rows, jit=False)
+    np.testing.assert_allclose(contribs.sum(axis=1), booster.predict(xgb.DMatrix(rows)),
+                               atol=1e-4)
+    assert contribs[BIAS].nunique() == 1
+    np.testing.assert_allclose(contribs, explain.xgboost_contributions(booster, rows),
+                               atol=1e-5)
+
+
+def test_interactions_match_xgboost_pred_interactions(small_model):
+    booster, X = small_model
+    rows = X.iloc[:FEW]
+    features = ["energy", "c"]
+    mine = interaction_values(booster, rows, features, jit=False)
+    ref = booster.predict(xgb.DMatrix(rows), pred_interactions=True)
+    for i, feature in enumerate(features):
+        j = list(X.columns).index(feature)
+        np.testing.assert_allclose(mine[:, i, :], ref[:, j, :-1], atol=1e-4)
+
+
+@pytest.mark.slow
+def test_compiled_kernels_on_the_whole_model(small_model):
+    """numba's kernels give the plain-Python kernels' values, XGBoost's, and find the
+    energy x valence interaction the data was built with."""
     booster, X = small_model
     contribs = tree_contributions(booster, X)
-    prediction = booster.predict(xgb.DMatrix(X))
-    np.testing.assert_allclose(contribs.sum(axis=1), prediction, atol=1e-4)
-    assert contribs[BIAS].nunique() == 1
+    np.testing.assert_allclose(contribs.sum(axis=1), booster.predict(xgb.DMatrix(X)), atol=1e-4)
+    np.testing.assert_allclose(contribs.iloc[:FEW], tree_contributions(booster, X.iloc[:FEW],
+                                                                       jit=False), atol=1e-12)
+    rows = X.iloc[:25]
+    features = ["energy", "a", "c"]
+    mine = interaction_values(booster, rows, features)
+    ref = booster.predict(xgb.DMatrix(rows), pred_interactions=True)
+    for i, feature in enumerate(features):
+        j = list(X.columns).index(feature)
+        np.testing.assert_allclose(mine[:, i, :], ref[:, j, :-1], atol=1e-4)
+    np.testing.assert_allclose(mine[:FEW], interaction_values(booster, rows.iloc[:FEW], features,
+                                                              jit=False), atol=1e-12)
+    strength = np.abs(mine[:, 0, :]).mean(axis=0)
+    assert np.argsort(strength)[-2] == list(X.columns).index("valence")
 
 
+@pytest.mark.slow
 def test_contributions_stay_additive_on_deep_lossguide_trees():
     """The champions grow leaves best-first with no depth limit; float64 keeps SHAP additive."""
     rng = np.random.default_rng(3)
@@ -174,6 +160,7 @@ def test_contributions_stay_additive_on_deep_lossguide_trees():
     np.testing.assert_allclose(contribs, reference, atol=0.05)  # XGBoost: float32 rounding
 
 
+@pytest.mark.slow
 def test_contributions_match_shap_tree_explainer(small_model):
     shap = pytest.importorskip("shap")
     booster, X = small_model
@@ -182,25 +169,11 @@ def test_contributions_match_shap_tree_explainer(small_model):
     np.testing.assert_allclose(explainer.shap_values(X), ours, atol=1e-5)
 
 
-def test_interactions_match_xgboost_pred_interactions(small_model):
-    booster, X = small_model
-    rows = X.iloc[:25]
-    features = ["energy", "a", "c"]
-    mine = interaction_values(booster, rows, features)
-    ref = booster.predict(xgb.DMatrix(rows), pred_interactions=True)
-    for i, feature in enumerate(features):
-        j = list(X.columns).index(feature)
-        np.testing.assert_allclose(mine[:, i, :], ref[:, j, :-1], atol=1e-4)
-    # the energy x valence interaction the data was built with is found
-    strength = np.abs(mine[:, 0, :]).mean(axis=0)
-    assert np.argsort(strength)[-2] == list(X.columns).index("valence")
-
-
 def test_interaction_rows_sum_to_the_shap_value(small_model):
     booster, X = small_model
-    rows = X.iloc[:10]
-    contribs = tree_contributions(booster, rows)
-    inter = interaction_values(booster, rows, ["valence"], contribs=contribs)
+    rows = X.iloc[:FEW]
+    contribs = tree_contributions(booster, rows, jit=False)
+    inter = interaction_values(booster, rows, ["valence"], contribs=contribs, jit=False)
     np.testing.assert_allclose(inter[:, 0, :].sum(axis=1), contribs["valence"], atol=1e-5)
 
 
@@ -246,12 +219,12 @@ def test_grouped_permutation_shuffles_a_group_jointly():
 # --- the cached build -------------------------------------------------------------------------
 
 
-def test_build_writes_small_artifacts_and_a_readable_summary(synthetic_build):
-    folder = paths.shap_dir(synthetic_build.models_dir)
+def test_build_writes_small_artifacts_and_a_readable_summary(tiny_build):
+    folder = paths.shap_dir(tiny_build.models_dir)
     names = {p.name for p in folder.iterdir()}
     assert {"summary.json", "importance.parquet", "sample.parquet", "by_macro_genre.parquet",
             "interactions.parquet", "features.parquet", "pair.parquet"} <= names
-    loaded = explain.load_explanations(synthetic_build.models_dir)
+    loaded = explain.load_explanations(tiny_build.models_dir)
     assert set(loaded.importance["protocol"]) == {"known_artist", "cold_start"}
     assert loaded.sample.select_dtypes("float").dtypes.eq("float32").all()
     for protocol, section in loaded.summary["protocols"].items():
@@ -261,20 +234,28 @@ def test_build_writes_small_artifacts_and_a_readable_summary(synthetic_build):
             assert section["checks"]["shap_library_max_abs_diff"] < 1e-3, protocol
 
 
-def test_build_is_deterministic(synthetic_build, tmp_path):
-    first = paths.shap_dir(synthetic_build.models_dir)
-    before = {p.name: p.read_bytes() for p in first.iterdir()}
-    mtimes = {p.name: p.stat().st_mtime_ns for p in first.iterdir()}
-    again = explain.build_explanations(synthetic_build.models_dir, **synthetic_build.kwargs)
-    assert again == synthetic_build.summary
-    after = {p.name: p.read_bytes() for p in first.iterdir()}
-    assert after == before
-    # unchanged content is not rewritten
-    assert {p.name: p.stat().st_mtime_ns for p in first.iterdir()} == mtimes
+@pytest.mark.slow
+def test_build_reproduces_the_committed_fixture_and_rewrites_nothing(tiny_build, tmp_path):
+    """build_explanations of the committed tiny champions writes the committed files, byte
+    for byte (the fixture is current, the build deterministic); a rebuild rewrites nothing."""
+    models_dir = tmp_path / "models"
+    shutil.copytree(tiny_build.models_dir, models_dir,
+                    ignore=shutil.ignore_patterns(paths.shap_dir(models_dir).name))
+    data = FIXTURES["track_data"](tiny_build.tracks)
+    summary = explain.build_explanations(models_dir, data=data, **FIXTURES["EXPLAIN_SETTINGS"])
+    assert summary == tiny_build.summary
+    built = paths.shap_dir(models_dir)
+    for path in paths.shap_dir(tiny_build.models_dir).iterdir():
+        assert (built / path.name).read_bytes() == path.read_bytes(), (
+            f"tests/fixtures/tiny/models/shap/{path.name} is stale: run "
+            "python tests/fixtures/make_fixtures.py")
+    mtimes = {p.name: p.stat().st_mtime_ns for p in built.iterdir()}
+    explain.build_explanations(models_dir, data=data, **FIXTURES["EXPLAIN_SETTINGS"])
+    assert {p.name: p.stat().st_mtime_ns for p in built.iterdir()} == mtimes
 
 
-def test_importance_is_the_weighted_mean_abs_of_grouped_shap(synthetic_build):
-    loaded = explain.load_explanations(synthetic_build.models_dir)
+def test_importance_is_the_weighted_mean_abs_of_grouped_shap(tiny_build):
+    loaded = explain.load_explanations(tiny_build.models_dir)
     sample = loaded.sample[loaded.sample["protocol"] == "cold_start"]
     table = loaded.importance[loaded.importance["protocol"] == "cold_start"].set_index("group")
     genre = np.average(np.abs(sample["shap__genre"]), weights=sample["weight"])
@@ -285,16 +266,16 @@ def test_importance_is_the_weighted_mean_abs_of_grouped_shap(synthetic_build):
     assert {"energy", "valence"} & set(top[:2])
 
 
-def test_sample_shap_adds_up_to_the_prediction(synthetic_build):
-    loaded = explain.load_explanations(synthetic_build.models_dir)
+def test_sample_shap_adds_up_to_the_prediction(tiny_build):
+    loaded = explain.load_explanations(tiny_build.models_dir)
     sample = loaded.sample[loaded.sample["protocol"] == "known_artist"]
     shap_cols = [c for c in sample.columns if c.startswith("shap__") and sample[c].notna().all()]
     total = sample[shap_cols].sum(axis=1) + sample["expected_value"]
     np.testing.assert_allclose(total, sample["prediction"], atol=1e-3)
 
 
-def test_artist_history_section_only_for_known_artist(synthetic_build):
-    protocols = synthetic_build.summary["protocols"]
+def test_artist_history_section_only_for_known_artist(tiny_build):
+    protocols = tiny_build.summary["protocols"]
     assert protocols["cold_start"]["artist_history"] is None
     history = protocols["known_artist"]["artist_history"]
     assert 0 < history["shap_share_history"] < 1
@@ -303,8 +284,8 @@ def test_artist_history_section_only_for_known_artist(synthetic_build):
     assert history["r2_history_alone"] == 0.1
 
 
-def test_feature_ladder_ends_with_the_full_model(synthetic_build):
-    for protocol, section in synthetic_build.summary["protocols"].items():
+def test_feature_ladder_ends_with_the_full_model(tiny_build):
+    for protocol, section in tiny_build.summary["protocols"].items():
         ladder = section["feature_ladder"]
         steps = ladder["steps"]
         parts = [step["part"] for step in steps]
@@ -338,17 +319,17 @@ def test_feature_ladder_skips_absent_parts_and_refits_each_step():
     assert ladder["r2"].iloc[-1] == pytest.approx(1.0) and ladder["r2"].iloc[0] < 0.9
 
 
-def test_permutation_uses_the_fold_model_and_ranks_groups(synthetic_build):
-    section = synthetic_build.summary["protocols"]["cold_start"]["permutation"]
+def test_permutation_uses_the_fold_model_and_ranks_groups(tiny_build):
+    section = tiny_build.summary["protocols"]["cold_start"]["permutation"]
     assert section["params_source"].startswith("metrics.json fold_params[0]")
     assert -1 <= section["rank_correlation_with_shap"] <= 1
-    loaded = explain.load_explanations(synthetic_build.models_dir)
+    loaded = explain.load_explanations(tiny_build.models_dir)
     table = loaded.importance[loaded.importance["protocol"] == "cold_start"]
     assert sorted(table["permutation_rank"]) == list(range(1, len(table) + 1))
 
 
-def test_dependence_frame_colours_by_the_partner(synthetic_build):
-    loaded = explain.load_explanations(synthetic_build.models_dir)
+def test_dependence_frame_colours_by_the_partner(tiny_build):
+    loaded = explain.load_explanations(tiny_build.models_dir)
     frame = explain.dependence_frame(loaded, "cold_start", "energy", color_by="valence",
                                      per_macro=5)
     assert frame.attrs["color_by"] == "valence"
@@ -450,10 +431,10 @@ CLEANING_SUMMARY = {"input_rows": 114000, "genres": 114, "rows_repeating_a_track
                     "popularity_conflict_max_spread": 44}
 
 
-def test_report_sentences_quote_the_artifacts(synthetic_build):
+def test_report_sentences_quote_the_artifacts(tiny_build):
     from analysis import report
 
-    loaded = explain.load_explanations(synthetic_build.models_dir)
+    loaded = explain.load_explanations(tiny_build.models_dir)
     history = loaded.summary["protocols"]["known_artist"]["artist_history"]
     answer = report.drivers_answer(loaded)
     assert f"{history['shap_share_history']:.0%}" in answer
@@ -469,10 +450,10 @@ def test_report_sentences_quote_the_artifacts(synthetic_build):
     assert f"{loaded.summary['sample']['tracks']:,} tracks" in report.drivers_sample_note(loaded)
 
 
-def test_front_page_findings_are_numbered_linked_and_from_artifacts(synthetic_build):
+def test_front_page_findings_are_numbered_linked_and_from_artifacts(tiny_build):
     from analysis import report
 
-    loaded = explain.load_explanations(synthetic_build.models_dir)
+    loaded = explain.load_explanations(tiny_build.models_dir)
     metrics = synthetic_metrics()
     text = report.executive_findings(CLEANING_SUMMARY, metrics, loaded, KRUSKAL)
     lines = text.splitlines()
@@ -487,10 +468,10 @@ def test_front_page_findings_are_numbered_linked_and_from_artifacts(synthetic_bu
     assert rows["leaky"].tolist() == [True, True, False, False]
 
 
-def test_conclusions_sentences_quote_the_artifacts(synthetic_build):
+def test_conclusions_sentences_quote_the_artifacts(tiny_build):
     from analysis import report
 
-    loaded = explain.load_explanations(synthetic_build.models_dir)
+    loaded = explain.load_explanations(tiny_build.models_dir)
     metrics = synthetic_metrics()
     assert "0.66 ± 0.01" in report.conclusions_answer(metrics, loaded)
     table = report.predictable_table(metrics)
@@ -506,10 +487,10 @@ def test_conclusions_sentences_quote_the_artifacts(synthetic_build):
     assert "0.79" in report.conclusions_summary(metrics, loaded)
 
 
-def test_triage_sentences_quote_the_hit_classifier_not_the_regressor(synthetic_build):
+def test_triage_sentences_quote_the_hit_classifier_not_the_regressor(tiny_build):
     from analysis import report
 
-    loaded = explain.load_explanations(synthetic_build.models_dir)
+    loaded = explain.load_explanations(tiny_build.models_dir)
     # regressors rank hits at 0.86 / 55%; classifiers: new artist 0.91 / 72%, known 0.93 / 81%
     metrics = synthetic_metrics()
     findings = report.executive_findings(CLEANING_SUMMARY, metrics, loaded, KRUSKAL)

@@ -1,4 +1,8 @@
-"""Tests for ``analysis.export``: the browser model format, its manifest and parity fixtures."""
+"""Tests for ``analysis.export``: the browser model format, its manifest and parity fixtures.
+
+The fixture generator's tests (they import shap) and the Node run on freshly generated
+fixtures are marked slow; ``node --test js/test/`` checks the committed fixtures on its own.
+"""
 
 from __future__ import annotations
 
@@ -250,6 +254,7 @@ def test_write_manifest_refuses_stale_entries(models, names, tmp_path):
     assert not (tmp_path / "manifest.json").exists()
 
 
+@pytest.mark.slow
 def test_parity_fixture_generator(tmp_path):
     reports = make_fixtures.main(tmp_path, rows=60)
     assert {r["fixture"].name for r in reports} == {"regression.fixture.json",
@@ -283,6 +288,7 @@ def test_committed_fixtures_are_small():
     assert sizes and sum(sizes) < 300_000
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
 def test_node_parity_on_freshly_generated_fixtures(tmp_path):
     """Regenerate fixtures with the installed XGBoost and run the Node tests on them."""

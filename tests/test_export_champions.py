@@ -1,8 +1,9 @@
 """export_champions: the predictor page's files, their determinism, size and accuracy.
 
-Fast tests use tiny champions trained on synthetic tracks (``_tiny_champions``); the slow
-ones use the committed champions on the real data, including the 10,000-track parity run of
-``js/predictor.js`` against XGBoost and shap (``node --test`` with
+Fast tests export the committed tiny champions (``tests/fixtures/tiny/``, written by
+``tests/fixtures/make_fixtures.py``) and compare the files with the committed export; the
+slow ones use the committed champions on the real data, including the 10,000-track parity
+run of ``js/predictor.js`` against XGBoost and shap (``node --test`` with
 ``TRACK_ANALYTICS_JS_FIXTURES``).
 """
 
@@ -10,14 +11,15 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
-from _tiny_champions import make_tracks, write_tiny_champions
 
+from analysis import paths
 from analysis.export import (
     PAGE_FORMAT,
     REFERENCE_FILE,
@@ -29,19 +31,34 @@ from analysis.export import (
 from analysis.models import load
 from analysis.paths import PROJECT_ROOT
 
+#: The generator of the committed tiny build (its settings and loaders).
+FIXTURES = runpy.run_path(str(Path(__file__).parent / "fixtures" / "make_fixtures.py"))
+
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("models")
-    tracks = make_tracks()
-    write_tiny_champions(folder, tracks)
-    report = export_champions(folder, tracks=tracks, reference_tracks=200, verbose=False)
-    return folder, tracks, report
+    """The committed tiny champions exported afresh (the committed export is compared with it)."""
+    folder = FIXTURES["FIXTURES_DIR"] / "models"
+    out = tmp_path_factory.mktemp("export")
+    tracks = FIXTURES["load_tracks"]()
+    report = export_champions(folder, out_dir=out, tracks=tracks, **FIXTURES["EXPORT_SETTINGS"])
+    return folder, out, tracks, report
+
+
+def test_export_reproduces_the_committed_fixture(tiny):
+    """Same champions and tracks, same bytes: the export is deterministic and the fixture
+    current."""
+    folder, out, _, _ = tiny
+    committed = paths.export_dir(folder)
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in committed.iterdir())
+    for path in committed.iterdir():
+        assert (out / path.name).read_bytes() == path.read_bytes(), (
+            f"tests/fixtures/tiny/models/export/{path.name} is stale: run "
+            "python tests/fixtures/make_fixtures.py")
 
 
 def test_files_manifest_and_metadata(tiny):
-    folder, _, report = tiny
-    out = folder / "export"
+    folder, out, _, report = tiny
     entries = read_manifest(out / "manifest.json")
     assert sorted(entries) == ["cold_start.json", "known_artist.json", REFERENCE_FILE]
     for name in ("cold_start", "known_artist"):
@@ -50,7 +67,7 @@ def test_files_manifest_and_metadata(tiny):
         assert meta["page_format"] == PAGE_FORMAT and meta["page_version"] == 1
         assert doc["feature_names"] == load(name, models_dir=folder).feature_names
         assert set(meta["interval"]["global"]) == {"0.8", "0.9"}
-        assert meta["metrics"]["r2"] in (0.5, 0.7)
+        assert meta["metrics"]["r2"] == FIXTURES["R2"][name]
         assert len(meta["categorical"]["genres"]) == 114
         units = {c["feature"]: c["unit"] for c in meta["controls"] if c.get("feature")}
         assert units["duration_ms"] == "min" and units["loudness"] == "dB"
@@ -60,15 +77,16 @@ def test_files_manifest_and_metadata(tiny):
         hit = meta["hit_probability"]
         assert hit["threshold"] == 60 and hit["model"]["link"] == "logistic"
         assert hit["model"]["feature_names"] == doc["feature_names"]
-        assert hit["metrics"]["hit_auc"] == 0.8 and hit["max_abs_probability_diff"] <= 1e-6
+        assert hit["metrics"]["hit_auc"] == FIXTURES["TRIAGE"]["hit_auc"]
+        assert hit["max_abs_probability_diff"] <= 1e-6
     assert report["gzip_bytes"] == sum(e["gzip_bytes"] for e in entries.values())
 
 
 def test_exported_models_reproduce_python(tiny):
-    folder, tracks, report = tiny
+    folder, out, tracks, report = tiny
     for name in ("cold_start", "known_artist"):
         champion = load(name, models_dir=folder)
-        doc = json.loads((folder / "export" / f"{name}.json").read_text())
+        doc = json.loads((out / f"{name}.json").read_text())
         raw = tracks.assign(track_genre=tracks["primary_genre"])
         X = champion.features(raw)
         assert np.array_equal(predict_exported(doc, X), champion.booster.inplace_predict(X))
@@ -79,8 +97,8 @@ def test_exported_models_reproduce_python(tiny):
 
 
 def test_presets_carry_the_champion_inputs(tiny):
-    folder, tracks, _ = tiny
-    doc = json.loads((folder / "export" / "known_artist.json").read_text())
+    folder, out, tracks, _ = tiny
+    doc = json.loads((out / "known_artist.json").read_text())
     champion = load("known_artist", models_dir=folder)
     for preset in doc["metadata"]["presets"]:
         row = tracks[tracks["track_id"] == preset["track_id"]]
@@ -88,14 +106,6 @@ def test_presets_carry_the_champion_inputs(tiny):
         for column, value in preset["inputs"].items():
             got = float(X[column].iloc[0])
             assert (value is None and np.isnan(got)) or got == pytest.approx(value, rel=1e-8)
-
-
-def test_export_is_deterministic(tiny, tmp_path):
-    folder, tracks, _ = tiny
-    export_champions(folder, out_dir=tmp_path, tracks=tracks, reference_tracks=200,
-                     verbose=False)
-    for path in (folder / "export").iterdir():
-        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 # --- the committed export, from the committed champions, on the real data ------------------

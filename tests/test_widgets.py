@@ -1,21 +1,29 @@
-"""analysis.widgets.predictor driven headlessly: widget values in, predictions out."""
+"""analysis.widgets.predictor driven headlessly: widget values in, predictions out.
+
+The champions are the committed tiny ones (``tests/fixtures/tiny/``, written by
+``tests/fixtures/make_fixtures.py``), copied so that "nothing written" is checked on a copy.
+"""
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 import pytest
 
 pytest.importorskip("ipywidgets")
 
-from _tiny_champions import make_tracks, write_tiny_champions  # noqa: E402
-
 from analysis.models import load  # noqa: E402
 from analysis.widgets import predictor, row_from_values  # noqa: E402
+
+TINY_CHAMPIONS = Path(__file__).parent / "fixtures" / "tiny" / "models" / "champions"
 
 
 @pytest.fixture(scope="module")
 def models_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
-    return write_tiny_champions(folder, make_tracks())
+    shutil.copytree(TINY_CHAMPIONS, folder / "champions")
+    return folder
 
 
 def test_prediction_matches_the_champion(models_dir):
@@ -39,7 +47,7 @@ def test_changing_an_input_changes_the_prediction(models_dir):
 
 def test_model_selector_switches_the_champion(models_dir):
     ui = predictor(models_dir=models_dir)
-    ui.controls["artists"].value = "Artist 79"
+    ui.controls["artists"].value = "Artist 7"
     cold = ui.result
     ui.controls["model"].value = "known_artist"
     known = ui.result
