@@ -1,10 +1,9 @@
-"""Tests of analysis.explain: TreeSHAP, grouping, interactions, permutation, the cached build.
+"""Tests of analysis.explain: grouping, sampling, permutation, the ladder, the cached build.
 
 Fast tests read the committed tiny build (``tests/fixtures/tiny/``, written by
 ``tests/fixtures/make_fixtures.py``: champions trained on synthetic tracks, explained by
-``build_explanations``) and run the TreeSHAP kernels uncompiled on a few rows of a small
-model; the rebuild of that fixture, the compiled kernels, shap's own values and the checks on
-the committed artifacts of the real build are marked slow.
+``build_explanations``); the rebuild of that fixture and the checks on the committed
+artifacts of the real build are marked slow. TreeSHAP itself is tested in test_trees.py.
 """
 
 from __future__ import annotations
@@ -28,10 +27,8 @@ from analysis.explain import (  # noqa: E402
     feature_groups,
     group_contributions,
     grouped_permutation_importance,
-    interaction_values,
     mean_abs,
     stratified_sample,
-    tree_contributions,
 )
 from analysis.genres import load_taxonomy  # noqa: E402
 
@@ -80,107 +77,6 @@ def test_stratified_sample_is_deterministic_and_weights_back_to_the_population()
     assert first["track_id"].tolist() == again["track_id"].tolist()
     assert first["weight"].sum() == pytest.approx(len(tracks))
     assert first.groupby("macro_genre").size().max() == 5
-
-
-# --- TreeSHAP ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def small_model():
-    rng = np.random.default_rng(1)
-    X = pd.DataFrame(rng.normal(size=(300, 5)), columns=["energy", "valence", "a", "b", "c"])
-    X.iloc[rng.random(X.shape) < 0.1] = np.nan  # missing values take the default branch
-    y = np.nan_to_num(X["energy"] * X["valence"]) + np.nan_to_num(X["a"]) + rng.normal(0, .1, 300)
-    booster = xgb.train({"max_depth": 4, "eta": 0.3, "subsample": 0.8, "seed": 0,
-                         "nthread": 1}, xgb.DMatrix(X, y), 30)  # threads crawl on busy CI
-    return booster, X
-
-
-#: Rows the uncompiled kernels walk in fast tests (plain Python: a few rows of a small model).
-FEW = 6
-
-
-def test_contributions_add_up_to_the_prediction_and_match_xgboost(small_model):
-    booster, X = small_model
-    rows = X.iloc[:FEW]
-    contribs = tree_contributions(booster, rows, jit=False)
-    np.testing.assert_allclose(contribs.sum(axis=1), booster.predict(xgb.DMatrix(rows)),
-                               atol=1e-4)
-    assert contribs[BIAS].nunique() == 1
-    np.testing.assert_allclose(contribs, explain.xgboost_contributions(booster, rows),
-                               atol=1e-5)
-
-
-def test_interactions_match_xgboost_pred_interactions(small_model):
-    booster, X = small_model
-    rows = X.iloc[:FEW]
-    features = ["energy", "c"]
-    mine = interaction_values(booster, rows, features, jit=False)
-    ref = booster.predict(xgb.DMatrix(rows), pred_interactions=True)
-    for i, feature in enumerate(features):
-        j = list(X.columns).index(feature)
-        np.testing.assert_allclose(mine[:, i, :], ref[:, j, :-1], atol=1e-4)
-
-
-@pytest.mark.slow
-def test_compiled_kernels_on_the_whole_model(small_model):
-    """numba's kernels give the plain-Python kernels' values, XGBoost's, and find the
-    energy x valence interaction the data was built with."""
-    booster, X = small_model
-    contribs = tree_contributions(booster, X)
-    np.testing.assert_allclose(contribs.sum(axis=1), booster.predict(xgb.DMatrix(X)), atol=1e-4)
-    np.testing.assert_allclose(contribs.iloc[:FEW], tree_contributions(booster, X.iloc[:FEW],
-                                                                       jit=False), atol=1e-12)
-    rows = X.iloc[:25]
-    features = ["energy", "a", "c"]
-    mine = interaction_values(booster, rows, features)
-    ref = booster.predict(xgb.DMatrix(rows), pred_interactions=True)
-    for i, feature in enumerate(features):
-        j = list(X.columns).index(feature)
-        np.testing.assert_allclose(mine[:, i, :], ref[:, j, :-1], atol=1e-4)
-    np.testing.assert_allclose(mine[:FEW], interaction_values(booster, rows.iloc[:FEW], features,
-                                                              jit=False), atol=1e-12)
-    strength = np.abs(mine[:, 0, :]).mean(axis=0)
-    assert np.argsort(strength)[-2] == list(X.columns).index("valence")
-
-
-@pytest.mark.slow
-def test_contributions_stay_additive_on_deep_lossguide_trees():
-    """The champions grow leaves best-first with no depth limit; float64 keeps SHAP additive."""
-    rng = np.random.default_rng(3)
-    X = pd.DataFrame(rng.normal(size=(3000, 6)), columns=list("abcdef"))
-    y = np.sin(3 * X["a"]) * X["b"] + (X["c"] > 0.5) * X["d"] ** 2 + rng.normal(0, .1, 3000)
-    booster = xgb.train({"grow_policy": "lossguide", "max_depth": 0, "max_leaves": 64,
-                         "tree_method": "hist", "eta": 0.3, "seed": 0}, xgb.DMatrix(X, y), 40)
-    assert explain.parse_booster(booster).max_depth > 12
-    contribs = tree_contributions(booster, X.iloc[:300])
-    prediction = booster.predict(xgb.DMatrix(X.iloc[:300]))
-    np.testing.assert_allclose(contribs.sum(axis=1), prediction, atol=1e-4)
-    reference = explain.xgboost_contributions(booster, X.iloc[:300])
-    np.testing.assert_allclose(contribs, reference, atol=0.05)  # XGBoost: float32 rounding
-
-
-@pytest.mark.slow
-def test_contributions_match_shap_tree_explainer(small_model):
-    shap = pytest.importorskip("shap")
-    booster, X = small_model
-    ours = tree_contributions(booster, X).drop(columns=BIAS).to_numpy()
-    explainer = shap.TreeExplainer(booster, feature_perturbation="tree_path_dependent")
-    np.testing.assert_allclose(explainer.shap_values(X), ours, atol=1e-5)
-
-
-def test_interaction_rows_sum_to_the_shap_value(small_model):
-    booster, X = small_model
-    rows = X.iloc[:FEW]
-    contribs = tree_contributions(booster, rows, jit=False)
-    inter = interaction_values(booster, rows, ["valence"], contribs=contribs, jit=False)
-    np.testing.assert_allclose(inter[:, 0, :].sum(axis=1), contribs["valence"], atol=1e-5)
-
-
-def test_interactions_refuse_columns_in_another_order(small_model):
-    booster, X = small_model
-    with pytest.raises(ValueError, match="booster's order"):
-        interaction_values(booster, X.iloc[:2, ::-1], ["energy"])
 
 
 # --- permutation importance -------------------------------------------------------------------
