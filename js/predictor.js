@@ -2,7 +2,7 @@
  * Evaluate exported XGBoost models in the reader's browser: predictions, exact
  * path-dependent TreeSHAP explanations and conformal intervals.
  *
- * The models are written by `analysis/export.py` (`"format": "track-analytics-trees"`,
+ * The models are written by `analysis/export/trees_json.py` (`"format": "track-analytics-trees"`,
  * `"version": 1`; the layout is documented in `export_xgboost`). This module has no
  * dependencies and uses no Node-only API, so the same file runs in Observable JS cells,
  * plain `<script type="module">` pages and `node --test`.
@@ -51,7 +51,7 @@ const preparedCache = new WeakMap();
  * @property {string[]} feature_names
  * @property {number} num_trees
  * @property {number} max_depth
- * @property {object} trees Parallel node arrays (see `analysis/export.py`).
+ * @property {object} trees Parallel node arrays (see `analysis/export/trees_json.py`).
  * @property {object} metadata Free-form metadata from the exporter.
  */
 

@@ -25,7 +25,7 @@ function rng(seed) {
   };
 }
 
-/** A random model in the export format (what analysis/export.py writes). */
+/** A random model in the export format (what analysis/export/trees_json.py writes). */
 export function makeSyntheticModel({ trees = 400, depth = 7, features = 60, seed = 42 } = {}) {
   const r = rng(seed);
   const cols = { split_feature: [], threshold: [], left: [], right: [], default_left: [], value: [], cover: [] };
