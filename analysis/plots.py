@@ -22,7 +22,6 @@ Embedding
 from __future__ import annotations
 
 import filecmp
-import json
 import os
 import re
 import shutil
@@ -38,7 +37,7 @@ from IPython.display import Markdown
 from plotly.subplots import make_subplots
 
 from analysis import paths
-from analysis.embed import raw_html
+from analysis.embed import DIV_ID_PREFIX, raw_html
 from analysis.genres import MACRO_GENRES
 from analysis.labels import ARTIST_HISTORY_GROUP, PROTOCOL_LABELS, feature_label
 
@@ -99,9 +98,6 @@ PLOTLY_JS_SRC = "../assets/plotly.min.js"
 
 #: Where :func:`ensure_plotly_js` puts plotly.js (a gitignored build output).
 
-#: Prefix of every figure's div id. Not ``fig-``: Quarto gives a cell labelled
-#: ``fig-<slug>`` that id, and a second element with the same id would capture the plot.
-DIV_ID_PREFIX = "plotly-"
 
 #: Plotly.js options for every embedded figure: no logo, no lasso tools, SVG download.
 PLOT_CONFIG: dict = {
@@ -838,110 +834,6 @@ def plot_effect_sizes(kruskal: pd.DataFrame, *, title: str | None = None) -> go.
     return fig
 
 
-# --- figure and chapter weights (the speed-and-weight benchmark) ---
-
-
-def figure_weights(notebook: Path | str) -> pd.DataFrame:
-    """Size of every embedded Plotly figure in an executed notebook.
-
-    Returns one row per figure: ``name`` (the :func:`show` name), ``html_bytes`` (the stored
-    output) and ``json_bytes`` (the figure's data + layout as Plotly serialised them).
-    """
-    import nbformat
-
-    nb = nbformat.read(str(notebook), as_version=4)
-    pattern = re.compile(
-        r'id="' + re.escape(DIV_ID_PREFIX) + r'([^"]+)"'
-    )
-    rows = []
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            markup = output.get("data", {}).get("text/markdown")  # see analysis.embed
-            if not markup:
-                continue
-            markup = "".join(markup) if isinstance(markup, list) else markup
-            match = pattern.search(markup)
-            if not match:
-                continue
-            call = markup[markup.find("Plotly.newPlot("):]
-            rows.append({
-                "name": match.group(1), "html_bytes": len(markup.encode()),
-                "json_bytes": _plotly_payload_bytes(call),
-            })
-    return pd.DataFrame(rows, columns=["name", "html_bytes", "json_bytes"])
-
-
-def _plotly_payload_bytes(call: str) -> int:
-    """Bytes of the JSON arguments (data, layout) inside a ``Plotly.newPlot(...)`` call."""
-    decoder = json.JSONDecoder()
-    start = call.find("[")
-    if start < 0:
-        return 0
-    size = 0
-    position = start
-    for _ in range(2):  # data array, then layout object
-        _, end = decoder.raw_decode(call, position)
-        size += end - position
-        position = call.find("{", end)
-        if position < 0:
-            break
-    return size
-
-
-def chapter_weights(
-    notebooks: Sequence[Path | str], *, execute: bool = True
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Execution time and size of each chapter, and the JSON size of each of its figures.
-
-    Parameters
-    ----------
-    notebooks
-        Chapter notebooks; executed in place (as ``python -m analysis.cli chapters`` does) when
-        ``execute`` is true, otherwise measured as stored.
-
-    Returns
-    -------
-    chapters, figures
-        ``chapter, seconds, notebook_bytes, figures, figure_json_bytes`` per chapter, and
-        ``chapter, name, html_bytes, json_bytes`` per figure.
-    """
-    import time
-
-    from analysis.cli import execute_notebook
-
-    chapter_rows, figure_frames = [], []
-    for notebook in map(Path, notebooks):
-        seconds = float("nan")
-        if execute:
-            start = time.perf_counter()
-            execute_notebook(notebook)
-            seconds = time.perf_counter() - start
-        figures = figure_weights(notebook).assign(chapter=notebook.name)
-        figure_frames.append(figures)
-        chapter_rows.append({
-            "chapter": notebook.name, "seconds": round(seconds, 1),
-            "notebook_bytes": notebook.stat().st_size, "figures": len(figures),
-            "figure_json_bytes": int(figures["json_bytes"].sum()),
-        })
-    figures = pd.concat(figure_frames, ignore_index=True)[
-        ["chapter", "name", "html_bytes", "json_bytes"]]
-    return pd.DataFrame(chapter_rows), figures
-
-
-def print_chapter_weights(notebooks: Sequence[Path | str], *, execute: bool = True) -> None:
-    """Print :func:`chapter_weights` as the benchmark's text (for ``make bench``).
-
-    Quarto is not available here to weigh rendered pages, so each figure's JSON is the measure.
-    """
-    chapters, figures = chapter_weights(notebooks, execute=execute)
-    for _, c in chapters.iterrows():
-        print(f"{c['chapter']}: executed in {c['seconds']:.1f} s (target <= 60 s), notebook "
-              f"{c['notebook_bytes'] / 1024:.0f} KB, {c['figures']} figures, "
-              f"{c['figure_json_bytes'] / 1024:.0f} KB of figure JSON")
-        for _, f in figures[figures["chapter"].eq(c["chapter"])].iterrows():
-            print(f"  {f['name']}: {f['json_bytes'] / 1024:.1f} KB JSON")
-
-
 # --- Driver charts ---
 #
 # Charts of the Drivers chapter (05-drivers), the Conclusions and the front page. Each takes
@@ -1624,3 +1516,17 @@ def plot_sampling_artefacts(metrics: dict, *, title: str | None = None) -> go.Fi
     fig.update_layout(title=title, yaxis=dict(title="R², new-artist folds (XGBoost defaults)",
                                               range=[0, 1]))
     return fig
+
+
+#: Names of the chapter benchmark, which lives in :mod:`analysis.bench` now; still importable
+#: from here (``tests/test_browser.py`` does), loaded on first use so that importing the
+#: charts never imports the benchmark.
+_MOVED_TO_BENCH = ("chapter_weights", "figure_weights", "print_chapter_weights")
+
+
+def __getattr__(name: str):
+    if name in _MOVED_TO_BENCH:
+        from analysis import bench
+
+        return getattr(bench, name)
+    raise AttributeError(f"module 'analysis.plots' has no attribute {name!r}")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _mood_tracks import make_tracks
 
 from analysis import outliers
-from tests.test_moods import make_tracks
 
 
 @pytest.fixture

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
-import nbformat
 import plotly.graph_objects as go
 import pytest
+from _mood_tracks import make_tracks
 
 from analysis import moods, plots
-from tests.test_moods import make_tracks
 
 
 @pytest.fixture(scope="module")
@@ -157,35 +154,3 @@ def test_figures_stay_small(tracks):
         plots.plot_mood_map(moods.mood_positions(tracks)),
     ]
     assert all(_json_bytes(f) < 60_000 for f in figs)
-
-
-def test_figure_weights_reads_show_outputs(tmp_path, tracks):
-    fig = plots.plot_effect_sizes(moods.kruskal_by_feature(tracks, ["energy"]))
-    html = plots.show(fig, name="eps-test").data
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("show(...)", outputs=[nbformat.v4.new_output(
-            "execute_result", data={"text/html": html, "text/plain": "<HTML>"},
-            execution_count=1)]),
-        nbformat.v4.new_markdown_cell("text"),
-    ])
-    path = tmp_path / "x.ipynb"
-    nbformat.write(nb, path)
-    weights = plots.figure_weights(path)
-    assert weights["name"].tolist() == ["eps-test"]
-    payload = fig.to_plotly_json()
-    expected = len(json.dumps(payload["data"])) + len(json.dumps(payload["layout"]))
-    assert weights.loc[0, "json_bytes"] == pytest.approx(expected, rel=0.5)
-    assert weights.loc[0, "html_bytes"] >= weights.loc[0, "json_bytes"]
-    chapters, figures = plots.chapter_weights([path], execute=False)
-    assert chapters.loc[0, "figures"] == 1 and figures.loc[0, "name"] == "eps-test"
-
-
-def test_print_chapter_weights(tmp_path, capsys):
-    fig = plots.plot_effect_sizes(moods.kruskal_by_feature(make_tracks(), ["energy"]))
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("show(...)", outputs=[
-        nbformat.v4.new_output("execute_result", execution_count=1, data={
-            "text/html": plots.show(fig, name="one").data, "text/plain": "<HTML>"})])])
-    nbformat.write(nb, tmp_path / "c.ipynb")
-    plots.print_chapter_weights([tmp_path / "c.ipynb"], execute=False)
-    out = capsys.readouterr().out
-    assert "c.ipynb: executed in nan s" in out and "  one: " in out
