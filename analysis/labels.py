@@ -90,3 +90,51 @@ DRIVER_GROUP_DESCRIPTIONS: dict[str, str] = {
     "album-name text": "album-name markers (compilation, year, deluxe, ...)",
     ARTIST_HISTORY_GROUP: "artist history (mean, count, best of other tracks)",
 }
+
+#: Short chart labels of the drivers that are not one audio feature.
+DRIVER_LABELS: dict[str, str] = {
+    "genre": "genre",
+    "macro-genre": "macro-genre",
+    "title text": "title markers",
+    "album-name text": "album-name markers",
+    ARTIST_HISTORY_GROUP: "artist history",
+    "duration_ms": "duration",
+    "n_artists": "credited artists",
+    "is_single": "single release",
+    "explicit": "explicit",
+}
+
+#: Axis titles, with units, of model columns that are not in :data:`FEATURE_LABELS`
+#: (``duration_ms`` is in milliseconds there, not minutes).
+COLUMN_AXIS_LABELS: dict[str, str] = {
+    "duration_ms": "Duration (ms)",
+    "n_artists": "Credited artists",
+    "artist_mean_popularity": "Artist's mean popularity (0–100)",
+    "artist_n_tracks": "Artist's other tracks",
+    "title_length": "Title length",
+}
+
+
+def driver_label(group: str) -> str:
+    """A driver group's short chart label (an audio feature keeps its label, without unit).
+
+    Examples
+    --------
+    >>> driver_label("title text"), driver_label("loudness")
+    ('title markers', 'loudness')
+    """
+    if group in DRIVER_LABELS:
+        return DRIVER_LABELS[group]
+    label = feature_label(group).split(" (")[0]
+    return label[:1].lower() + label[1:]
+
+
+def column_axis_label(column: str) -> str:
+    """Axis title, with unit, of a model column.
+
+    Examples
+    --------
+    >>> column_axis_label("duration_ms"), column_axis_label("energy")
+    ('Duration (ms)', 'Energy (0–1)')
+    """
+    return COLUMN_AXIS_LABELS.get(column) or feature_label(column)

@@ -103,6 +103,7 @@ def test_the_library_has_no_import_cycle():
 @pytest.mark.parametrize("module, forbidden", [
     ("analysis.notebooks", {"analysis.cli", "analysis.bench", "analysis.plots"}),
     ("analysis.bench", {"analysis.cli", "analysis.plots"}),
+    ("analysis.plots.style", {"analysis.bench", "analysis.cli", "analysis.notebooks"}),
 ])
 def test_layers_point_one_way(module, forbidden):
     graph = import_graph()
