@@ -96,8 +96,13 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
-def test_the_library_has_no_import_cycle():
-    assert cycles(import_graph()) == []
+@pytest.fixture(scope="module")
+def graph() -> dict[str, set[str]]:
+    return import_graph()
+
+
+def test_the_library_has_no_import_cycle(graph):
+    assert cycles(graph) == []
 
 
 @pytest.mark.parametrize("module, forbidden", [
@@ -105,13 +110,11 @@ def test_the_library_has_no_import_cycle():
     ("analysis.bench", {"analysis.cli", "analysis.plots"}),
     ("analysis.plots.style", {"analysis.bench", "analysis.cli", "analysis.notebooks"}),
 ])
-def test_layers_point_one_way(module, forbidden):
-    graph = import_graph()
+def test_layers_point_one_way(graph, module, forbidden):
     assert not graph[module] & forbidden, graph[module] & forbidden
 
 
-def test_cli_and_bench_share_one_notebook_executor():
-    graph = import_graph()
+def test_cli_and_bench_share_one_notebook_executor(graph):
     assert "analysis.notebooks" in graph["analysis.cli"] & graph["analysis.bench"]
 
 

@@ -2,7 +2,7 @@
 
 Every figure a reader sees in a sentence must come from an artifact through code: a chapter
 cell calls an ``analysis`` function and displays the Markdown it returns, and the front page
-prints ``analysis.report.executive_findings``. This test reads the *sources* of the pages (the
+prints ``analysis.prose.front.findings``. This test reads the *sources* of the pages (the
 markdown and raw cells of the chapter notebooks, the text of ``.qmd`` pages outside code
 chunks, and the ``fig-cap`` / ``fig-alt`` options of code cells) and fails on any digit left
 after removing:
@@ -313,9 +313,10 @@ def test_front_page_executes_and_states_linked_numbered_findings(track_data, raw
 def test_caption_leak_holds_on_the_committed_metrics():
     """Front page and Conclusions: both leaky bars are high, well above both honest protocols,
     and the new-artist bar is the lowest."""
-    report = pytest.importorskip("analysis.report")
-    models = pytest.importorskip("analysis.models")
-    rows = report.headline_r2(models.load_metrics()).set_index("label")["r2"]
+    from analysis.models import load_metrics
+    from analysis.prose.front import headline_r2
+
+    rows = headline_r2(load_metrics()).set_index("label")["r2"]
     published, replica, known, cold = rows.to_numpy()
     assert min(published, replica) - max(known, cold) >= 0.05
     assert cold < known
