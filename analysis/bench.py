@@ -6,15 +6,22 @@ Run with ``make bench`` (``python -m analysis.cli bench``).
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
 
 from analysis import paths
+from analysis.embed import DIV_ID_PREFIX
+from analysis.notebooks import execute_notebook
 
 
 def _median_seconds(fn: Callable[[], object], repeat: int) -> float:
@@ -55,6 +62,110 @@ def bench_data_pipeline(repeat: int = 3) -> dict[str, float]:
     return {"cold_s": cold_s, "cached_s": cached_s}
 
 
+# --- chapters: execution time, notebook size and figure weight ------------------------------
+
+
+def figure_weights(notebook: Path | str) -> pd.DataFrame:
+    """Size of every embedded Plotly figure in an executed notebook.
+
+    Returns one row per figure: ``name`` (the :func:`analysis.plots.show` name), ``html_bytes``
+    (the stored output) and ``json_bytes`` (the figure's data + layout as Plotly serialised
+    them).
+    """
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    pattern = re.compile(
+        r'id="' + re.escape(DIV_ID_PREFIX) + r'([^"]+)"'
+    )
+    rows = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            markup = output.get("data", {}).get("text/markdown")  # see analysis.embed
+            if not markup:
+                continue
+            markup = "".join(markup) if isinstance(markup, list) else markup
+            match = pattern.search(markup)
+            if not match:
+                continue
+            call = markup[markup.find("Plotly.newPlot("):]
+            rows.append({
+                "name": match.group(1), "html_bytes": len(markup.encode()),
+                "json_bytes": _plotly_payload_bytes(call),
+            })
+    return pd.DataFrame(rows, columns=["name", "html_bytes", "json_bytes"])
+
+
+def _plotly_payload_bytes(call: str) -> int:
+    """Bytes of the JSON arguments (data, layout) inside a ``Plotly.newPlot(...)`` call."""
+    decoder = json.JSONDecoder()
+    start = call.find("[")
+    if start < 0:
+        return 0
+    size = 0
+    position = start
+    for _ in range(2):  # data array, then layout object
+        _, end = decoder.raw_decode(call, position)
+        size += end - position
+        position = call.find("{", end)
+        if position < 0:
+            break
+    return size
+
+
+def chapter_weights(
+    notebooks: Sequence[Path | str], *, execute: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Execution time and size of each chapter, and the JSON size of each of its figures.
+
+    Parameters
+    ----------
+    notebooks
+        Chapter notebooks; executed in place (as ``python -m analysis.cli chapters`` does) when
+        ``execute`` is true, otherwise measured as stored.
+
+    Returns
+    -------
+    chapters, figures
+        ``chapter, seconds, notebook_bytes, figures, figure_json_bytes`` per chapter, and
+        ``chapter, name, html_bytes, json_bytes`` per figure.
+    """
+    chapter_rows, figure_frames = [], []
+    for notebook in map(Path, notebooks):
+        seconds = float("nan")
+        if execute:
+            start = time.perf_counter()
+            execute_notebook(notebook)
+            seconds = time.perf_counter() - start
+        figures = figure_weights(notebook).assign(chapter=notebook.name)
+        figure_frames.append(figures)
+        chapter_rows.append({
+            "chapter": notebook.name, "seconds": round(seconds, 1),
+            "notebook_bytes": notebook.stat().st_size, "figures": len(figures),
+            "figure_json_bytes": int(figures["json_bytes"].sum()),
+        })
+    figures = pd.concat(figure_frames, ignore_index=True)[
+        ["chapter", "name", "html_bytes", "json_bytes"]]
+    return pd.DataFrame(chapter_rows), figures
+
+
+def print_chapter_weights(notebooks: Sequence[Path | str], *, execute: bool = True) -> None:
+    """Print :func:`chapter_weights` as the benchmark's text (for ``make bench``).
+
+    Quarto is not available here to weigh rendered pages, so each figure's JSON is the measure.
+    """
+    chapters, figures = chapter_weights(notebooks, execute=execute)
+    for _, c in chapters.iterrows():
+        print(f"{c['chapter']}: executed in {c['seconds']:.1f} s (target <= 60 s), notebook "
+              f"{c['notebook_bytes'] / 1024:.0f} KB, {c['figures']} figures, "
+              f"{c['figure_json_bytes'] / 1024:.0f} KB of figure JSON")
+        for _, f in figures[figures["chapter"].eq(c["chapter"])].iterrows():
+            print(f"  {f['name']}: {f['json_bytes'] / 1024:.1f} KB JSON")
+
+
+# --- all figures -------------------------------------------------------------------------------
+
+
 def run_benchmarks() -> None:
     """Print every figure with its target, section by section."""
     print("== Data (issue: Foundation)")
@@ -63,9 +174,7 @@ def run_benchmarks() -> None:
     print(f"load+validate+clean, cached: {data['cached_s']:.2f} s  (target <= 0.5 s)")
 
     print("== Chapters: execution time and weight (target <= 60 s each)")
-    from analysis.plots import print_chapter_weights
-
-    print_chapter_weights(sorted((paths.PROJECT_ROOT / "chapters").glob("*.ipynb")))
+    print_chapter_weights(sorted(paths.CHAPTERS_DIR.glob("*.ipynb")))
 
     print("== Modeling (issue: Modeling)")
     from analysis.models import benchmark_models

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from analysis import paths
+from analysis.notebooks import execute_notebook
 
 
 def _data(args: argparse.Namespace) -> None:
@@ -43,25 +44,6 @@ def _export(args: argparse.Namespace) -> None:
     from analysis.export import export_champions
 
     export_champions(models_dir=paths.MODELS_DIR)
-
-
-def execute_notebook(path: Path, *, timeout: int = 600) -> None:
-    """Run a chapter top to bottom in a fresh kernel and store its outputs in place.
-
-    Stored outputs are what Quarto renders for ``.ipynb`` chapters and what nbval compares, so
-    a chapter is "built" exactly when this has run on it.
-    """
-    import nbformat
-    from nbclient import NotebookClient
-
-    notebook = nbformat.read(path, as_version=4)
-    NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3", record_timing=False,
-        resources={"metadata": {"path": str(path.parent)}},
-    ).execute()
-    for cell in notebook.cells:  # timestamps of an earlier run would make every run a diff
-        cell.metadata.pop("execution", None)
-    nbformat.write(notebook, path)
 
 
 def _chapters(args: argparse.Namespace) -> None:

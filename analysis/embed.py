@@ -16,6 +16,11 @@ from IPython.display import Markdown
 #: Longer than any backtick run in generated markup, so the fence cannot close early.
 _FENCE = "`" * 6
 
+#: Prefix of every embedded figure's div id (:func:`analysis.plots.show`); the chapter
+#: benchmark finds figures in stored outputs by it. Not ``fig-``: Quarto gives a cell labelled
+#: ``fig-<slug>`` that id, and a second element with the same id would capture the plot.
+DIV_ID_PREFIX = "plotly-"
+
 
 def raw_html(markup: str) -> Markdown:
     """``markup`` as a Markdown raw HTML block: shown as is, with no CDN script added.

@@ -21,6 +21,24 @@ PROTOCOL_AUDIENCES: dict[str, str] = {
     "cold_start": "new artists",
 }
 
+#: The case an honest protocol predicts, as a table row or a bar names it ("new artist").
+PROTOCOL_CASES: dict[str, str] = {
+    "known_artist": "new track, known artist",
+    "cold_start": "new artist",
+}
+
+#: An honest protocol's model as the reader-facing pages call it ("the new-artist model").
+PROTOCOL_ADJECTIVES: dict[str, str] = {
+    "known_artist": "known-artist",
+    "cold_start": "new-artist",
+}
+
+#: The two champions as the Drivers chapter names them ("the cold-start model").
+PROTOCOL_MODEL_NAMES: dict[str, str] = {
+    "known_artist": "known-artist",
+    "cold_start": "cold-start",
+}
+
 #: The champions as the predictor page and the Jupyter widget offer them.
 PREDICTOR_MODEL_NAMES: dict[str, str] = {
     "cold_start": "New artist (cold start)",
@@ -90,3 +108,75 @@ DRIVER_GROUP_DESCRIPTIONS: dict[str, str] = {
     "album-name text": "album-name markers (compilation, year, deluxe, ...)",
     ARTIST_HISTORY_GROUP: "artist history (mean, count, best of other tracks)",
 }
+
+#: Short chart labels of the drivers that are not one audio feature.
+DRIVER_LABELS: dict[str, str] = {
+    "genre": "genre",
+    "macro-genre": "macro-genre",
+    "title text": "title markers",
+    "album-name text": "album-name markers",
+    ARTIST_HISTORY_GROUP: "artist history",
+    "duration_ms": "duration",
+    "n_artists": "credited artists",
+    "is_single": "single release",
+    "explicit": "explicit",
+}
+
+#: How a sentence names the drivers that are not one audio feature.
+DRIVER_NAMES: dict[str, str] = {
+    "genre": "the primary genre",
+    "macro-genre": "the macro-genre",
+    "title text": "title markers",
+    "album-name text": "album-name markers",
+    ARTIST_HISTORY_GROUP: "artist history",
+    "duration_ms": "duration",
+    "n_artists": "the number of credited artists",
+    "is_single": "single-or-album release",
+    "explicit": "the explicit flag",
+}
+
+#: Axis titles, with units, of model columns that are not in :data:`FEATURE_LABELS`
+#: (``duration_ms`` is in milliseconds there, not minutes).
+COLUMN_AXIS_LABELS: dict[str, str] = {
+    "duration_ms": "Duration (ms)",
+    "n_artists": "Credited artists",
+    "artist_mean_popularity": "Artist's mean popularity (0–100)",
+    "artist_n_tracks": "Artist's other tracks",
+    "title_length": "Title length",
+}
+
+
+def driver_label(group: str) -> str:
+    """A driver group's short chart label (an audio feature keeps its label, without unit).
+
+    Examples
+    --------
+    >>> driver_label("title text"), driver_label("loudness")
+    ('title markers', 'loudness')
+    """
+    if group in DRIVER_LABELS:
+        return DRIVER_LABELS[group]
+    label = feature_label(group).split(" (")[0]
+    return label[:1].lower() + label[1:]
+
+
+def driver_name(group: str) -> str:
+    """How a sentence names a driver group (an audio feature by its own name).
+
+    Examples
+    --------
+    >>> driver_name("genre"), driver_name("acousticness")
+    ('the primary genre', 'acousticness')
+    """
+    return DRIVER_NAMES.get(group, group)
+
+
+def column_axis_label(column: str) -> str:
+    """Axis title, with unit, of a model column.
+
+    Examples
+    --------
+    >>> column_axis_label("duration_ms"), column_axis_label("energy")
+    ('Duration (ms)', 'Energy (0–1)')
+    """
+    return COLUMN_AXIS_LABELS.get(column) or feature_label(column)

@@ -31,7 +31,6 @@ import pandas as pd
 from scipy import stats
 
 from analysis.genres import MACRO_GENRES, macro_genre_of
-from analysis.labels import feature_name, feature_unit
 
 #: Audio features bounded in [0, 1] (Spotify's descriptors).
 UNIT_FEATURES: tuple[str, ...] = (
@@ -55,6 +54,12 @@ OTHER_FEATURES: tuple[str, ...] = tuple(f for f in AUDIO_FEATURES if f not in MO
 CLIFF_THRESHOLDS: tuple[tuple[float, str], ...] = (
     (0.147, "negligible"), (0.33, "small"), (0.474, "medium"), (np.inf, "large"),
 )
+
+#: Confidence level of every interval of a mean (binned means, the explicit comparison).
+CI_LEVEL = 0.95
+
+#: Popularity marks whose share of tracks the EDA chapter quotes ("50 or more").
+POPULARITY_MARKS: tuple[int, ...] = (50, 70)
 
 #: Cohen's rule-of-thumb thresholds for eta-squared-like effects, used for epsilon-squared.
 EPSILON_THRESHOLDS: tuple[tuple[float, str], ...] = (
@@ -123,7 +128,10 @@ def popularity_counts(tracks: pd.DataFrame) -> pd.DataFrame:
 
 
 def popularity_summary(tracks: pd.DataFrame) -> dict:
-    """Headline numbers on popularity quoted by the EDA chapter."""
+    """Headline numbers on popularity quoted by the EDA chapter.
+
+    ``share_ge_<mark>`` is the share of tracks at or above each of :data:`POPULARITY_MARKS`.
+    """
     pop = tracks["popularity"]
     nonzero = pop[pop.gt(0)]
     return {
@@ -133,8 +141,7 @@ def popularity_summary(tracks: pd.DataFrame) -> dict:
         "zero_n": int(pop.eq(0).sum()),
         "zero_share": float(pop.eq(0).mean()),
         "nonzero_median": float(nonzero.median()),
-        "share_ge_50": float(pop.ge(50).mean()),
-        "share_ge_70": float(pop.ge(70).mean()),
+        **{f"share_ge_{mark}": float(pop.ge(mark).mean()) for mark in POPULARITY_MARKS},
         "p90": float(pop.quantile(0.9)),
     }
 
@@ -196,7 +203,7 @@ def binned_means(
     bins: int = 20,
     clip_quantile: float = 0.995,
     min_count: int = 30,
-    level: float = 0.95,
+    level: float = CI_LEVEL,
 ) -> pd.DataFrame:
     """Mean of ``y`` in equal-width bins of ``x``, with a t confidence band.
 
@@ -282,7 +289,7 @@ def compare_binary(tracks: pd.DataFrame, by: str = "explicit", y: str = "popular
     rows = []
     for level, values in tracks.groupby(by, sort=True)[y]:
         values = values.astype("float64")
-        low, high = stats.t.interval(0.95, len(values) - 1, loc=values.mean(),
+        low, high = stats.t.interval(CI_LEVEL, len(values) - 1, loc=values.mean(),
                                      scale=stats.sem(values))
         rows.append({
             by: level, "n": len(values), "mean": values.mean(), "lower": low, "upper": high,
@@ -563,346 +570,32 @@ def closest_pair(positions: pd.DataFrame, *, by: str = "macro_genre") -> tuple[s
     return first, second, float(dist[i, j])
 
 
-# --- sentences the chapters print (every number computed here, never typed) ---------------------
+# --- strongest correlations (what the EDA chapter's prose quotes) ------------------------------
 
 
-def _short(feature: str) -> str:
-    """``"Loudness (dB)"`` → ``"loudness"``: the label without its unit, for prose."""
-    return feature_name(feature)
+def strongest_correlation(matrix: pd.DataFrame, target: str = "popularity") -> tuple[str, float]:
+    """The feature most correlated (in absolute value) with ``target``, and its coefficient.
 
-
-def _strength(r: float) -> str:
-    """Words for a correlation's size (|r| < 0.1 negligible, < 0.3 weak, < 0.5 moderate)."""
-    r = abs(r)
-    return "negligible" if r < 0.1 else "weak" if r < 0.3 else "moderate" if r < 0.5 else "strong"
-
-
-def _strongest_with(matrix: pd.DataFrame, target: str = "popularity") -> tuple[str, float]:
+    Examples
+    --------
+    >>> m = pd.DataFrame([[1, .2, -.5], [.2, 1, 0], [-.5, 0, 1]], index=list("pab"),
+    ...                  columns=list("pab"))
+    >>> strongest_correlation(m, "p")
+    ('b', -0.5)
+    """
     others = matrix[target].drop(target)
     feature = str(others.abs().sort_values(ascending=False, kind="stable").index[0])
     return feature, float(others[feature])
 
 
-def _strongest_pairs(matrix: pd.DataFrame, *, exclude: str = "popularity", k: int = 2):
+def strongest_pairs(matrix: pd.DataFrame, *, exclude: str = "popularity",
+                    k: int = 2) -> list[tuple[str, str, float]]:
+    """The ``k`` most correlated pairs of features (``exclude`` left out), strongest first.
+
+    Ties are broken by the features' names, so the pairs are stable run to run.
+    """
     inner = matrix.drop(index=exclude, columns=exclude, errors="ignore")
     cols = list(inner.columns)
     pairs = [(cols[i], cols[j], float(inner.iloc[i, j]))
              for i in range(len(cols)) for j in range(i + 1, len(cols))]
     return sorted(pairs, key=lambda p: (-abs(p[2]), p[0], p[1]))[:k]
-
-
-def describe_eda_answer(tracks: pd.DataFrame) -> str:
-    """The EDA chapter's one-sentence answer, from the data."""
-    s = popularity_summary(tracks)
-    feature, rho = _strongest_with(correlation_matrix(tracks))
-    return (
-        f"**Answer.** Half of all tracks score {s['median']:.0f} or less on the 0–100 scale and "
-        f"{s['zero_share']:.1%} sit at exactly 0; the audio features' links to popularity are at "
-        f"most {_strength(rho)}: the strongest rank correlation is with {_short(feature)} "
-        f"(Spearman ρ = {rho:+.2f})."
-    )
-
-
-def describe_popularity(tracks: pd.DataFrame) -> str:
-    """Takeaway for the popularity distribution."""
-    s = popularity_summary(tracks)
-    counts = popularity_counts(tracks).set_index("popularity")["n"]
-    ratio = counts[0] / max(counts[1], 1)
-    return (
-        f"{s['zero_n']:,} tracks ({s['zero_share']:.1%}) have a popularity of exactly 0, "
-        f"{ratio:.0f} times as many as at popularity 1: a separate spike, not the tail of the "
-        f"main hump. Without them the median is {s['nonzero_median']:.0f}; "
-        f"{s['share_ge_50']:.0%} of all tracks score 50 or more, {s['share_ge_70']:.1%} score "
-        f"70 or more, and the top tenth starts at {s['p90']:.0f}. Whatever predicts popularity "
-        f"has to deal with the zeros as a group of their own."
-    )
-
-
-def describe_feature_distributions(tracks: pd.DataFrame) -> str:
-    """Takeaway for the audio-feature histograms."""
-    duration = tracks["duration_min"].quantile([0.25, 0.5, 0.75])
-    return (
-        f"Most features are far from bell-shaped. {tracks['instrumentalness'].lt(0.01).mean():.0%}"
-        f" of tracks have essentially no instrumental content (instrumentalness below 0.01), "
-        f"and speechiness has a median of {tracks['speechiness'].median():.2f}, with only "
-        f"{tracks['speechiness'].gt(0.33).mean():.1%} above 0.33, from where Spotify describes a "
-        f"track as mixing speech and music. Energy has a median of "
-        f"{tracks['energy'].median():.2f}, loudness clusters "
-        f"near {tracks['loudness'].median():.1f} dB, tempo centres on "
-        f"{tracks['tempo'].median():.0f} BPM and half the tracks last "
-        f"{duration[0.25]:.1f}–{duration[0.75]:.1f} minutes. "
-        f"{tracks['time_signature'].eq(4).mean():.0%} are in 4/4 and "
-        f"{tracks['mode'].eq(1).mean():.0%} in a major key. Skew like this is why the chapters "
-        f"compare medians and ranks rather than means."
-    )
-
-
-def describe_correlations(spearman: pd.DataFrame, pearson: pd.DataFrame) -> str:
-    """Takeaway for the correlation heatmap."""
-    feature, rho = _strongest_with(spearman)
-    (a1, b1, r1), (a2, b2, r2) = _strongest_pairs(spearman)
-    diff = (spearman - pearson).abs()
-    diff = diff.where(~np.eye(len(diff), dtype=bool), 0.0)
-    stacked = diff.stack()
-    (da, db), dmax = stacked.idxmax(), float(stacked.max())
-    return (
-        f"Popularity's correlations with the audio features are at most {_strength(rho)}: the "
-        f"largest Spearman ρ in its row is {rho:+.2f} ({_short(feature)}). The features are "
-        f"tied more to one another: "
-        f"{_short(a1)} and {_short(b1)} (ρ = {r1:+.2f}), {_short(a2)} and {_short(b2)} "
-        f"(ρ = {r2:+.2f}). Pearson tells a similar story (the largest gap between the two "
-        f"coefficients is {dmax:.2f}, for {_short(da)} and {_short(db)}); a weak correlation "
-        f"rules out a strong monotone link, not a bent one, which the binned charts below show."
-    )
-
-
-def describe_binned(binned: pd.DataFrame, feature: str) -> str:
-    """Takeaway for one binned-means chart (the duration chart)."""
-    peak = binned.loc[binned["mean"].idxmax()]
-    first, last = binned.iloc[0], binned.iloc[-1]
-    unit = feature_unit(feature)
-    return (
-        f"Mean popularity peaks at {peak['mean']:.1f} for tracks of about {peak['x']:.1f} {unit} "
-        f"(bin {peak['left']:.1f}–{peak['right']:.1f}, {int(peak['n']):,} tracks). The shortest "
-        f"bin (around {first['x']:.1f}) averages {first['mean']:.1f} and the longest (around "
-        f"{last['x']:.1f}) {last['mean']:.1f}. The bands are tight where most tracks are and "
-        f"widen in the tails, where a bin holds as few as {int(binned['n'].min()):,} tracks."
-    )
-
-
-def describe_grid(grid: pd.DataFrame, *, min_n: int = 100) -> str:
-    """Takeaway for the valence × energy grid; extremes only among cells of ``min_n`` tracks."""
-    solid = grid[grid["n"].ge(min_n)].sort_values(["mean", "x", "y"], kind="stable")
-    low, high = solid.iloc[0], solid.iloc[-1]
-    empty = grid[grid["mean"].isna()]
-    blank = len(empty)
-    where = (f"mostly where valence is {'high' if empty['x'].mean() > 0.5 else 'low'} and "
-             f"energy {'high' if empty['y'].mean() > 0.5 else 'low'}")
-    means = grid.pivot(index="y", columns="x", values="mean")
-    solid_mask = grid.pivot(index="y", columns="x", values="n").ge(min_n)
-    means = means.where(solid_mask).to_numpy()
-    steps = np.concatenate([np.abs(np.diff(means, axis=0)).ravel(),
-                            np.abs(np.diff(means, axis=1)).ravel()])
-    steps = steps[~np.isnan(steps)]
-    return (
-        f"Among cells with at least {min_n} tracks, mean popularity ranges from "
-        f"{low['mean']:.1f} (valence ≈ {low['x']:.2f}, energy ≈ {low['y']:.2f}) to "
-        f"{high['mean']:.1f} (valence ≈ {high['x']:.2f}, energy ≈ {high['y']:.2f}). "
-        f"{blank} of {len(grid)} cells are left blank because too few tracks fall there, "
-        f"{where}. Neighbouring cells differ by {np.median(steps):.1f} points at the median and "
-        f"up to {steps.max():.1f}: mood alone places a track's popularity only loosely."
-    )
-
-
-def describe_feature_effects(binned_long: pd.DataFrame) -> str:
-    """Takeaway for popularity vs each feature: which binned curves swing the most."""
-    swings = binned_long.groupby("feature", sort=False)["mean"].agg(["min", "max"])
-    swings["range"] = swings["max"] - swings["min"]
-    swings = swings.sort_values("range", ascending=False, kind="stable")
-    top = [f"{_short(f)} ({r['min']:.1f} to {r['max']:.1f})" for f, r in swings.head(3).iterrows()]
-    flat = swings.index[-1]
-    inner = sum(
-        0 < int(np.argmax(part["mean"].to_numpy())) < len(part) - 1
-        for _, part in binned_long.groupby("feature", sort=False)
-    )
-    return (
-        f"Binned means move more than the correlations suggest, but not along straight lines. "
-        f"The widest swings in mean popularity are for {', '.join(top)}; the flattest is "
-        f"{_short(flat)} ({swings.loc[flat, 'range']:.1f} points between bins). {inner} of "
-        f"{len(swings)} curves peak away from both ends of their range, and the extremes hold "
-        f"few tracks and wide bands; these are averages over genres, which differ in both "
-        f"features and popularity."
-    )
-
-
-def describe_explicit(result: dict) -> str:
-    """Takeaway for explicit vs not (``compare_binary`` output)."""
-    table = result["table"].set_index("explicit")
-    yes, no = table.loc[True], table.loc[False]
-    apart = yes["lower"] > no["upper"] or no["lower"] > yes["upper"]
-    return (
-        f"{yes['share']:.1%} of tracks are explicit. They average {yes['mean']:.1f} "
-        f"(95% CI {yes['lower']:.1f}–{yes['upper']:.1f}) against {no['mean']:.1f} "
-        f"({no['lower']:.1f}–{no['upper']:.1f}) for the rest; the intervals "
-        f"{'do not overlap' if apart else 'overlap'}. Yet "
-        f"Cliff's δ is {result['delta']:+.2f} ({result['magnitude']}): pick one explicit and one "
-        f"clean track at random and the explicit one is more popular only "
-        f"{(1 + result['delta']) / 2:.0%} of the time (ties split)."
-    )
-
-
-def describe_eda_summary(tracks: pd.DataFrame) -> str:
-    """Three findings with numbers for the EDA chapter's Summary."""
-    s = popularity_summary(tracks)
-    feature, rho = _strongest_with(correlation_matrix(tracks))
-    explicit = compare_binary(tracks)
-    kw = kruskal_by_feature(tracks, ["popularity"])
-    return (
-        f"- **Zeros are their own group.** {s['zero_share']:.1%} of tracks have popularity 0; the "
-        f"rest form a broad hump with median {s['nonzero_median']:.0f}.\n"
-        f"- **Audio features are weak, bent signals.** No feature's rank correlation with "
-        f"popularity exceeds {abs(rho):.2f} ({_short(feature)}); binned means peak mid-range.\n"
-        f"- **Context matters more than sound.** Explicit tracks are more popular on average but "
-        f"the effect is {explicit['magnitude']} (Cliff's δ {explicit['delta']:+.2f}), while "
-        f"macro-genre alone explains ε² = {kw.loc[0, 'epsilon_squared']:.2f} of popularity's "
-        f"rank variance."
-    )
-
-
-# --- Genre-moods chapter ---
-
-
-def describe_moods_answer(tracks: pd.DataFrame) -> str:
-    """The Genre-moods chapter's one-sentence answer."""
-    kw = kruskal_by_feature(tracks, MOOD_FEATURES)  # sorted by effect size
-    first = kw.iloc[0]["feature"]
-    (_, hi, lo), = extreme_pairs(tracks, [first])
-    med = tracks.groupby("macro_genre")[first].median()
-    eps = ", ".join(f"{_short(r['feature'])} {r['epsilon_squared']:.2f} "
-                    f"({r['magnitude']})" for _, r in kw.iterrows())
-    return (
-        f"**Answer.** Clearly, and most for {_short(first)}: the share of rank variance that "
-        f"macro-genre explains (Kruskal–Wallis ε²) is {eps}. Median {_short(first)} runs from "
-        f"{med[hi]:.2f} in {hi} to {med[lo]:.2f} in {lo}, yet every macro-genre spreads widely, "
-        f"and the tracks furthest from their macro-genre's sound are listed at the end."
-    )
-
-
-def describe_mood_boxes(pairs_table: pd.DataFrame) -> str:
-    """Takeaway for the three mood panels: the extreme macro-genres and Cliff's delta."""
-    sentences = []
-    for _, row in pairs_table.iterrows():
-        sentences.append(
-            f"{_short(row['feature']).capitalize()} is highest in {row['group_a']} (median "
-            f"{row['median_a']:.2f}) and lowest in {row['group_b']} ({row['median_b']:.2f}); "
-            f"Cliff's δ = {row['delta']:+.2f} ({row['magnitude']})."
-        )
-    return format_pairs_table(pairs_table) + "\n\n" + " ".join(sentences) + (
-        " Each box holds the middle half of a macro-genre; where boxes overlap, macro-genre shifts "
-        "the typical mood without fixing any single track's. "
-    ) + describe_cliffs_scale()
-
-
-def describe_cliffs_scale() -> str:
-    """What Cliff's delta means and the magnitude bands used (from :data:`CLIFF_THRESHOLDS`)."""
-    (b1, _), (b2, _), (b3, _), _ = CLIFF_THRESHOLDS
-    return (
-        f"Cliff's δ is the probability that a random track of the first macro-genre scores "
-        f"higher than one of the second, minus the reverse (−1 to +1); |δ| below {b1} is "
-        f"negligible, below {b2} small, below {b3} medium, and large above (Romano et al., 2006)."
-    )
-
-
-def describe_other_features(tracks: pd.DataFrame, kw: pd.DataFrame) -> str:
-    """Takeaway for the dropdown of the other audio features (those not in MOOD_FEATURES)."""
-    others = kw[~kw["feature"].isin(MOOD_FEATURES)].reset_index(drop=True)
-    parts = []
-    for _, row in others.head(2).iterrows():
-        (_, hi, lo), = extreme_pairs(tracks, [row["feature"]])
-        med = tracks.groupby("macro_genre")[row["feature"]].median()
-        parts.append(f"{_short(row['feature'])} (ε² = {row['epsilon_squared']:.2f}; median "
-                     f"{med[hi]:.2f} in {hi} vs {med[lo]:.2f} in {lo})")
-    last = others.iloc[-1]
-    return (
-        f"Beyond mood, the features that separate macro-genres most are {parts[0]} and "
-        f"{parts[1]}. {_short(last['feature']).capitalize()} separates them least "
-        f"(ε² = {last['epsilon_squared']:.3f}). Use the menu to switch features."
-    )
-
-
-def describe_mood_map(macro: pd.DataFrame, genres: pd.DataFrame) -> str:
-    """Takeaway for the mood map: extremes, the closest pair, and the genre-level extremes."""
-    first, second, distance = closest_pair(macro)
-    spread = (macro["x_q3"] - macro["x_q1"]) * (macro["y_q3"] - macro["y_q1"])
-    widest = macro.loc[spread.idxmax(), "macro_genre"]
-    label = "genre" if "genre" in genres else "primary_genre"
-    g = genres.set_index(label)
-    happiest, saddest = g["x_median"].idxmax(), g["x_median"].idxmin()
-    loudest, calmest = g["y_median"].idxmax(), g["y_median"].idxmin()
-    return (
-        f"{first} and {second} sit almost on top of each other (medians {distance:.3f} apart), "
-        f"and {widest} spreads furthest (largest interquartile box). Among the {len(g)} genres "
-        f"(button above the map), {happiest} is the most positive (median valence "
-        f"{g.loc[happiest, 'x_median']:.2f}) and {saddest} the least "
-        f"({g.loc[saddest, 'x_median']:.2f}); {loudest} is the most energetic (median energy "
-        f"{g.loc[loudest, 'y_median']:.2f}) and {calmest} the calmest "
-        f"({g.loc[calmest, 'y_median']:.2f})."
-    )
-
-
-def describe_genre_table(table: pd.DataFrame) -> str:
-    """One sentence introducing the 114-genre table."""
-    smallest = table.loc[table["tracks"].idxmin()]
-    fewest = table.loc[table["primary_tracks"].idxmin()]
-    top = table.loc[table["popularity_median"].idxmax()]
-    return (
-        f"Each of the {len(table)} genres keeps every track listed under it (from "
-        f"{int(smallest['tracks']):,} for {smallest['genre']} to {int(table['tracks'].max()):,});"
-        f" \"Primary tracks\" counts each track once, under its primary genre, from "
-        f"{int(fewest['primary_tracks']):,} ({fewest['genre']}) to "
-        f"{int(table['primary_tracks'].max()):,}. {top['genre'].capitalize()} has the highest "
-        f"median popularity ({top['popularity_median']:.0f}). Search by name or macro-genre; "
-        f"sort by any column."
-    )
-
-
-def describe_effect_sizes(kw: pd.DataFrame) -> str:
-    """Takeaway for the epsilon-squared chart."""
-    top, second, last = kw.iloc[0], kw.iloc[1], kw.iloc[-1]
-    large = int(kw["magnitude"].eq("large").sum())
-    bands = " / ".join(str(b) for b, _ in EPSILON_THRESHOLDS[:-1])
-    p_max = kw["p_value"].max()
-    p_text = ("every p-value underflows to 0 in double precision" if p_max == 0
-              else f"the largest p-value is {p_max:.1g}")
-    return (
-        f"Every feature differs across macro-genres beyond doubt ({p_text} with "
-        f"{int(kw['n'].iloc[0]):,} tracks), so the effect size is "
-        f"what matters. {_short(top['feature']).capitalize()} separates macro-genres most "
-        f"(ε² = {top['epsilon_squared']:.2f}), then {_short(second['feature'])} "
-        f"({second['epsilon_squared']:.2f}); {large} of {len(kw)} features reach the 'large' band "
-        f"(ε² ≥ {EPSILON_THRESHOLDS[2][0]}), and {_short(last['feature'])} is last "
-        f"({last['epsilon_squared']:.3f}). The dotted lines mark the bands {bands} "
-        f"(conventional thresholds for η²-type effects, used here for ε²)."
-    )
-
-
-def format_pairs_table(pairs_table: pd.DataFrame) -> str:
-    """The Cliff's-delta pairs as a Markdown table (rendered by Quarto and Jupyter alike)."""
-    lines = ["| Feature | Higher | Median | Lower | Median | Cliff's δ | Magnitude |",
-             "|---|---|---:|---|---:|---:|---|"]
-    for _, r in pairs_table.iterrows():
-        lines.append(
-            f"| {_short(r['feature'])} | {r['group_a']} | {r['median_a']:.2f} | {r['group_b']} | "
-            f"{r['median_b']:.2f} | {r['delta']:+.2f} | {r['magnitude']} |"
-        )
-    return "\n".join(lines)
-
-
-#: Column headers of the 114-genre table as shown on the site.
-GENRE_TABLE_LABELS: dict[str, str] = {
-    "genre": "Genre", "macro_genre": "Macro-genre", "tracks": "Tracks listed",
-    "primary_tracks": "Primary tracks",
-    "popularity_median": "Median popularity", "popularity_mean": "Mean popularity",
-    "zero_popularity_pct": "% at popularity 0", "energy_median": "Median energy",
-    "valence_median": "Median valence", "danceability_median": "Median danceability",
-}
-
-
-def describe_moods_summary(tracks: pd.DataFrame, kw: pd.DataFrame, pairs_table: pd.DataFrame,
-                           atypical_agreement: float) -> str:
-    """Three findings with numbers for the Genre-moods Summary."""
-    mood = kw[kw["feature"].isin(MOOD_FEATURES)].set_index("feature")
-    energy = pairs_table.set_index("feature").loc["energy"]
-    return (
-        f"- **Macro-genre sets the mood, mostly through energy.** ε² is "
-        f"{mood.loc['energy', 'epsilon_squared']:.2f} for energy, "
-        f"{mood.loc['valence', 'epsilon_squared']:.2f} for valence and "
-        f"{mood.loc['danceability', 'epsilon_squared']:.2f} for danceability; "
-        f"{energy['group_a']} vs {energy['group_b']} differ by a {energy['magnitude']} Cliff's δ "
-        f"of {energy['delta']:+.2f}.\n"
-        f"- **{_short(kw.iloc[0]['feature']).capitalize()} separates macro-genres more than any "
-        f"other feature** (ε² = {kw.iloc[0]['epsilon_squared']:.2f}, "
-        f"{kw.iloc[0]['magnitude']}).\n"
-        f"- **Atypical tracks are leads, not verdicts.** Each macro-genre has a list; "
-        f"{atypical_agreement:.0%} of it survives a change of the forest's seed."
-    )

@@ -5,7 +5,7 @@ Two A&R lists, both reproducible run to run:
 * **Audio-atypical tracks** (:func:`audio_atypical`): within each macro-genre, an Isolation
   Forest (scikit-learn, fixed seed) scores how easily a track's audio profile is isolated from
   the rest of its macro-genre. Each listed track carries the features that make it atypical:
-  those on which it sits furthest into its macro-genre's tails (:func:`explain_atypical`).
+  those on which it sits furthest into its macro-genre's tails (:func:`atypical_reasons`).
 * **Over- and under-performers** (:func:`rank_performers`): tracks whose popularity is far
   above, or far below, what the cold-start model expected for them out of fold. Under-performers
   with a strong expected popularity are the "hidden gems".
@@ -14,6 +14,9 @@ Why an Isolation Forest rather than a robust Mahalanobis distance (``MinCovDet``
 features have a point mass (instrumentalness is exactly 0 for a third of pop tracks), so the
 minimum-covariance subset is degenerate and the robust covariance nearly singular; the forest
 has no covariance to invert and is cheap (a few seconds for all 89,740 tracks).
+
+The lists are data; their wording (headers, sentences, the reasons in words) lives in
+:mod:`analysis.prose.moods`.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ import pandas as pd
 from sklearn.ensemble import IsolationForest
 
 from analysis import paths
-from analysis.labels import feature_name
 from analysis.moods import UNIT_FEATURES, add_duration_minutes, group_order
 from analysis.protocols import RANDOM_STATE
 
@@ -107,17 +109,7 @@ def tail_shares(group: pd.DataFrame, rows: pd.DataFrame, features: Sequence[str]
     return pd.DataFrame(out, index=rows.index)
 
 
-def _format_value(feature: str, value: float) -> str:
-    if feature == "loudness":
-        return f"{value:.1f} dB"
-    if feature == "tempo":
-        return f"{value:.0f} BPM"
-    if feature == "duration_min":
-        return f"{value:.1f} min"
-    return f"{value:.2f}"
-
-
-def explain_atypical(
+def atypical_reasons(
     group: pd.DataFrame,
     rows: pd.DataFrame,
     *,
@@ -127,39 +119,43 @@ def explain_atypical(
 ) -> pd.Series:
     """Why each of ``rows`` is atypical of ``group``: the features deepest in the group's tails.
 
-    A feature is named when at most ``max_share`` of the group is as extreme; up to
-    ``max_features`` are named, most extreme first, e.g.
-    ``"instrumentalness 0.91, high (top 0.4%)"``. A track atypical only through an unusual
-    *combination* of ordinary values is described as such.
+    A feature counts when at most ``max_share`` of the group is as extreme; up to
+    ``max_features`` count, most extreme first. An empty tuple means the track is atypical
+    only through an unusual *combination* of ordinary values.
+
+    Returns
+    -------
+    pandas.Series
+        Aligned with ``rows``: per row a tuple of ``(feature, value, share, high)``, where
+        ``share`` is the part of the group at least as extreme and ``high`` says the value is in
+        the upper tail. :func:`analysis.prose.moods.why_atypical` puts one into words.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"energy": [0.1] + [0.5] * 98 + [0.9]})
+    >>> atypical_reasons(g, g.iloc[[0, 50]], features=["energy"]).tolist()
+    [(('energy', 0.1, 0.01, False),), ()]
     """
-    explained = _explain(group, rows, features, max_features, max_share)
-    return pd.Series([text for _, text in explained], index=rows.index, name="why",
-                     dtype="string")
+    return pd.Series(_reasons(group, rows, features, max_features, max_share),
+                     index=rows.index, name="reasons", dtype=object)
 
 
-def _explain(
+def _reasons(
     group: pd.DataFrame, rows: pd.DataFrame, features: Sequence[str], max_features: int,
     max_share: float,
-) -> list[tuple[list[str], str]]:
-    """For each row: the names of the features deepest in the tails, and the sentence."""
+) -> list[tuple[tuple[str, float, float, bool], ...]]:
     shares = tail_shares(group, rows, features)
     out = []
     for index in rows.index:
         ranked = sorted(features, key=lambda f: (shares.at[index, f], f))
-        parts, names = [], []
+        reasons = []
         for feature in ranked[:max_features]:
             share = shares.at[index, feature]
             if share > max_share:
                 break
-            high = bool(shares.at[index, f"{feature}__high"])
-            name = feature_name(feature)
-            where = f"{share:.1%}" if share >= 0.001 else "<0.1%"
-            parts.append(
-                f"{name} {_format_value(feature, rows.at[index, feature])}, "
-                f"{'high' if high else 'low'} ({'top' if high else 'bottom'} {where})"
-            )
-            names.append(feature)
-        out.append((names, "; ".join(parts) if parts else "unusual combination of typical values"))
+            reasons.append((feature, float(rows.at[index, feature]), float(share),
+                            bool(shares.at[index, f"{feature}__high"])))
+        out.append(tuple(reasons))
     return out
 
 
@@ -186,12 +182,12 @@ def audio_atypical(
     pandas.DataFrame
         ``top`` rows per group (fewer if the group is smaller), groups in display order, tracks by
         decreasing atypicality (ties by ``track_id``): ``rank``, the track's identity columns,
-        ``atypicality``, ``why`` (a sentence) and ``features`` (the named features,
-        comma-separated).
+        ``atypicality``, ``reasons`` (:func:`atypical_reasons`) and ``features`` (the features
+        of the reasons, comma-separated).
 
     See Also
     --------
-    atypicality_scores, explain_atypical
+    atypicality_scores, atypical_reasons
     """
     tracks = _with_minutes(tracks)
     scores = atypicality_scores(tracks, by=by, features=features, n_estimators=n_estimators,
@@ -206,14 +202,15 @@ def audio_atypical(
         if one_per_song and "song_id" in best:
             best = best.drop_duplicates("song_id")
         best = best.head(top)
-        explained = _explain(group, best, features, 3, 0.05)
+        reasons = atypical_reasons(group, best, features=features)
         best = best.assign(
             rank=np.arange(1, len(best) + 1),
-            why=pd.array([text for _, text in explained], dtype="string"),
-            features=pd.array([", ".join(names) for names, _ in explained], dtype="string"),
+            reasons=reasons,
+            features=pd.array([", ".join(r[0] for r in why) for why in reasons],
+                              dtype="string"),
         )
         parts.append(best)
-    columns = ["rank", *[c for c in _TRACK_INFO if c in scored], "atypicality", "why",
+    columns = ["rank", *[c for c in _TRACK_INFO if c in scored], "atypicality", "reasons",
                "features"]
     if by not in columns:
         columns.insert(1, by)
@@ -502,91 +499,3 @@ def performer_lists(
         "tracks": int(len(oof)), "excluded_zero": int(zero.sum()),
         "excluded_versions": int(versions.sum()),
     }
-
-
-# --- display helpers and sentences for the Genre-moods chapter ---
-
-
-def format_atypical(listed: pd.DataFrame) -> pd.DataFrame:
-    """The atypical-track list with readable headers, ready for ``show_table(links=...)``."""
-    return pd.DataFrame({
-        "Macro-genre": listed["macro_genre"], "#": listed["rank"],
-        "Track": listed["track_name"], "Artist": listed["primary_artist"],
-        "Genre": listed["primary_genre"], "Popularity": listed["popularity"],
-        "Atypicality": listed["atypicality"].round(3),
-        "What makes it atypical": listed["why"], "track_id": listed["track_id"],
-    })
-
-
-def format_performers(table: pd.DataFrame) -> pd.DataFrame:
-    """An over-/under-performer list with readable headers, for ``show_table(links=...)``."""
-    out = pd.DataFrame({
-        "#": table["rank"], "Track": table["track_name"], "Artist": table["primary_artist"],
-        "Genre": table["primary_genre"], "Macro-genre": table["macro_genre"],
-        "Expected": table["expected"].astype("float64").round(1),
-        "Actual": table["actual"].astype("float64").round(0),
-        "Std. residual": table["z"].astype("float64").round(2),
-    })
-    if "exceedance" in table:
-        out["Interval"] = (table["y_lower"].round(0).astype("int64").astype("string") + "–"
-                           + table["y_upper"].round(0).astype("int64").astype("string"))
-        out["Outside by"] = table["exceedance"].astype("float64").abs().round(1)
-    out["track_id"] = table["track_id"]
-    return out
-
-
-def describe_atypical(listed: pd.DataFrame, agreement: float) -> str:
-    """Takeaway for the atypical-track lists: what makes tracks atypical, and how stable."""
-    named = listed["features"].str.split(", ").explode()
-    named = named[named.notna() & named.ne("")]
-    counts = named.value_counts().sort_index().sort_values(ascending=False, kind="stable")
-    top = [f"{feature_name(f)} ({n})"
-           for f, n in counts.head(3).items()]
-    combos = int(listed["features"].eq("").sum())
-    combo_text = ("None is atypical only through a combination of ordinary values." if combos == 0
-                  else f"{combos} listed track(s) are atypical only through a combination of "
-                  f"ordinary values.")
-    groups = listed["macro_genre"].nunique()
-    return (
-        f"{len(listed)} tracks, up to {int(listed['rank'].max())} for each of {groups} "
-        f"macro-genres. The features named most often (times named) are {', '.join(top)}. "
-        f"{combo_text} Re-running with another forest seed keeps "
-        f"{agreement:.0%} of the list, so treat it as a set of leads to listen to, not a "
-        f"ranking."
-    )
-
-
-def describe_performers(lists: dict | None) -> str:
-    """Takeaway for the over-/under-performer lists, or a note that they are not built yet."""
-    if lists is None:
-        return (
-            "::: {.callout-note}\n## Lists not built yet\nThe over- and under-performer lists "
-            "need the cold-start out-of-fold predictions (`models/oof/cold_start__<model>.parquet`"
-            ", written by `make models`). They appear here once those exist.\n:::"
-        )
-    over, under = lists["over"], lists["under"]
-    interval = f"{lists['level']}% " if lists.get("level") else ""
-    how = (f"how far popularity falls outside the model's {interval}prediction interval"
-           if lists["by"] == "exceedance" else "the residual standardised within its fold")
-    return (
-        f"Expectations come from the `{lists['model']}` model under the cold-start protocol "
-        f"(out-of-fold RMSE {lists['rmse']:.1f} popularity points over {lists['tracks']:,} "
-        f"tracks), ranked by {how}. The top over-performer scores {over['actual'].iloc[0]:.0f} "
-        f"against an expected {over['expected'].iloc[0]:.0f}; the top hidden gem was expected at "
-        f"{under['expected'].iloc[0]:.0f} and scores {under['actual'].iloc[0]:.0f}. The hidden-gem "
-        f"list leaves out {lists['excluded_zero']:,} tracks at popularity 0 and "
-        f"{lists['excluded_versions']:,} whose song has another version in the data: there the "
-        f"low score more likely reflects a duplicate copy than an overlooked track."
-    )
-
-
-def show_performers(lists: dict | None, direction: str, *, name: str):
-    """The ``direction`` list as an interactive table with Spotify links (nothing if not built)."""
-    from IPython.display import Markdown
-
-    from analysis.tables import show_table
-
-    if lists is None:
-        return Markdown("*(not available yet)*")
-    return show_table(format_performers(lists[direction]), name=name,
-                      links={"Track": "track_id"})

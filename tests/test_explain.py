@@ -244,7 +244,7 @@ def test_missing_cache_names_the_command(tmp_path):
 @pytest.mark.slow
 def test_committed_explanations_are_current_and_consistent():
     from analysis import paths
-    from analysis.report import REFIT_TOLERANCE
+    from analysis.prose.drivers import REFIT_TOLERANCE
 
     try:
         loaded = explain.load_explanations()
@@ -266,135 +266,6 @@ def test_committed_explanations_are_current_and_consistent():
             f"different code or parameters; rebuild both")
     size = sum(p.stat().st_size for p in paths.shap_dir().iterdir())
     assert size < 3_000_000
-
-
-# --- the prose built from a cached build (analysis.report) ------------------------------------
-
-
-def synthetic_metrics() -> dict:
-    """A metrics.json with the fields the Drivers, Conclusions and front page read."""
-    from analysis.genres import MACRO_GENRES
-
-    def m(value, sd=0.01):
-        return {"mean": value, "sd": sd, "folds": [value] * 5}
-
-    def champion(r2):
-        return {"label": "XGBoost (tuned)", "metrics": {
-            "r2": m(r2), "mae": m(8.5), "rmse": m(11.0), "spearman": m(0.7), "hit_auc": m(0.86),
-            "top1_precision": m(0.55)},
-            "intervals": {"mondrian": {level: {
-                "coverage": cover, "mean_width": width, "by_macro_genre": {
-                    g: {"coverage": cover - 0.01 * (i % 3), "mean_width": width, "n": 10}
-                    for i, g in enumerate(MACRO_GENRES)}}
-                for level, cover, width in (("0.8", 0.801, 30.0), ("0.9", 0.902, 40.0))}},
-            "error_analysis": {"by_popularity_band": {
-                "0": {"n": 5, "mae": 20.0, "bias": 20.0}, "40-59": {"n": 5, "mae": 5.0,
-                                                                     "bias": 0.5},
-                "80-100": {"n": 0, "mae": None, "bias": None}},
-                "zero_popularity": {"share_of_total_absolute_error": 0.3,
-                                    "mae_without_zeros": 7.5}}}
-
-    def hit_classifier(auc, top1):
-        return {"metrics": {"hit_auc": m(auc), "top1_precision": m(top1)}}
-    return {
-        "original_results": {"linear_regression": {"r2": 0.252, "mae": 14.17},
-                             "random_forest": {"r2": 0.801, "mae": 4.86},
-                             "xgboost": {"r2": 0.756, "mae": 5.92},
-                             "xgboost_tuned": {"r2": 0.800, "mae": 5.11}},
-        "hit_threshold": 60,
-        "protocols": {
-            "seed_replica": {"leaky": True, "models": {
-                "random_forest": {"label": "Random Forest (300 trees)",
-                                  "metrics": {"r2": {"mean": 0.789, "sd": None}}}}},
-            "known_artist": {"leaky": False, "models": {"xgboost_tuned": champion(0.661)},
-                             "triage": hit_classifier(0.93, 0.81)},
-            "cold_start": {"leaky": False, "models": {"xgboost_tuned": champion(0.347)},
-                           "triage": hit_classifier(0.91, 0.72)},
-        },
-        "findings": {"leak_audit": {"seed_replica": {
-            "test_rows_whose_track_is_also_in_train": 0.21,
-            "test_rows_feature_equals_label": 0.33}}},
-        "champions": {p: {"model": "xgboost_tuned"} for p in ("known_artist", "cold_start")},
-    }
-
-
-#: The genre-mood finding the front page quotes (Kruskal–Wallis ε² of one feature).
-KRUSKAL = pd.DataFrame({"feature": ["acousticness"], "epsilon_squared": [0.31],
-                        "magnitude": ["large"]})
-
-CLEANING_SUMMARY = {"input_rows": 114000, "genres": 114, "rows_repeating_a_track_id": 24259,
-                    "tracks": 89740, "popularity_conflicts": 720,
-                    "popularity_conflict_max_spread": 44}
-
-
-def test_report_sentences_quote_the_artifacts(tiny_build):
-    from analysis import report
-
-    loaded = explain.load_explanations(tiny_build.models_dir)
-    history = loaded.summary["protocols"]["known_artist"]["artist_history"]
-    answer = report.drivers_answer(loaded)
-    assert f"{history['shap_share_history']:.0%}" in answer
-    assert f"{history['r2_with_history']:.2f}" in answer
-    for text in (report.drivers_sample_note(loaded), report.importance_reading(loaded),
-                 report.beeswarm_reading(loaded), report.macro_genre_reading(loaded),
-                 report.history_reading(loaded), report.drivers_summary(loaded),
-                 report.drivers_checks(loaded), report.pair_reading(loaded),
-                 report.interaction_table(loaded, "cold_start"),
-                 report.dependence_reading(loaded, "cold_start", loaded.summary["protocols"][
-                     "cold_start"]["dependence_features"])):
-        assert text and "nan" not in text.lower()
-    assert f"{loaded.summary['sample']['tracks']:,} tracks" in report.drivers_sample_note(loaded)
-
-
-def test_front_page_findings_are_numbered_linked_and_from_artifacts(tiny_build):
-    from analysis import report
-
-    loaded = explain.load_explanations(tiny_build.models_dir)
-    metrics = synthetic_metrics()
-    text = report.executive_findings(CLEANING_SUMMARY, metrics, loaded, KRUSKAL)
-    lines = text.splitlines()
-    assert 5 <= len(lines) <= 7
-    assert all(line.startswith(f"{i}. ") for i, line in enumerate(lines, start=1))
-    assert all("](chapters/" in line for line in lines)
-    for number in ("89,740", "0.80", "0.79", "0.66", "0.35", "0.91", "72%", "31%", "90%"):
-        assert number in text, number
-    rows = report.headline_r2(metrics)
-    assert rows["r2"].round(3).tolist() == [0.801, 0.789, 0.661, 0.347]
-    assert "Random Forest (300 trees), leaky" in rows["label"].iloc[1]
-    assert rows["leaky"].tolist() == [True, True, False, False]
-
-
-def test_conclusions_sentences_quote_the_artifacts(tiny_build):
-    from analysis import report
-
-    loaded = explain.load_explanations(tiny_build.models_dir)
-    metrics = synthetic_metrics()
-    assert "0.66 ± 0.01" in report.conclusions_answer(metrics, loaded)
-    table = report.predictable_table(metrics)
-    assert table.count("\n") == 3 and "0.35 ± 0.01" in table
-    failing = report.unpredictable_findings(metrics)
-    assert "20.0 points" in failing and "30%" in failing
-    assert "720 tracks" in report.drift_caveat(CLEANING_SUMMARY)
-    usage = report.interval_usage(metrics)
-    assert "80% interval covers 80.1%" in usage and "90% interval covers 90.2%" in usage
-    leak = report.leak_table(metrics)
-    assert "| Random Forest (300 trees) | 0.801 | 0.789 | – | – |" in leak
-    assert "21%" in report.leak_lesson(metrics)
-    assert "0.79" in report.conclusions_summary(metrics, loaded)
-
-
-def test_triage_sentences_quote_the_hit_classifier_not_the_regressor(tiny_build):
-    from analysis import report
-
-    loaded = explain.load_explanations(tiny_build.models_dir)
-    # regressors rank hits at 0.86 / 55%; classifiers: new artist 0.91 / 72%, known 0.93 / 81%
-    metrics = synthetic_metrics()
-    findings = report.executive_findings(CLEANING_SUMMARY, metrics, loaded, KRUSKAL)
-    assert "ROC-AUC 0.91" in findings and "72%" in findings and "#sec-modeling-triage" in findings
-    assert "0.86" not in findings and "0.93" not in findings and "81%" not in findings
-    assert "0.93 ± 0.01" in report.predictable_table(metrics)
-    assert "ROC-AUC 0.91" in report.conclusions_answer(metrics, loaded)
-    assert "0.91 ± 0.01" in report.predictable_table(metrics)
 
 
 # --- the static captions' claims hold on the committed artifacts ------------------------------
@@ -464,7 +335,7 @@ def test_caption_dependence(committed):
 @pytest.mark.slow
 def test_caption_energy_valence(committed):
     """The energy × valence interaction is a small fraction of energy's own effect."""
-    from analysis.report import pair_strength
+    from analysis.prose.drivers import pair_strength
 
     interaction, energy = pair_strength(committed, "cold_start")
     assert interaction < 0.25 * energy

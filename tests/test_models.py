@@ -30,7 +30,7 @@ from analysis.models import (
     score_predictions,
 )
 from analysis.prose import modeling as modeling_prose
-from analysis.report import REFIT_TOLERANCE
+from analysis.prose.drivers import REFIT_TOLERANCE
 from analysis.schema import AUDIO_COLUMNS, TrackDataError, validate_tracks
 
 #: Cheap settings for end-to-end builds on a few hundred synthetic tracks.
@@ -203,7 +203,7 @@ def test_build_scores_a_hit_classifier_out_of_fold(tiny_builds):
         assert p_hit.shape == (12,) and ((p_hit > 0) & (p_hit < 1)).all()
     table = modeling_prose.triage_table(metrics)
     assert len(table) == 4 and table["model"].str.contains("hit classifier").sum() == 2
-    text = modeling_prose.describe_triage(metrics)
+    text = modeling_prose.triage(modeling_prose.facts(metrics))
     for protocol in ("known_artist", "cold_start"):
         auc = metrics["protocols"][protocol]["triage"]["metrics"]["hit_auc"]["mean"]
         assert f"{auc:.3f}" in text

@@ -5,40 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _mood_tracks import make_tracks
 from scipy import stats
 
 from analysis import moods
-
-
-def make_tracks(n_per_genre: int = 60, seed: int = 0) -> pd.DataFrame:
-    """Synthetic tracks: two macro-genres, four genres, loud energetic Metal vs quiet Ambient."""
-    rng = np.random.default_rng(seed)
-    spec = [("black-metal", "Metal & Punk", 0.9), ("punk", "Metal & Punk", 0.8),
-            ("sleep", "Ambient & Functional", 0.1), ("new-age", "Ambient & Functional", 0.2)]
-    parts = []
-    for genre, macro, energy in spec:
-        n = n_per_genre
-        parts.append(pd.DataFrame({
-            "track_id": [f"{genre}-{i}" for i in range(n)],
-            "primary_genre": genre, "macro_genre": macro,
-            "energy": np.clip(rng.normal(energy, 0.05, n), 0, 1),
-            "valence": rng.uniform(0, 1, n), "danceability": rng.uniform(0, 1, n),
-            "speechiness": rng.uniform(0, 0.3, n), "acousticness": rng.uniform(0, 1, n),
-            "instrumentalness": np.where(rng.uniform(size=n) < 0.5, 0.0, rng.uniform(0, 1, n)),
-            "liveness": rng.uniform(0, 1, n), "loudness": rng.normal(-8, 3, n),
-            "tempo": rng.normal(120, 20, n), "duration_ms": rng.integers(60_000, 400_000, n),
-            "key": rng.integers(0, 12, n), "mode": rng.integers(0, 2, n),
-            "time_signature": rng.choice([3, 4], n), "explicit": rng.uniform(size=n) < 0.2,
-            "popularity": rng.integers(0, 101, n),
-        }))
-    frame = pd.concat(parts, ignore_index=True)
-    frame["popularity"] = frame["popularity"].where(frame.index % 10 != 0, 0)
-    # Every track is listed under its primary genre; every fourth also under "punk".
-    frame["genres"] = [[g] if (i % 4 or g == "punk") else sorted([g, "punk"])
-                       for i, g in enumerate(frame["primary_genre"])]
-    for column in ("track_id", "primary_genre", "macro_genre"):
-        frame[column] = frame[column].astype("string")
-    return moods.add_duration_minutes(frame)
 
 
 @pytest.fixture
@@ -163,7 +133,6 @@ def test_genre_table_one_row_per_listed_genre(tracks):
     assert {"energy_median", "valence_median", "danceability_median"} <= set(table.columns)
     sleep = tracks.loc[tracks["primary_genre"].eq("sleep"), "energy"].median()
     assert table.loc["sleep", "energy_median"] == pytest.approx(sleep, abs=1e-3)
-    assert set(moods.GENRE_TABLE_LABELS) == set(table.reset_index().columns)
 
 
 def test_epsilon_squared_is_h_over_n_minus_one():
@@ -227,45 +196,21 @@ def test_real_data_headline_numbers(track_data):
     assert len(moods.genre_table(tracks)) == 114
 
 
-# --- sentences: every number comes from the data ------------------------------------------------
-
-
-def test_eda_sentences_quote_computed_numbers(tracks):
-    summary = moods.popularity_summary(tracks)
-    assert f"{summary['zero_share']:.1%}" in moods.describe_eda_answer(tracks)
-    assert f"{summary['zero_n']:,} tracks" in moods.describe_popularity(tracks)
-    assert f"{tracks['tempo'].median():.0f} BPM" in moods.describe_feature_distributions(tracks)
+def test_strongest_correlation_and_pairs(tracks):
     spearman = moods.correlation_matrix(tracks)
-    text = moods.describe_correlations(spearman, moods.correlation_matrix(tracks, method="pearson"))
-    assert "Spearman ρ" in text
-    binned = moods.binned_means(tracks, "duration_min", bins=6, min_count=5)
-    assert f"{binned['mean'].max():.1f}" in moods.describe_binned(binned, "duration_min")
-    grid = moods.binned_grid(tracks, bins=4, min_count=2)
-    assert f"{grid.loc[grid['n'] >= 10, 'mean'].max():.1f}" in moods.describe_grid(grid, min_n=10)
-    long = moods.binned_means_long(tracks, ["energy", "valence"], bins=5, min_count=5)
-    assert "of 2 curves" in moods.describe_feature_effects(long)
-    result = moods.compare_binary(tracks)
-    assert f"{result['delta']:+.2f}" in moods.describe_explicit(result)
-    assert moods.describe_eda_summary(tracks).count("\n- ") == 2
+    feature, rho = moods.strongest_correlation(spearman)
+    others = spearman["popularity"].drop("popularity")
+    assert abs(rho) == others.abs().max() and feature in others.index
+    pairs = moods.strongest_pairs(spearman, k=3)
+    named = {a for a, _, _ in pairs} | {b for _, b, _ in pairs}
+    assert len(pairs) == 3 and "popularity" not in named
+    assert [abs(r) for _, _, r in pairs] == sorted((abs(r) for _, _, r in pairs), reverse=True)
 
 
-def test_moods_sentences_quote_computed_numbers(tracks):
-    kw = moods.kruskal_by_feature(tracks)
-    pairs = moods.cliffs_delta_pairs(tracks, moods.extreme_pairs(tracks))
-    answer = moods.describe_moods_answer(tracks)
-    assert answer.startswith("**Answer.**") and "Metal & Punk" in answer
-    boxes = moods.describe_mood_boxes(pairs)
-    assert f"{pairs.loc[0, 'delta']:+.2f}" in boxes and boxes.startswith("| Feature |")
-    assert "0.147" in boxes  # the scale comes from CLIFF_THRESHOLDS
-    assert "ε² =" in moods.describe_other_features(tracks, kw)
-    macro, genres = moods.mood_map_positions(tracks)
-    assert "Among the 4 genres" in moods.describe_mood_map(macro, genres)
-    assert "Each of the 4 genres" in moods.describe_genre_table(moods.genre_table(tracks))
-    assert f"{kw.loc[0, 'epsilon_squared']:.2f}" in moods.describe_effect_sizes(kw)
-    table = moods.format_pairs_table(pairs)
-    assert table.count("\n") == len(pairs) + 1 and "| energy |" in table
-    summary = moods.describe_moods_summary(tracks, kw, pairs, 0.625)
-    assert "62%" in summary and summary.count("\n- ") == 2
+def test_popularity_summary_quotes_every_mark(tracks):
+    summary = moods.popularity_summary(tracks)
+    for mark in moods.POPULARITY_MARKS:
+        assert summary[f"share_ge_{mark}"] == pytest.approx(tracks["popularity"].ge(mark).mean())
 
 
 @pytest.mark.slow

@@ -5,24 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _mood_tracks import make_oof, make_outlier_tracks
 
 from analysis import outliers
-from tests.test_moods import make_tracks
 
 
 @pytest.fixture
 def tracks() -> pd.DataFrame:
-    frame = make_tracks(n_per_genre=80, seed=3)
-    frame["track_name"] = [f"Song {i}" for i in range(len(frame))]
-    frame["primary_artist"] = "Artist"
-    frame["album_name"] = "Album"
-    frame["song_id"] = np.arange(len(frame))
-    frame["n_song_versions"] = 1
-    # One Metal track that is quiet and slow: the outlier the forest must find, and why.
-    odd = frame.index[frame["macro_genre"].eq("Metal & Punk")][5]
-    frame.loc[odd, ["energy", "loudness", "tempo"]] = [0.01, -40.0, 40.0]
-    frame.attrs["odd"] = frame.loc[odd, "track_id"]
-    return frame
+    return make_outlier_tracks()
 
 
 def test_scores_are_deterministic_and_aligned(tracks):
@@ -37,14 +27,17 @@ def test_planted_outlier_tops_its_macro_genre_with_reasons(tracks):
     metal = listed[listed["macro_genre"].eq("Metal & Punk")]
     top = metal.iloc[0]
     assert top["track_id"] == tracks.attrs["odd"] and top["rank"] == 1
-    assert "energy 0.01, low" in top["why"] and "loudness -40.0 dB, low" in top["why"]
+    reasons = {feature: (value, high) for feature, value, _, high in top["reasons"]}
+    assert reasons["energy"] == (pytest.approx(0.01), False)
+    assert reasons["loudness"] == (-40.0, False)
+    assert set(top["features"].split(", ")) == set(reasons)
 
 
 def test_every_group_gets_a_list_in_display_order(tracks):
     listed = outliers.audio_atypical(tracks, top=4)
     assert listed["macro_genre"].unique().tolist() == ["Metal & Punk", "Ambient & Functional"]
     assert listed.groupby("macro_genre")["rank"].apply(list).map(len).eq(4).all()
-    assert listed["why"].str.len().gt(0).all()
+    assert listed["reasons"].map(len).le(3).all()
     assert listed.equals(outliers.audio_atypical(tracks, top=4))  # run to run
 
 
@@ -66,10 +59,10 @@ def test_tail_shares_two_sided():
     assert shares["x__high"].tolist() == [False, False, False, True, True]
 
 
-def test_explain_says_combination_when_no_feature_is_extreme():
+def test_no_reason_when_no_feature_is_extreme():
     group = pd.DataFrame({f: np.linspace(0, 1, 101) for f in ("energy", "valence")})
-    why = outliers.explain_atypical(group, group.iloc[[50]], features=["energy", "valence"])
-    assert why.iloc[0] == "unusual combination of typical values"
+    reasons = outliers.atypical_reasons(group, group.iloc[[50]], features=["energy", "valence"])
+    assert reasons.iloc[0] == ()
 
 
 def test_seed_agreement_is_a_share(tracks):
@@ -85,27 +78,6 @@ def test_list_agreement():
 
 
 # --- over- and under-performers -----------------------------------------------------------------
-
-
-def make_oof(tracks: pd.DataFrame, *, intervals: bool | str = True) -> pd.DataFrame:
-    """A synthetic cold_start out-of-fold frame: a constant-ish model with known surprises."""
-    rng = np.random.default_rng(0)
-    oof = pd.DataFrame({
-        "track_id": tracks["track_id"].to_numpy(),
-        "fold": np.arange(len(tracks)) % 4,
-        "y_true": np.clip(np.round(40 + rng.normal(0, 8, len(tracks))), 1, 100),
-        "y_pred": 40 + rng.normal(0, 3, len(tracks)),
-    })
-    oof.loc[0, ["y_true", "y_pred"]] = [99.0, 30.0]   # hit beyond expectation
-    oof.loc[1, ["y_true", "y_pred"]] = [2.0, 70.0]    # hidden gem
-    oof.loc[2, ["y_true", "y_pred"]] = [0.0, 75.0]    # zero popularity: an artefact, not a gem
-    if intervals == "levels":  # the modeling step's layout: one pair per confidence level
-        for pct, half in ((80, 20), (90, 25)):
-            oof[f"lower_{pct}"] = (oof["y_pred"] - half).astype("float32")
-            oof[f"upper_{pct}"] = (oof["y_pred"] + half).astype("float32")
-    elif intervals:
-        oof["y_lower"], oof["y_upper"] = oof["y_pred"] - 25, oof["y_pred"] + 25
-    return oof
 
 
 def test_performer_scores_standardise_within_fold(tracks):
@@ -192,27 +164,6 @@ def test_best_oof_model_and_performer_lists(tmp_path, tracks):
     assert lists["model"] == "xgboost" and lists["by"] == "exceedance"
     assert len(lists["over"]) == len(lists["under"]) == 5
     assert lists["excluded_zero"] == 1  # the planted zero-popularity track
-    text = outliers.describe_performers(lists)
-    assert "`xgboost`" in text and f"{lists['rmse']:.1f}" in text
-    shown = outliers.format_performers(lists["under"])
-    assert shown["Expected"].dtype == "float64"
-    assert {"Track", "Expected", "Actual", "Interval", "Outside by", "track_id"} <= set(shown)
-    html = outliers.show_performers(lists, "under", name="gems").data
-    assert 'id="tbl-gems"' in html and "open.spotify.com/track/" in html
-
-
-def test_describe_performers_without_predictions():
-    assert "callout-note" in outliers.describe_performers(None)
-    assert "not available" in outliers.show_performers(None, "over", name="x").data
-
-
-def test_format_and_describe_atypical(tracks):
-    listed = outliers.audio_atypical(tracks, top=3)
-    shown = outliers.format_atypical(listed)
-    assert shown.columns[0] == "Macro-genre" and "What makes it atypical" in shown
-    text = outliers.describe_atypical(listed, 0.5)
-    assert f"{len(listed)} tracks" in text and "50%" in text
-    assert "energy" in listed.loc[0, "features"]
 
 
 def test_interval_levels_from_the_modeling_layout(tracks):
@@ -234,4 +185,4 @@ def test_best_model_prefers_intervals(tmp_path, tracks):
         tmp_path / "oof" / "cold_start__xgboost_tuned.parquet")
     assert outliers.best_oof_model(models_dir=tmp_path) == "xgboost_tuned"
     lists = outliers.performer_lists(tracks, models_dir=tmp_path, top=3)
-    assert lists["level"] == 90 and "90% prediction interval" in outliers.describe_performers(lists)
+    assert lists["level"] == 90

@@ -1,4 +1,4 @@
-"""Tests for the Driver charts of analysis.plots (Drivers chapter, Conclusions, front page).
+"""Tests for the Drivers chapter's charts (analysis.plots.drivers).
 
 The charts take the cached frames of analysis.explain; here they get small synthetic frames of
 the same shape, so these tests need neither models nor data.
@@ -12,6 +12,8 @@ import pytest
 
 from analysis import plots
 from analysis.genres import MACRO_GENRES
+from analysis.labels import PROTOCOL_LABELS
+from analysis.plots import drivers as plot_drivers
 
 GROUPS = ["artist history", "genre", "energy", "valence", "duration_ms", "acousticness",
           "title text", "macro-genre", "danceability", "loudness", "explicit", "tempo"]
@@ -65,7 +67,7 @@ def test_importance_chart_pairs_shap_and_permutation_per_protocol(frames):
     assert len(fig.data) == 4  # 2 protocols x (SHAP, permutation)
     colours = {t.marker.color for t in fig.data}
     assert colours == {plots.PROTOCOL_COLORS[p] for p in ("known_artist", "cold_start")}
-    assert fig.data[0].name == plots.PROTOCOL_LABELS["known_artist"]
+    assert fig.data[0].name == PROTOCOL_LABELS["known_artist"]
     # panels share the driver order; permutation bars carry error bars
     assert list(fig.data[0].y) == list(fig.data[1].y)
     assert fig.data[1].error_x.array is not None
@@ -77,8 +79,8 @@ def test_importance_chart_pairs_shap_and_permutation_per_protocol(frames):
 def test_beeswarm_toggles_protocols_and_stays_small(frames):
     fig = plots.plot_shap_beeswarm(frames["sample"], frames["importance"], top=6, per_macro=3)
     buttons = fig.layout.updatemenus[0].buttons
-    assert [b.label for b in buttons] == [plots.PROTOCOL_LABELS["cold_start"],
-                                          plots.PROTOCOL_LABELS["known_artist"]]
+    assert [b.label for b in buttons] == [PROTOCOL_LABELS["cold_start"],
+                                          PROTOCOL_LABELS["known_artist"]]
     for i, button in enumerate(buttons):
         visible = button.args[0]["visible"]
         assert len(visible) == len(fig.data)
@@ -101,7 +103,7 @@ def test_beeswarm_is_deterministic(frames):
 
 def test_swarm_offsets_stack_dense_regions_higher():
     x = np.r_[np.zeros(20), np.linspace(1, 2, 5)]
-    offsets = plots._swarm_offsets(x)
+    offsets = plot_drivers._swarm_offsets(x)
     assert np.abs(offsets[:20]).max() == pytest.approx(0.38)
     assert np.abs(offsets[20:]).max() < 0.1
 
@@ -149,23 +151,3 @@ def test_history_chart_shows_r2_and_share():
     assert shares == pytest.approx([0.7, 0.3])
     no_alone = plots.plot_history_vs_track({**history, "r2_history_alone": None})
     assert len(no_alone.data[0].x) == 2
-
-
-def test_headline_chart_colours_leaky_and_honest():
-    rows = pd.DataFrame({"label": ["Published", "Replica", "Known artist", "Cold start"],
-                         "r2": [0.801, 0.79, 0.62, 0.35], "sd": [np.nan, np.nan, 0.01, 0.02],
-                         "leaky": [True, True, False, False]})
-    fig = plots.plot_headline_r2(rows)
-    assert [t.marker.color for t in fig.data] == [plots.ACCENT_COLORS["leaky"]] * 2 + [
-        plots.ACCENT_COLORS["honest"]] * 2
-    assert fig.data[0].error_y.array is None and fig.data[2].error_y.array == (0.01,)
-    assert fig.layout.yaxis.range == (0, 1)
-
-
-def test_root_page_embed_points_at_the_root_assets():
-    import plotly.graph_objects as go
-
-    html = plots.show_root_page(go.Figure(go.Bar(x=[1], y=[1])), name="headline-r2").data
-    assert 'src="assets/plotly.min.js"' in html
-    assert 'id="plotly-headline-r2"' in html
-    assert "../assets" not in html

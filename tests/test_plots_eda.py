@@ -1,15 +1,12 @@
-"""Tests for the EDA and genre-mood charts in analysis.plots (synthetic aggregated frames)."""
+"""Tests for the EDA charts (analysis.plots.eda), on synthetic aggregated frames."""
 
 from __future__ import annotations
 
-import json
-
-import nbformat
 import plotly.graph_objects as go
 import pytest
+from _mood_tracks import make_tracks
 
 from analysis import moods, plots
-from tests.test_moods import make_tracks
 
 
 @pytest.fixture(scope="module")
@@ -19,12 +16,6 @@ def tracks():
 
 def _json_bytes(fig: go.Figure) -> int:
     return len(fig.to_json().encode())
-
-
-def _axis_titles(fig: go.Figure) -> list[str]:
-    layout = fig.to_dict()["layout"]
-    return [v.get("title", {}).get("text") or "" for k, v in layout.items()
-            if k.startswith(("xaxis", "yaxis"))]
 
 
 def test_popularity_distribution_calls_out_the_zero_bar(tracks):
@@ -94,98 +85,7 @@ def test_explicit_chart_uses_fixed_colours(tracks):
         "not explicit": plots.EXPLICIT_COLORS[False], "explicit": plots.EXPLICIT_COLORS[True]}
 
 
-@pytest.mark.parametrize("layout", ["panels", "dropdown"])
-def test_group_boxes_keep_macro_genre_colours(tracks, layout):
-    quantiles = moods.group_quantiles(tracks, ["energy", "valence", "loudness"])
-    fig = plots.plot_group_boxes(quantiles, ["energy", "valence", "loudness"], layout=layout)
-    assert len(fig.data) == 3 * 2
-    axes = [ax for name, ax in fig.layout.to_plotly_json().items() if name.startswith("xaxis")]
-    assert axes and all(ax.get("type") == "linear" for ax in axes)
-    for trace in fig.data:
-        assert trace.marker.color == plots.MACRO_GENRE_COLORS[trace.name]
-        assert trace.q1 is not None and trace.x is None  # drawn from statistics, no raw points
-    if layout == "dropdown":
-        buttons = fig.layout.updatemenus[0].buttons
-        assert len(buttons) == 3
-        assert sum(buttons[2].args[0]["visible"]) == 2
-        assert buttons[2].args[1]["xaxis.title.text"] == "Loudness (dB)"
-
-
-def test_group_boxes_rejects_unknown_layout(tracks):
-    with pytest.raises(ValueError, match="layout"):
-        plots.plot_group_boxes(moods.group_quantiles(tracks, ["energy"]), ["energy"],
-                               layout="grid")
-
-
-def test_mood_map_macro_points_and_genre_toggle(tracks):
-    macro = moods.mood_positions(tracks)
-    genres = moods.mood_positions(moods.genre_listings(tracks), by="genre", extra=["macro_genre"])
-    fig = plots.plot_mood_map(macro, genres)
-    shown = [t for t in fig.data if t.visible is not False]
-    hidden = [t for t in fig.data if t.visible is False]
-    assert [t.name for t in shown] == macro["macro_genre"].tolist()
-    assert sum(len(t.x) for t in hidden) == len(genres)
-    for trace in fig.data:
-        macro_name = trace.legendgroup
-        assert trace.marker.color == plots.MACRO_GENRE_COLORS[macro_name]
-    first = shown[0]
-    row = macro.iloc[0]
-    assert first.error_x.arrayminus[0] == pytest.approx(row["x_median"] - row["x_q1"], abs=1e-3)
-    labels = [b.label for b in fig.layout.updatemenus[0].buttons]
-    assert labels == ["Macro-genres", "+ 114 genres"]
-    assert fig.layout.xaxis.range == (0, 1) and fig.layout.yaxis.range == (0, 1)
-
-
-def test_label_positions_avoid_each_other():
-    positions = plots._label_positions([0.5, 0.5, 0.9], [0.5, 0.51, 0.1], ["aaaa", "bbbb", "c"])
-    assert positions[0] != positions[1]
-
-
-def test_effect_sizes_sorted_with_magnitudes(tracks):
-    fig = plots.plot_effect_sizes(moods.kruskal_by_feature(tracks, ["energy", "valence"]))
-    (bar,) = fig.data
-    assert list(bar.y)[-1] == "Energy"  # largest effect drawn on top
-    assert "large" in bar.text[-1]
-
-
 def test_figures_stay_small(tracks):
     """Aggregated inputs keep each figure's JSON far below the raw data's size."""
-    q = moods.group_quantiles(tracks)
-    figs = [
-        plots.plot_feature_distributions(moods.feature_histograms(tracks)),
-        plots.plot_group_boxes(q, list(moods.AUDIO_FEATURES), layout="dropdown"),
-        plots.plot_mood_map(moods.mood_positions(tracks)),
-    ]
-    assert all(_json_bytes(f) < 60_000 for f in figs)
-
-
-def test_figure_weights_reads_show_outputs(tmp_path, tracks):
-    fig = plots.plot_effect_sizes(moods.kruskal_by_feature(tracks, ["energy"]))
-    html = plots.show(fig, name="eps-test").data
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("show(...)", outputs=[nbformat.v4.new_output(
-            "execute_result", data={"text/html": html, "text/plain": "<HTML>"},
-            execution_count=1)]),
-        nbformat.v4.new_markdown_cell("text"),
-    ])
-    path = tmp_path / "x.ipynb"
-    nbformat.write(nb, path)
-    weights = plots.figure_weights(path)
-    assert weights["name"].tolist() == ["eps-test"]
-    payload = fig.to_plotly_json()
-    expected = len(json.dumps(payload["data"])) + len(json.dumps(payload["layout"]))
-    assert weights.loc[0, "json_bytes"] == pytest.approx(expected, rel=0.5)
-    assert weights.loc[0, "html_bytes"] >= weights.loc[0, "json_bytes"]
-    chapters, figures = plots.chapter_weights([path], execute=False)
-    assert chapters.loc[0, "figures"] == 1 and figures.loc[0, "name"] == "eps-test"
-
-
-def test_print_chapter_weights(tmp_path, capsys):
-    fig = plots.plot_effect_sizes(moods.kruskal_by_feature(make_tracks(), ["energy"]))
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("show(...)", outputs=[
-        nbformat.v4.new_output("execute_result", execution_count=1, data={
-            "text/html": plots.show(fig, name="one").data, "text/plain": "<HTML>"})])])
-    nbformat.write(nb, tmp_path / "c.ipynb")
-    plots.print_chapter_weights([tmp_path / "c.ipynb"], execute=False)
-    out = capsys.readouterr().out
-    assert "c.ipynb: executed in nan s" in out and "  one: " in out
+    fig = plots.plot_feature_distributions(moods.feature_histograms(tracks))
+    assert _json_bytes(fig) < 60_000

@@ -1,15 +1,19 @@
-"""Modeling charts: built from a tiny build's metrics, deterministic, labelled, honest colours."""
+"""Modeling charts (analysis.plots.modeling): built from the committed metrics.json,
+deterministic, labelled, honest colours. Reading the committed artifact costs milliseconds; no
+model is trained here.
+"""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
-from test_models import TINY, synthetic_data
 
 from analysis import plots
-from analysis.models import build_models, load_metrics
+from analysis.labels import PROTOCOL_LABELS
 
 CHARTS = (
     ("plot_leak_comparison", {}),
@@ -23,11 +27,10 @@ CHARTS = (
 
 
 @pytest.fixture(scope="module")
-def metrics(tmp_path_factory):
-    data, raw = synthetic_data(seed=1)
-    out = tmp_path_factory.mktemp("models")
-    build_models(out, data=data, raw=raw, budget=TINY, verbose=False, skip_random_forest=True)
-    return load_metrics(out)
+def metrics():
+    from analysis.models import load_metrics
+
+    return load_metrics()
 
 
 @pytest.mark.parametrize("name, kwargs", CHARTS)
@@ -46,9 +49,9 @@ def test_chart_is_a_deterministic_figure_with_axis_titles(metrics, name, kwargs)
 
 def test_leaky_protocol_always_wears_the_leaky_colour(metrics):
     fig = plots.plot_leak_comparison(metrics)
-    leaky = [t for t in fig.data if t.name == plots.PROTOCOL_LABELS["seed_replica"]]
+    leaky = [t for t in fig.data if t.name == PROTOCOL_LABELS["seed_replica"]]
     assert leaky and leaky[0].marker.color == plots.ACCENT_COLORS["leaky"]
-    honest = [t for t in fig.data if t.name == plots.PROTOCOL_LABELS["known_artist"]]
+    honest = [t for t in fig.data if t.name == PROTOCOL_LABELS["known_artist"]]
     assert honest[0].marker.color == plots.ACCENT_COLORS["honest"]
 
 
@@ -66,3 +69,28 @@ def test_error_by_macro_genre_orders_bars_by_error(metrics):
     fig = plots.plot_error_by_macro_genre(metrics)
     first = fig.data[0]
     assert list(first.x) == sorted(first.x)
+
+
+def test_feature_ladder_has_one_bar_group_per_honest_protocol():
+    summary = {"protocols": {p: {"feature_ladder": {"steps": [
+        {"step": "original columns + genre", "r2": 0.3, "n_columns": 140},
+        {"step": "+ title markers", "r2": 0.35, "n_columns": 150}]}}
+        for p in ("cold_start", "known_artist")}}
+    fig = plots.plot_feature_ladder(summary)
+    assert [t.name for t in fig.data] == [PROTOCOL_LABELS["cold_start"],
+                                          PROTOCOL_LABELS["known_artist"]]
+    assert [t.marker.color for t in fig.data] == [plots.PROTOCOL_COLORS["cold_start"],
+                                                  plots.PROTOCOL_COLORS["known_artist"]]
+
+
+def test_headline_chart_colours_leaky_and_honest():
+    rows = pd.DataFrame({"label": ["Published", "Replica", "Known artist", "Cold start"],
+                         "r2": [0.801, 0.79, 0.62, 0.35], "sd": [np.nan, np.nan, 0.01, 0.02],
+                         "leaky": [True, True, False, False]})
+    fig = plots.plot_headline_r2(rows)
+    assert [t.marker.color for t in fig.data] == [plots.ACCENT_COLORS["leaky"]] * 2 + [
+        plots.ACCENT_COLORS["honest"]] * 2
+    assert fig.data[0].error_y.array is None and fig.data[2].error_y.array == (0.01,)
+    assert fig.layout.yaxis.range == (0, 1)
+
+

@@ -1,8 +1,8 @@
-"""No number in the site's prose is typed by hand (issue 5).
+"""No number in the site's prose is typed by hand (issue 5), in the pages or in the templates.
 
 Every figure a reader sees in a sentence must come from an artifact through code: a chapter
-cell calls an ``analysis`` function and displays the Markdown it returns, and the front page
-prints ``analysis.report.executive_findings``. This test reads the *sources* of the pages (the
+cell calls an ``analysis.prose`` function and displays the Markdown it returns, and the front
+page prints ``analysis.prose.front.findings``. This test reads the *sources* of the pages (the
 markdown and raw cells of the chapter notebooks, the text of ``.qmd`` pages outside code
 chunks, and the ``fig-cap`` / ``fig-alt`` options of code cells) and fails on any digit left
 after removing:
@@ -19,10 +19,18 @@ after removing:
 
 Every page of the site (:data:`PAGES`) fails on any other number, and a page that is not
 listed fails too, so a new chapter cannot slip past the rule.
+
+The same rule holds inside ``analysis/prose/`` (issue 12), where the pages' words now live:
+every string literal of every module there (templates, table headers, words; not docstrings,
+format specifications or literals that are Python identifiers, i.e. dictionary keys such as
+``"r2"``) fails on a digit outside its ``{...}`` fields, so a number in a template comes from a
+fact or a named constant. Only :data:`TEMPLATE_ALLOWED` may be typed there: definitions and
+names, never a threshold or a level.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -313,9 +321,108 @@ def test_front_page_executes_and_states_linked_numbered_findings(track_data, raw
 def test_caption_leak_holds_on_the_committed_metrics():
     """Front page and Conclusions: both leaky bars are high, well above both honest protocols,
     and the new-artist bar is the lowest."""
-    report = pytest.importorskip("analysis.report")
-    models = pytest.importorskip("analysis.models")
-    rows = report.headline_r2(models.load_metrics()).set_index("label")["r2"]
+    from analysis.models import load_metrics
+    from analysis.prose.front import headline_r2
+
+    rows = headline_r2(load_metrics()).set_index("label")["r2"]
     published, replica, known, cold = rows.to_numpy()
     assert min(published, replica) - max(known, cold) >= 0.05
     assert cold < known
+
+
+# --- the rule applied to the templates in analysis/prose/ --------------------------------------
+
+PROSE_DIR = PROJECT_ROOT / "analysis" / "prose"
+
+#: What a template may type, each with its reason. Narrower than :data:`ALLOWED`: the hit
+#: threshold, the shortlist share, interval levels, bands, bounds and counts all come from a
+#: fact or a named constant inside ``analysis/prose/``.
+TEMPLATE_ALLOWED: tuple[tuple[str, str], ...] = (
+    (r"\b0\s*(?:–|-|to)\s*100\b", "the popularity scale, a definition"),
+    (r"\b(?:popularity(?: of)?|at|to) (?:exactly )?0\b(?![.,]?\d)",
+     "zero popularity, the floor of the scale (and a p-value's underflow to zero)"),
+    (r"\(−1 to \+1\)", "the range of Cliff's δ, a definition"),
+    (r"\bfloat(?:32|64)\b", "names of number formats"),
+    (r"\bSHA-256\b", "a hash function's name"),
+    (r"\b\d{2}-[a-z-]+\.ipynb\b", "a page's file name (a link target)"),
+    (r"\bet al\., \d{4}\b", "a citation's year"),
+)
+
+_FIELD = re.compile(r"\{[^{}]*\}")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def template_literals(source: str) -> list[tuple[int, str]]:
+    """Every string literal of a module that reads as text: (line, literal).
+
+    Left out: docstrings, the format specifications of f-strings (``.2f``) and literals that
+    are Python identifiers (keys such as ``"r2"`` or ``"top1_precision"``).
+
+    Examples
+    --------
+    >>> template_literals("'Doc 1.'\\nX = {'r2': f'{v:.2f} of 3'}")
+    [(2, ' of 3')]
+    """
+    tree = ast.parse(source)
+    skip = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            skip.add(id(body[0].value))  # a docstring
+        if isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+            skip |= {id(sub) for sub in ast.walk(node.format_spec)}
+    return [(node.lineno, node.value) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and id(node) not in skip and not _IDENTIFIER.fullmatch(node.value)]
+
+
+def typed_template_numbers(literal: str) -> list[str]:
+    """Digits left in a template literal once its fields and allowed phrases are removed.
+
+    Examples
+    --------
+    >>> typed_template_numbers("Hits (80–100) score {r2:.2f} on the 0–100 scale")
+    ['Hits (80–100) score on th']
+    >>> typed_template_numbers("the {level:.0%} interval at popularity 0")
+    []
+    """
+    text = _FIELD.sub(" ", literal)
+    for pattern, _reason in TEMPLATE_ALLOWED:
+        text = re.sub(pattern, " ", text)
+    hits = []
+    for match in _NUMBER.finditer(text):
+        if hits and match.start() <= hits[-1][1]:
+            continue
+        hits.append((max(0, match.start() - 20), min(len(text), match.end() + 20)))
+    return [" ".join(text[s:e].split()) for s, e in hits]
+
+
+@pytest.mark.parametrize("module", sorted(p.name for p in PROSE_DIR.glob("*.py")))
+def test_no_hand_typed_numbers_in_prose_templates(module):
+    source = (PROSE_DIR / module).read_text(encoding="utf-8")
+    found = [f"line {line}: …{hit}…" for line, literal in template_literals(source)
+             for hit in typed_template_numbers(literal)]
+    assert not found, (
+        f"analysis/prose/{module}: numbers typed in templates; take them from a fact or a named "
+        f"constant (or, for a definition, add the phrase to TEMPLATE_ALLOWED with a reason):\n  "
+        + "\n  ".join(found))
+
+
+@pytest.mark.parametrize("literal", [
+    "Hits (80–100) are under-predicted",
+    "a classifier trained on popularity ≥ 60",
+    "the 90% interval covers",
+    "among the top 1% it shortlists",
+    "within 0.03 of",
+    "1. **The published",
+])
+def test_typed_thresholds_in_templates_are_caught(literal):
+    assert typed_template_numbers(literal)
+
+
+def test_the_template_scan_reads_every_prose_module():
+    scanned = {p.name for p in PROSE_DIR.glob("*.py")}
+    assert {"data.py", "eda.py", "moods.py", "modeling.py", "drivers.py", "conclusions.py",
+            "front.py"} <= scanned

@@ -1,7 +1,10 @@
 """Words of the Modeling chapter (chapters/04-modeling), built from ``metrics.json``.
 
-Every number comes from the build's artifact (:func:`analysis.models.load_metrics`); no
-function here computes a model result, it only reads and phrases them.
+:func:`facts` reads every number the chapter quotes from the build's artifact
+(:func:`analysis.models.load_metrics`, plus the feature ladder of the cached explanations); it
+computes no model result. The templates hold the wording; the sentence functions fill them and
+pick the words a sign decides ("adds" or "costs", "lifts" or "lowers", "under-" or
+"over-predicted"). The three tables are built straight from ``metrics.json``.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from analysis.labels import PROTOCOL_ADJECTIVES, PROTOCOL_AUDIENCES
 from analysis.models import (
     CHAMPION_MODEL,
+    CONFIDENCE_LEVELS,
     COVERAGE_TOLERANCE,
     HIT_THRESHOLD,
     MODEL_LABELS,
@@ -19,9 +24,469 @@ from analysis.models import (
     ORIGINAL_RESULTS,
     ORIGINAL_RF_JOBLIB_BYTES,
     ORIGINAL_RF_SECONDS,
+    POPULARITY_BANDS,
+    TOP_SHARE,
     worst_coverage_gap,
 )
+from analysis.prose._render import bullets, by_sign, fill, numbered, spelled, upper_first
 from analysis.protocols import HONEST_PROTOCOLS, PROTOCOL_INFO
+
+#: The interval level the chapter's prose quotes (the widest of the build's levels).
+LEVEL = str(max(CONFIDENCE_LEVELS))
+
+#: The models tried beyond the original's four, compared with the tuned XGBoost.
+ATTEMPTS = ("hist_gradient_boosting", "xgboost_hurdle", "xgboost_monotone")
+
+#: How close the replica's R² must come to the original's to count as reproduced.
+REPLICA_TOLERANCE = 0.03
+
+#: The issue's targets, as (protocol, metric, comparison, value).
+TARGETS: tuple[tuple[str, str, str, float], ...] = (
+    ("seed_replica", "r2", f"within {REPLICA_TOLERANCE:g} of", 0.801),
+    ("known_artist", "r2", ">=", 0.60),
+    ("known_artist", "mae", "<=", 8.5),
+    ("cold_start", "r2", ">=", 0.45),
+    ("cold_start", "mae", "<=", 10.5),
+    ("cold_start", "hit_auc", ">=", 0.85),
+)
+
+_TOP = f"{TOP_SHARE:.0%}"
+
+#: Metrics as the tables name them (column headers and target rows).
+METRIC_HEADERS: dict[str, str] = {
+    "r2": "R²", "mae": "MAE", "rmse": "RMSE", "spearman": "Spearman",
+    "hit_auc": "Hit ROC-AUC", "top1_precision": f"Top-{_TOP} precision",
+}
+METRIC_NAMES: dict[str, str] = {
+    "r2": "R²", "mae": "MAE", "rmse": "RMSE", "spearman": "Spearman",
+    "hit_auc": "hit ROC-AUC", "top1_precision": f"top-{_TOP} precision",
+}
+
+
+# --- facts -------------------------------------------------------------------------------------
+
+
+def _metrics(entry: Mapping) -> dict:
+    """A model entry's fold means, by metric."""
+    return {name: value["mean"] for name, value in entry["metrics"].items()}
+
+
+def best_honest_models(metrics: Mapping) -> dict[str, str]:
+    """Per honest protocol, the model with the highest mean R² (ties: table order)."""
+    out = {}
+    for protocol in HONEST_PROTOCOLS:
+        models = metrics["protocols"][protocol]["models"]
+        out[protocol] = max(models, key=lambda m: (models[m]["metrics"]["r2"]["mean"],
+                                                   -list(models).index(m)))
+    return out
+
+
+def facts(metrics: Mapping, explanations=None) -> dict:
+    """Every number the Modeling chapter quotes.
+
+    Parameters
+    ----------
+    metrics : dict
+        ``models/metrics.json``.
+    explanations : analysis.explain.Explanations, optional
+        ``models/shap/``, for the feature ladder (``ladder`` is None without it).
+    """
+    protocols = metrics["protocols"]
+    champions = {p: protocols[p]["models"][CHAMPION_MODEL] for p in HONEST_PROTOCOLS}
+    replica = protocols["seed_replica"]["models"]
+    return {
+        "champions": {p: _metrics(entry) for p, entry in champions.items()},
+        "replica_best": max(v["metrics"]["r2"]["mean"] for v in replica.values()),
+        "replica_rf": (replica.get("random_forest")
+                       or replica.get("xgboost"))["metrics"]["r2"]["mean"],
+        "published": metrics["original_results"]["random_forest"]["r2"],
+        "leak": _leak_facts(metrics),
+        "original": _original_facts(metrics),
+        "comparison": _comparison_facts(metrics),
+        "attempts": _attempt_facts(metrics),
+        "triage": {p: {"classifier": _metrics(protocols[p]["triage"]),
+                       "regressor": _metrics(champions[p])} for p in HONEST_PROTOCOLS},
+        "forest_cost": _forest_cost_facts(metrics),
+        "errors": {p: entry["error_analysis"] for p, entry in champions.items()},
+        "intervals": {p: _interval_facts(entry["intervals"]) for p, entry in champions.items()},
+        "overlap": protocols["cold_start"]["featured_artist_overlap"],
+        "artefacts": _artefact_facts(metrics["findings"]["sampling_artefacts"]),
+        "album": {p: entry["error_analysis"]["by_album_seen_in_training"]
+                  for p, entry in champions.items()},
+        "ladder": None if explanations is None else {
+            p: explanations.summary["protocols"][p]["feature_ladder"]
+            for p in ("cold_start", "known_artist")},
+    }
+
+
+def _leak_facts(metrics: Mapping) -> dict:
+    audit = metrics["findings"]["leak_audit"]
+    return {"rows": metrics["protocols"]["seed_replica"]["rows"],
+            "leaky": audit["seed_replica"], "honest": audit["known_artist"]}
+
+
+def _original_facts(metrics: Mapping) -> dict:
+    models = metrics["protocols"]["seed_replica"]["models"]
+    rows = [{"model": name, "r2": models[name]["metrics"]["r2"]["mean"],
+             "mae": models[name]["metrics"]["mae"]["mean"], "original_r2": original["r2"],
+             "original_mae": original["mae"]}
+            for name, original in ORIGINAL_RESULTS.items() if name in models]
+    return {"rows": rows,
+            "genre_only": metrics["findings"]["leak_audit"][
+                "replica_linear_regression_genre_only"]}
+
+
+def _comparison_facts(metrics: Mapping) -> dict:
+    best = best_honest_models(metrics)
+    out = {}
+    for protocol in HONEST_PROTOCOLS:
+        models = metrics["protocols"][protocol]["models"]
+        winner = models[best[protocol]]["metrics"]
+        out[protocol] = {
+            "winner": best[protocol], "r2": winner["r2"]["mean"], "r2_sd": winner["r2"]["sd"],
+            "mae": winner["mae"]["mean"],
+            "tuning_gain": (models["xgboost_tuned"]["metrics"]["r2"]["mean"]
+                            - models["xgboost"]["metrics"]["r2"]["mean"]),
+            "linear": models["linear_regression"]["metrics"]["r2"]["mean"],
+        }
+    tuned = [metrics["protocols"][p]["models"][CHAMPION_MODEL] for p in HONEST_PROTOCOLS]
+    slopes = [params["huber_slope"] for entry in tuned for params in entry["fold_params"]]
+    start = tuned[0]["params"]["starts"][0]["huber_slope"]
+    return {"protocols": out, "slope_start": start, "slope_min": min(slopes),
+            "slope_max": max(slopes), "slope_unchanged": set(slopes) == {start}}
+
+
+def _attempt_facts(metrics: Mapping) -> list[dict]:
+    rows = []
+    for protocol in HONEST_PROTOCOLS:
+        models = metrics["protocols"][protocol]["models"]
+        base = _metrics(models[CHAMPION_MODEL])
+        for name in ATTEMPTS:
+            if name in models:
+                m = _metrics(models[name])
+                rows.append({"protocol": protocol, "model": name, "r2": m["r2"],
+                             "r2_change": m["r2"] - base["r2"], "mae": m["mae"],
+                             "mae_change": m["mae"] - base["mae"]})
+    return rows
+
+
+def _forest_cost_facts(metrics: Mapping) -> dict:
+    timings = metrics["timings"]["protocols"]
+    forests = {}
+    for protocol in PROTOCOL_INFO:
+        entry = timings.get(protocol, {}).get("random_forest")
+        if entry and "joblib_bytes" in entry:
+            forests[protocol] = {"seconds": entry["fit_seconds"]["mean"],
+                                 "gigabytes": max(entry["joblib_bytes"]["folds"]) / 1e9}
+    return {
+        "forests": forests, "trees": metrics["budget"]["random_forest_trees"],
+        "original_seconds": ORIGINAL_RF_SECONDS,
+        "original_gigabytes": ORIGINAL_RF_JOBLIB_BYTES / 1e9,
+        "champion_megabytes": (max(c["artifact_bytes"] for c in metrics["champions"].values())
+                               / 1e6 if forests else None),
+    }
+
+
+def _interval_facts(intervals: Mapping) -> dict:
+    out = {}
+    for kind in ("global", "mondrian"):
+        table = intervals[kind][LEVEL]
+        per = [v["coverage"] for v in table["by_macro_genre"].values()]
+        out[kind] = {"coverage": table["coverage"], "mean_width": table["mean_width"],
+                     "lowest": min(per), "highest": max(per)}
+    return {"level": float(LEVEL), **out}
+
+
+def _artefact_facts(finding: Mapping) -> dict:
+    counts = finding["variants"]["allowed_plus_3_counts"]
+    full = finding["variants"]["allowed_plus_3_counts_and_genre_membership"]
+    return {"protocol": finding["protocol"], "base": finding["allowed_features"]["r2"]["mean"],
+            "counts": counts["metrics"]["r2"]["mean"], "full": full["metrics"]["r2"]["mean"],
+            "added_counts": len(counts["added_columns"])}
+
+
+# --- templates ---------------------------------------------------------------------------------
+
+ANSWER = (
+    "**Answer.** Honestly evaluated, a new track by an artist we know is predicted with R² "
+    "{known[r2]:.2f} (typical error {known[mae]:.1f} popularity points) and one by an artist we "
+    "have never seen with R² {cold[r2]:.2f} (error {cold[mae]:.1f}); the original's R² of about "
+    "{replica_best:.2f} came from a leak, not from the model."
+)
+
+LEAK = (
+    "The replica works on {rows:,} genre listings, not tracks. Two things leak. First, "
+    "{leaky[test_rows_whose_track_is_also_in_train]:.0%} of its {leaky[test_rows]:,} test rows "
+    "are a track whose copy under another genre sits in the training rows. Second, the 'artist "
+    "popularity' feature is the mean over *all* rows, the test row's own label included: for "
+    "{leaky[test_rows_feature_equals_label]:.0%} of test rows it is exactly the label (artists "
+    "with a single listing). Used alone as a prediction, that feature scores R² "
+    "{leaky[r2_of_artist_mean_alone]:.2f}; the same artist mean computed out of fold scores R² "
+    "{honest[r2_of_artist_mean_alone]:.2f}."
+)
+
+ORIGINAL = (
+    "Our replica of the original recipe gives {models}. The original's Linear Regression score "
+    "is matched by a regression on the genre label alone (R² {genre_only[r2]:.3f}, MAE "
+    "{genre_only[mae]:.2f}), so its linear model evidently did not use the artist mean that the "
+    "tree models used."
+)
+ORIGINAL_MODEL = ("{label} R² {r2:.3f} (original {original_r2:.3f}), MAE {mae:.2f} (original "
+                  "{original_mae:.2f})")
+
+COMPARISON = (
+    "Under **{protocol}** the best model is {label} (R² {r2:.3f} ± {r2_sd:.3f}, MAE {mae:.2f}); "
+    "tuning (the search and the pseudo-Huber loss below) {tuning}, and Linear Regression "
+    "reaches {linear:.3f}."
+)
+TUNING_GAIN = "adds {tuning_gain:+.3f} R² over XGBoost's defaults"
+TUNING_LOSS = "costs {tuning_loss:.3f} R² against XGBoost's defaults"
+HUBER = (
+    "The tuned XGBoost fits a pseudo-Huber loss: squared near the prediction and linear beyond "
+    "a slope, so the zero-popularity copies and other far-off tracks pull its trees less than "
+    "squared error would; {slope}"
+)
+SLOPE_UNCHANGED = ("no trial beat the starting slope of {slope_start:.0f} popularity points in "
+                   "any fold.")
+SLOPE_TUNED = ("the tuner set the slope between {slope_min:.0f} and {slope_max:.0f} popularity "
+               "points.")
+
+ATTEMPT = ("{protocol}, {label}: R² {r2:.3f} ({r2_change:+.3f} vs tuned XGBoost), MAE {mae:.2f} "
+           "({mae_change:+.2f})")
+
+TRIAGE = (
+    "Ranking hits is its own task: a classifier trained on popularity ≥ {hit} {verdict}. "
+    "{Protocols}. The predictor page shows this classifier's probability beside the predicted "
+    "popularity."
+)
+TRIAGE_PROTOCOL = (
+    "for {audience}, hit ROC-AUC {classifier[hit_auc]:.3f} with the classifier against "
+    "{regressor[hit_auc]:.3f} ranking by predicted popularity; among the top {top} it "
+    "shortlists, {classifier[top1_precision]:.0%} are hits (base rate {classifier[hit_rate]:.0%})"
+)
+CLASSIFIER_WINS = ("ranks them better than the popularity model, which is fitted to every "
+                   "track's score rather than to the hit line")
+CLASSIFIER_MIXED = "does not rank them better than the popularity model everywhere"
+
+FOREST_COST = (
+    "The {trees}-tree Random Forest is the most expensive model here: {forests} (the original's: "
+    "{original_seconds:.0f} s and {original_gigabytes:.1f} GB on this machine). A champion, with "
+    "its tuned XGBoost trees, intervals, hit classifier and artist history, takes "
+    "{champion_megabytes:.1f} MB."
+)
+FOREST = "{audience}, {seconds:.0f} s per fit and {gigabytes:.1f} GB as a joblib file"
+NO_FOREST = "The Random Forests were not part of this build."
+
+ERRORS = (
+    "Under **{protocol}**, errors are largest in {worst} (MAE {worst_mae:.1f}) and smallest in "
+    "{best} ({best_mae:.1f}). Tracks at popularity 0 ({zero[share_of_tracks]:.1%} of tracks) are "
+    "predicted {zero[mean_prediction]:.1f} on average and carry "
+    "{zero[share_of_total_absolute_error]:.0%} of all absolute error; without them MAE would be "
+    "{zero[mae_without_zeros]:.1f}.{hits}"
+)
+HITS = " Hits ({low}–{high}) are {predicted} by {miss:.1f} points on average."
+UNDER_PREDICTED, OVER_PREDICTED = "under-predicted", "over-predicted"
+
+INTERVALS = (
+    "Under **{protocol}**, the {level:.0%} interval covers {mondrian[coverage]:.1%} of held-out "
+    "tracks with a mean width of {mondrian[mean_width]:.1f} points; per macro-genre coverage runs "
+    "from {mondrian[lowest]:.1%} to {mondrian[highest]:.1%}. One global offset would cover "
+    "{global[coverage]:.1%} overall but only {global[lowest]:.1%} to {global[highest]:.1%} across "
+    "macro-genres."
+)
+
+OVERLAP = (
+    "No primary artist is on both sides of a new-artist split, but "
+    "{test_tracks_with_featured_artist_seen:.1%} of test tracks credit a featured artist seen in "
+    "training, and for {test_tracks_primary_seen_as_featured:.1%} the primary artist appears in "
+    "training as someone else's guest. The model sees no artist identity, so this can only help "
+    "through look-alike tracks."
+)
+
+ARTEFACTS = (
+    "Adding the {added} sampling counts (genre lists, song versions and album tracks in the "
+    "crawl) {counts_verb} {model} R² from {base:.3f} to {counts:.3f}, and adding which genre "
+    "lists a track sits in {full_verb} it to {full:.3f}. None of this is known for a new track: "
+    "it describes how the dataset was searched together, so no reported model uses it."
+)
+LIFTS, LOWERS = "lifts", "lowers"
+
+SUMMARY: tuple[str, ...] = (
+    "**The published {published:.2f} is a leak.** The original recipe reproduces R² "
+    "{replica_rf:.2f}; scored honestly, the same kind of model explains {known[r2]:.2f} of "
+    "popularity variance for known artists and {cold[r2]:.2f} for new ones.",
+    "**A known artist is worth a lot.** Artist history {error_verb} the error from "
+    "{cold[mae]:.1f} to {known[mae]:.1f} points and {auc_verb} the hit classifier's ROC-AUC from "
+    "{cold_auc:.2f} to {known_auc:.2f}.",
+    "**Intervals are wide but honest.** {level:.0%} intervals cover {known_cover:.1%} (known "
+    "artist) and {cold_cover:.1%} (new artist) of held-out tracks, about {known_width:.0f} and "
+    "{cold_width:.0f} points wide.",
+)
+CUTS, RAISES = "cuts", "raises"
+
+ALBUM = (
+    "Album names are allowed inputs (markers such as 'Greatest Hits', a year, 'Christmas'), but "
+    "a split by song or artist can leave a compilation, or a known artist's other album tracks, "
+    "on the training side. Scored separately, {protocols}. Known-artist history also counts "
+    "tracks from the same album, which a truly new release would not have yet."
+)
+ALBUM_PROTOCOL = (
+    "under {protocol}, {seen[share]:.0%} of test tracks have an album name that also appears in "
+    "training (R² {seen[r2]:.2f}, MAE {seen[mae]:.1f}) and the rest score R² {unseen[r2]:.2f}, "
+    "MAE {unseen[mae]:.1f}"
+)
+
+LADDER = (
+    "For {audience} (outer fold {fold}, {test_tracks:,} held-out tracks), the original's columns "
+    "and the genre reach R² {first:.2f}; then {gains}, for R² {last:.2f} with every allowed "
+    "input."
+)
+LADDER_STEP = "{step} {gain:+.2f}"
+#: How a ladder step's name starts (dropped when the step is listed as a gain).
+STEP_PREFIX = "+ "
+
+
+# --- sentences ---------------------------------------------------------------------------------
+
+
+def answer(f: Mapping) -> str:
+    """The chapter's one-sentence answer to its question."""
+    return fill(ANSWER, f, known=f["champions"]["known_artist"],
+                cold=f["champions"]["cold_start"])
+
+
+def leak(f: Mapping) -> str:
+    """What the leak is, in numbers."""
+    return fill(LEAK, f["leak"])
+
+
+def original_difference(f: Mapping) -> str:
+    """Where our replica differs from the original's published table, and why."""
+    o = f["original"]
+    models = "; ".join(fill(ORIGINAL_MODEL, row, label=MODEL_LABELS[row["model"]])
+                       for row in o["rows"])
+    return fill(ORIGINAL, o, models=models)
+
+
+def comparison(f: Mapping) -> str:
+    """Which model wins each honest protocol, and what tuning added."""
+    c = f["comparison"]
+    sentences = []
+    for protocol, p in c["protocols"].items():
+        gain = p["tuning_gain"]
+        tuning = (fill(TUNING_GAIN, p) if gain > 0
+                  else fill(TUNING_LOSS, {}, tuning_loss=abs(gain)))
+        sentences.append(fill(COMPARISON, p, protocol=protocol, label=MODEL_LABELS[p["winner"]],
+                              tuning=tuning))
+    slope = fill(SLOPE_UNCHANGED if c["slope_unchanged"] else SLOPE_TUNED, c)
+    sentences.append(fill(HUBER, {}, slope=slope))
+    return " ".join(sentences)
+
+
+def attempts(f: Mapping) -> str:
+    """What the attempts at beating the tuned XGBoost gave."""
+    return bullets(fill(ATTEMPT, row, label=MODEL_LABELS[row["model"]])
+                   for row in f["attempts"])
+
+
+def triage(f: Mapping) -> str:
+    """What the dedicated hit classifier adds to triage, per protocol."""
+    t = f["triage"]
+    gains = [p["classifier"]["hit_auc"] - p["regressor"]["hit_auc"] for p in t.values()]
+    protocols = "; ".join(fill(TRIAGE_PROTOCOL, p, audience=PROTOCOL_AUDIENCES[protocol],
+                               top=_TOP) for protocol, p in t.items())
+    return fill(TRIAGE, {}, hit=HIT_THRESHOLD, Protocols=upper_first(protocols),
+                verdict=CLASSIFIER_WINS if min(gains) > 0 else CLASSIFIER_MIXED)
+
+
+def forest_cost(f: Mapping) -> str:
+    """The Random Forests' fit time and joblib size beside the original's."""
+    c = f["forest_cost"]
+    if not c["forests"]:
+        return NO_FOREST
+    forests = "; ".join(fill(FOREST, entry, audience=PROTOCOL_AUDIENCES[protocol])
+                        for protocol, entry in c["forests"].items())
+    return fill(FOREST_COST, c, forests=forests)
+
+
+def errors(f: Mapping) -> str:
+    """Error analysis in words: macro-genres, the highest popularity band, the zero mass."""
+    hits_label, hits_low, hits_end = POPULARITY_BANDS[-1]
+    parts = []
+    for protocol, analysis in f["errors"].items():
+        by_macro = analysis["by_macro_genre"]
+        worst = max(by_macro, key=lambda m: by_macro[m]["mae"])
+        best = min(by_macro, key=lambda m: by_macro[m]["mae"])
+        bias = analysis["by_popularity_band"][hits_label]["bias"]
+        hits = "" if bias is None else fill(
+            HITS, {}, low=hits_low, high=hits_end - 1, miss=abs(bias),
+            predicted=by_sign(bias, OVER_PREDICTED, UNDER_PREDICTED))
+        parts.append(fill(ERRORS, analysis, protocol=protocol, worst=worst,
+                          worst_mae=by_macro[worst]["mae"], best=best,
+                          best_mae=by_macro[best]["mae"], zero=analysis["zero_popularity"],
+                          hits=hits))
+    return "\n\n".join(parts)
+
+
+def intervals(f: Mapping) -> str:
+    """Coverage and width of the conformal intervals, global against Mondrian."""
+    return "\n\n".join(fill(INTERVALS, i, protocol=protocol)
+                       for protocol, i in f["intervals"].items())
+
+
+def overlap(f: Mapping) -> str:
+    """How artist-disjoint the new-artist folds are."""
+    return fill(OVERLAP, f["overlap"])
+
+
+def sampling_artefacts(f: Mapping) -> str:
+    """The sampling-artefact finding in one paragraph."""
+    a = f["artefacts"]
+    return fill(ARTEFACTS, a, added=spelled(a["added_counts"]),
+                model=PROTOCOL_ADJECTIVES[a["protocol"]],
+                counts_verb=by_sign(a["counts"] - a["base"], LIFTS, LOWERS),
+                full_verb=by_sign(a["full"] - a["counts"], LIFTS, LOWERS))
+
+
+def summary(f: Mapping) -> str:
+    """Three findings with numbers, for the chapter's Summary."""
+    known, cold = f["champions"]["known_artist"], f["champions"]["cold_start"]
+    auc = {p: t["classifier"]["hit_auc"] for p, t in f["triage"].items()}
+    cover = {p: i["mondrian"] for p, i in f["intervals"].items()}
+    return numbered(fill(item, f, known=known, cold=cold,
+                         error_verb=by_sign(cold["mae"] - known["mae"], CUTS, RAISES),
+                         auc_verb=by_sign(auc["known_artist"] - auc["cold_start"], LIFTS,
+                                          LOWERS),
+                         cold_auc=auc["cold_start"], known_auc=auc["known_artist"],
+                         level=f["intervals"]["known_artist"]["level"],
+                         known_cover=cover["known_artist"]["coverage"],
+                         cold_cover=cover["cold_start"]["coverage"],
+                         known_width=cover["known_artist"]["mean_width"],
+                         cold_width=cover["cold_start"]["mean_width"])
+                    for item in SUMMARY)
+
+
+def album_check(f: Mapping) -> str:
+    """Whether scores lean on albums met in training (compilations, album-mates)."""
+    protocols = "; ".join(fill(ALBUM_PROTOCOL, check, protocol=protocol)
+                          for protocol, check in f["album"].items())
+    return fill(ALBUM, {}, protocols=protocols)
+
+
+def ladder(f: Mapping) -> str:
+    """Where the honest R² comes from, step by step (the explain build's feature ladder)."""
+    sentences = []
+    for protocol, rung in f["ladder"].items():
+        steps = rung["steps"]
+        gains = ", ".join(fill(LADDER_STEP, {}, step=b["step"].removeprefix(STEP_PREFIX),
+                               gain=b["r2"] - a["r2"])
+                          for a, b in zip(steps, steps[1:], strict=False))
+        sentences.append(fill(LADDER, rung, audience=PROTOCOL_AUDIENCES[protocol], gains=gains,
+                              first=steps[0]["r2"], last=steps[-1]["r2"]))
+    return " ".join(sentences)
+
+
+# --- tables ------------------------------------------------------------------------------------
 
 
 def comparison_table(metrics: Mapping, *, digits: int = 3) -> pd.DataFrame:
@@ -36,9 +501,7 @@ def comparison_table(metrics: Mapping, *, digits: int = 3) -> pd.DataFrame:
             entry = section["models"][name]
             row = {"protocol": protocol + (" (LEAKY)" if section["leaky"] else ""),
                    "model": entry["label"]}
-            for metric, label in (("r2", "R²"), ("mae", "MAE"), ("rmse", "RMSE"),
-                                  ("spearman", "Spearman"), ("hit_auc", "Hit ROC-AUC"),
-                                  ("top1_precision", "Top-1% precision")):
+            for metric, label in METRIC_HEADERS.items():
                 value = entry["metrics"][metric]
                 d = 2 if metric in ("mae", "rmse") else digits
                 cell = "–" if value["mean"] is None else f"{value['mean']:.{d}f}"
@@ -49,44 +512,11 @@ def comparison_table(metrics: Mapping, *, digits: int = 3) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-
-#: The issue's targets, as (protocol, metric, comparison, value).
-TARGETS: tuple[tuple[str, str, str, float], ...] = (
-    ("seed_replica", "r2", "within 0.03 of", 0.801),
-    ("known_artist", "r2", ">=", 0.60),
-    ("known_artist", "mae", "<=", 8.5),
-    ("cold_start", "r2", ">=", 0.45),
-    ("cold_start", "mae", "<=", 10.5),
-    ("cold_start", "hit_auc", ">=", 0.85),
-)
-
-_METRIC_NAMES = {"r2": "R²", "mae": "MAE", "rmse": "RMSE", "spearman": "Spearman",
-                 "hit_auc": "hit ROC-AUC", "top1_precision": "top-1% precision"}
-
-
-def _mean(metrics: Mapping, protocol: str, model: str, metric: str) -> float:
-    return metrics["protocols"][protocol]["models"][model]["metrics"][metric]["mean"]
-
-
-def _pct(value: float, digits: int = 0) -> str:
-    return f"{100 * value:.{digits}f}%"
-
-
-def best_honest_models(metrics: Mapping) -> dict[str, str]:
-    """Per honest protocol, the model with the highest mean R² (ties: table order)."""
-    out = {}
-    for protocol in HONEST_PROTOCOLS:
-        models = metrics["protocols"][protocol]["models"]
-        out[protocol] = max(models, key=lambda m: (models[m]["metrics"]["r2"]["mean"],
-                                                   -list(models).index(m)))
-    return out
-
-
 def targets_table(metrics: Mapping) -> pd.DataFrame:
     """The issue's targets beside what the build measured: the Random Forest for the
     replica; for honest protocols the champion, except hit ROC-AUC, which is the triage
     question and is answered by the hit classifier. One more row per honest protocol: the
-    worst macro-genre's interval coverage gap (:func:`worst_coverage_gap`)."""
+    worst macro-genre's interval coverage gap (:func:`analysis.models.worst_coverage_gap`)."""
     rows = []
     for protocol, metric, comparison, target in TARGETS:
         section = metrics["protocols"][protocol]
@@ -102,9 +532,9 @@ def targets_table(metrics: Mapping) -> pd.DataFrame:
         elif comparison == "<=":
             met = value <= target
         else:
-            met = abs(value - target) <= 0.03
+            met = abs(value - target) <= REPLICA_TOLERANCE
         rows.append({"protocol": protocol, "model": MODEL_LABELS[model],
-                     "metric": _METRIC_NAMES[metric], "target": f"{comparison} {target:g}",
+                     "metric": METRIC_NAMES[metric], "target": f"{comparison} {target:g}",
                      "measured": "–" if value is None else f"{value:.3f}",
                      "met": {True: "yes", False: "no", None: "not run"}[met]})
     for protocol in HONEST_PROTOCOLS:
@@ -115,113 +545,6 @@ def targets_table(metrics: Mapping) -> pd.DataFrame:
                      "measured": f"{100 * gap:.2f}",
                      "met": "yes" if gap <= COVERAGE_TOLERANCE else "no"})
     return pd.DataFrame(rows)
-
-
-def describe_answer(metrics: Mapping) -> str:
-    """The chapter's one-sentence answer to its question."""
-    ka = metrics["protocols"]["known_artist"]["models"][CHAMPION_MODEL]["metrics"]
-    cs = metrics["protocols"]["cold_start"]["models"][CHAMPION_MODEL]["metrics"]
-    leak = metrics["protocols"]["seed_replica"]["models"]
-    replica_best = max(v["metrics"]["r2"]["mean"] for v in leak.values())
-    return (
-        f"**Answer.** Honestly evaluated, a new track by an artist we know is predicted with "
-        f"R² {ka['r2']['mean']:.2f} (typical error {ka['mae']['mean']:.1f} popularity points) "
-        f"and one by an artist we have never seen with R² {cs['r2']['mean']:.2f} (error "
-        f"{cs['mae']['mean']:.1f}); the original's R² of about {replica_best:.2f} came from "
-        f"a leak, not from the model."
-    )
-
-
-def describe_leak(metrics: Mapping) -> str:
-    """What the leak is, in numbers."""
-    audit = metrics["findings"]["leak_audit"]
-    leaky, honest = audit["seed_replica"], audit["known_artist"]
-    replica = metrics["protocols"]["seed_replica"]
-    return (
-        f"The replica works on {replica['rows']:,} genre listings, not tracks. Two things leak. "
-        f"First, {_pct(leaky['test_rows_whose_track_is_also_in_train'])} of its "
-        f"{leaky['test_rows']:,} test rows are a track whose copy under another genre sits in "
-        f"the training rows. Second, the 'artist popularity' feature is the mean over *all* "
-        f"rows, the test row's own label included: for "
-        f"{_pct(leaky['test_rows_feature_equals_label'])} of test rows it is exactly the label "
-        f"(artists with a single listing). Used alone as a prediction, that feature scores "
-        f"R² {leaky['r2_of_artist_mean_alone']:.2f}; the same artist mean computed out of fold "
-        f"scores R² {honest['r2_of_artist_mean_alone']:.2f}."
-    )
-
-
-def describe_original_difference(metrics: Mapping) -> str:
-    """Where our replica differs from the original's published table, and why."""
-    models = metrics["protocols"]["seed_replica"]["models"]
-    parts = []
-    for name, original in ORIGINAL_RESULTS.items():
-        if name in models:
-            ours = models[name]["metrics"]
-            parts.append(f"{MODEL_LABELS[name]} R² {ours['r2']['mean']:.3f} (original "
-                         f"{original['r2']:.3f}), MAE {ours['mae']['mean']:.2f} "
-                         f"(original {original['mae']:.2f})")
-    genre_only = metrics["findings"]["leak_audit"]["replica_linear_regression_genre_only"]
-    return (
-        "Our replica of the original recipe gives " + "; ".join(parts) + ". The original's "
-        f"Linear Regression score is matched by a regression on the genre label alone "
-        f"(R² {genre_only['r2']:.3f}, MAE {genre_only['mae']:.2f}), so its linear model "
-        "evidently did not use the artist mean that the tree models used."
-    )
-
-
-def describe_comparison(metrics: Mapping) -> str:
-    """Which model wins each honest protocol, and what tuning and the attempts added."""
-    best = best_honest_models(metrics)
-    sentences = []
-    for protocol in HONEST_PROTOCOLS:
-        models = metrics["protocols"][protocol]["models"]
-        winner = best[protocol]
-        gain = _mean(metrics, protocol, "xgboost_tuned", "r2") - _mean(
-            metrics, protocol, "xgboost", "r2")
-        lr = _mean(metrics, protocol, "linear_regression", "r2")
-        sentences.append(
-            f"Under **{protocol}** the best model is {MODEL_LABELS[winner]} (R² "
-            f"{models[winner]['metrics']['r2']['mean']:.3f} ± "
-            f"{models[winner]['metrics']['r2']['sd']:.3f}, MAE "
-            f"{models[winner]['metrics']['mae']['mean']:.2f}); tuning (the search and the "
-            f"pseudo-Huber loss below) adds {gain:+.3f} R² over XGBoost's defaults, and "
-            f"Linear Regression reaches {lr:.3f}."
-        )
-    tuned = [metrics["protocols"][p]["models"][CHAMPION_MODEL] for p in HONEST_PROTOCOLS]
-    slopes = [params["huber_slope"] for entry in tuned for params in entry["fold_params"]]
-    start = tuned[0]["params"]["starts"][0]["huber_slope"]
-    sentences.append(
-        "The tuned XGBoost fits a pseudo-Huber loss: squared near the prediction and linear "
-        "beyond a slope, so the zero-popularity copies and other far-off tracks pull its "
-        "trees less than squared error would; "
-        + (f"no trial beat the starting slope of {start:.0f} popularity points in any "
-           f"fold." if set(slopes) == {start} else
-           f"the tuner set the slope between {min(slopes):.0f} and {max(slopes):.0f} "
-           f"popularity points."))
-    return " ".join(sentences)
-
-
-def describe_attempts(metrics: Mapping) -> str:
-    """What the attempts at beating the tuned XGBoost gave."""
-    lines = []
-    for protocol in HONEST_PROTOCOLS:
-        models = metrics["protocols"][protocol]["models"]
-        base = models[CHAMPION_MODEL]["metrics"]
-        for name in ("hist_gradient_boosting", "xgboost_hurdle", "xgboost_monotone"):
-            if name not in models:
-                continue
-            m = models[name]["metrics"]
-            lines.append(
-                f"- {protocol}, {MODEL_LABELS[name]}: R² {m['r2']['mean']:.3f} "
-                f"({m['r2']['mean'] - base['r2']['mean']:+.3f} vs tuned XGBoost), MAE "
-                f"{m['mae']['mean']:.2f} ({m['mae']['mean'] - base['mae']['mean']:+.2f})"
-            )
-    return "\n".join(lines)
-
-
-#: How the chapter's prose names each protocol.
-_AUDIENCE = {"seed_replica": "leaky replica", "known_artist": "known artists",
-             "cold_start": "new artists"}
 
 
 def triage_table(metrics: Mapping) -> pd.DataFrame:
@@ -238,174 +561,11 @@ def triage_table(metrics: Mapping) -> pd.DataFrame:
         for label, m in entries:
             rows.append({
                 "protocol": protocol, "model": label,
-                "Hit ROC-AUC": f"{m['hit_auc']['mean']:.3f} ± {m['hit_auc']['sd']:.3f}",
-                "Top-1% precision": f"{m['top1_precision']['mean']:.3f} ± "
-                                    f"{m['top1_precision']['sd']:.3f}",
+                METRIC_HEADERS["hit_auc"]: f"{m['hit_auc']['mean']:.3f} ± "
+                                           f"{m['hit_auc']['sd']:.3f}",
+                METRIC_HEADERS["top1_precision"]: f"{m['top1_precision']['mean']:.3f} ± "
+                                                  f"{m['top1_precision']['sd']:.3f}",
                 "Brier score": f"{m['brier']['mean']:.4f}" if "brier" in m else "–",
             })
     return pd.DataFrame(rows)
 
-
-def describe_triage(metrics: Mapping) -> str:
-    """What the dedicated hit classifier adds to triage, per protocol, from metrics.json."""
-    parts, gains = [], []
-    for protocol in HONEST_PROTOCOLS:
-        section = metrics["protocols"][protocol]
-        reg = section["models"][CHAMPION_MODEL]["metrics"]
-        clf = section["triage"]["metrics"]
-        gains.append(clf["hit_auc"]["mean"] - reg["hit_auc"]["mean"])
-        parts.append(
-            f"for {_AUDIENCE[protocol]}, hit ROC-AUC {clf['hit_auc']['mean']:.3f} with the "
-            f"classifier against {reg['hit_auc']['mean']:.3f} ranking by predicted popularity; "
-            f"among the top 1% it shortlists, {_pct(clf['top1_precision']['mean'])} are hits "
-            f"(base rate {_pct(clf['hit_rate']['mean'])})")
-    verdict = ("ranks them better than the popularity model, which is fitted to every "
-               "track's score rather than to the hit line" if min(gains) > 0
-               else "does not rank them better than the popularity model everywhere")
-    per_protocol = "; ".join(parts)
-    return (f"Ranking hits is its own task: a classifier trained on popularity ≥ "
-            f"{HIT_THRESHOLD} {verdict}. " + per_protocol[0].upper() + per_protocol[1:]
-            + ". The predictor page shows "
-            "this classifier's probability beside the predicted popularity.")
-
-
-def describe_random_forest_cost(metrics: Mapping) -> str:
-    """The Random Forests' fit time and joblib size beside the original's, from the build."""
-    timings = metrics["timings"]["protocols"]
-    parts = []
-    for protocol in PROTOCOL_INFO:
-        entry = timings.get(protocol, {}).get("random_forest")
-        if not entry or "joblib_bytes" not in entry:
-            continue
-        parts.append(f"{_AUDIENCE[protocol]}, {entry['fit_seconds']['mean']:.0f} s per "
-                     f"fit and {max(entry['joblib_bytes']['folds']) / 1e9:.1f} GB as a joblib "
-                     "file")
-    if not parts:
-        return "The Random Forests were not part of this build."
-    champion_bytes = max(c["artifact_bytes"] for c in metrics["champions"].values())
-    return (f"The {metrics['budget']['random_forest_trees']}-tree Random Forest is the most "
-            "expensive model here: "
-            + "; ".join(parts) + f" (the original's: {ORIGINAL_RF_SECONDS:.0f} s and "
-            f"{ORIGINAL_RF_JOBLIB_BYTES / 1e9:.1f} GB on this machine). A champion, with its "
-            f"tuned XGBoost trees, intervals, hit classifier and artist history, takes "
-            f"{champion_bytes / 1e6:.1f} MB.")
-
-
-def describe_errors(metrics: Mapping, *, model: str = CHAMPION_MODEL) -> str:
-    """Error analysis in words: macro-genres, bands, the zero mass."""
-    parts = []
-    for protocol in HONEST_PROTOCOLS:
-        analysis = metrics["protocols"][protocol]["models"][model]["error_analysis"]
-        by_macro = analysis["by_macro_genre"]
-        worst = max(by_macro, key=lambda m: by_macro[m]["mae"])
-        best = min(by_macro, key=lambda m: by_macro[m]["mae"])
-        bands = analysis["by_popularity_band"]
-        zero = analysis["zero_popularity"]
-        parts.append(
-            f"Under **{protocol}**, errors are largest in {worst} (MAE "
-            f"{by_macro[worst]['mae']:.1f}) and smallest in {best} ({by_macro[best]['mae']:.1f}). "
-            f"Tracks at popularity 0 ({_pct(zero['share_of_tracks'], 1)} of tracks) are "
-            f"predicted {zero['mean_prediction']:.1f} on average and carry "
-            f"{_pct(zero['share_of_total_absolute_error'])} of all absolute error; without them "
-            f"MAE would be {zero['mae_without_zeros']:.1f}. Hits (80–100) are under-predicted by "
-            f"{-bands['80-100']['bias']:.1f} points on average."
-        )
-    return "\n\n".join(parts)
-
-
-def describe_intervals(metrics: Mapping, *, level: str = "0.9", model: str = CHAMPION_MODEL
-                       ) -> str:
-    """Coverage and width of the conformal intervals, global vs Mondrian."""
-    parts = []
-    for protocol in HONEST_PROTOCOLS:
-        intervals = metrics["protocols"][protocol]["models"][model]["intervals"]
-        out = []
-        for kind in ("global", "mondrian"):
-            table = intervals[kind][level]
-            per = [v["coverage"] for v in table["by_macro_genre"].values()]
-            out.append((table["coverage"], table["mean_width"], min(per), max(per)))
-        (g_cov, g_w, g_lo, g_hi), (m_cov, m_w, m_lo, m_hi) = out
-        parts.append(
-            f"Under **{protocol}**, the {float(level):.0%} interval covers {_pct(m_cov, 1)} of "
-            f"held-out tracks with a mean width of {m_w:.1f} points; per macro-genre coverage "
-            f"runs from {_pct(m_lo, 1)} to {_pct(m_hi, 1)}. One global offset would cover "
-            f"{_pct(g_cov, 1)} overall but only {_pct(g_lo, 1)} to {_pct(g_hi, 1)} across "
-            f"macro-genres."
-        )
-    return "\n\n".join(parts)
-
-
-def describe_overlap(metrics: Mapping) -> str:
-    """How artist-disjoint the new-artist folds are."""
-    overlap = metrics["protocols"]["cold_start"]["featured_artist_overlap"]
-    return (
-        f"No primary artist is on both sides of a new-artist split, but "
-        f"{_pct(overlap['test_tracks_with_featured_artist_seen'], 1)} of test tracks credit a "
-        f"featured artist seen in training, and for "
-        f"{_pct(overlap['test_tracks_primary_seen_as_featured'], 1)} the primary artist "
-        f"appears in training as someone else's guest. The model sees no artist identity, so "
-        f"this can only help through look-alike tracks."
-    )
-
-
-def describe_sampling_artefacts(metrics: Mapping) -> str:
-    """The sampling-artefact finding in one paragraph."""
-    finding = metrics["findings"]["sampling_artefacts"]
-    base = finding["allowed_features"]["r2"]["mean"]
-    counts = finding["variants"]["allowed_plus_3_counts"]["metrics"]["r2"]["mean"]
-    full = finding["variants"]["allowed_plus_3_counts_and_genre_membership"]["metrics"]["r2"][
-        "mean"]
-    return (
-        f"Adding the three sampling counts (genre lists, song versions and album tracks in the "
-        f"crawl) lifts new-artist R² from {base:.3f} to {counts:.3f}, and adding which genre "
-        f"lists a track sits in lifts it to {full:.3f}. None of this is known for a new track: "
-        f"it describes how the dataset was searched together, so no reported model uses it."
-    )
-
-
-def describe_summary(metrics: Mapping) -> str:
-    """Three findings with numbers, for the chapter's Summary."""
-    leak = metrics["protocols"]["seed_replica"]["models"]
-    rf = leak.get("random_forest", leak.get("xgboost"))["metrics"]["r2"]["mean"]
-    ka = metrics["protocols"]["known_artist"]["models"][CHAMPION_MODEL]["metrics"]
-    cs = metrics["protocols"]["cold_start"]["models"][CHAMPION_MODEL]["metrics"]
-    cov = {p: metrics["protocols"][p]["models"][CHAMPION_MODEL]["intervals"]["mondrian"]["0.9"]
-           for p in HONEST_PROTOCOLS}
-    auc = {p: metrics["protocols"][p]["triage"]["metrics"]["hit_auc"]["mean"]
-           for p in HONEST_PROTOCOLS}
-    published = metrics["original_results"]["random_forest"]["r2"]
-    return "\n".join([
-        f"1. **The published {published:.2f} is a leak.** The original recipe reproduces R² "
-        f"{rf:.2f}; "
-        f"scored honestly, the same kind of model explains {ka['r2']['mean']:.2f} of popularity "
-        f"variance for known artists and {cs['r2']['mean']:.2f} for new ones.",
-        f"2. **A known artist is worth a lot.** Artist history cuts the error from "
-        f"{cs['mae']['mean']:.1f} to {ka['mae']['mean']:.1f} points and lifts the hit "
-        f"classifier's ROC-AUC from {auc['cold_start']:.2f} to {auc['known_artist']:.2f}.",
-        f"3. **Intervals are wide but honest.** 90% intervals cover "
-        f"{_pct(cov['known_artist']['coverage'], 1)} (known artist) and "
-        f"{_pct(cov['cold_start']['coverage'], 1)} (new artist) of held-out tracks, about "
-        f"{cov['known_artist']['mean_width']:.0f} and {cov['cold_start']['mean_width']:.0f} "
-        f"points wide.",
-    ])
-
-
-def describe_album_check(metrics: Mapping, *, model: str = CHAMPION_MODEL) -> str:
-    """Whether scores lean on albums met in training (compilations, album-mates)."""
-    parts = []
-    for protocol in HONEST_PROTOCOLS:
-        check = metrics["protocols"][protocol]["models"][model]["error_analysis"][
-            "by_album_seen_in_training"]
-        seen, unseen = check["seen"], check["unseen"]
-        parts.append(
-            f"under {protocol}, {_pct(seen['share'])} of test tracks have an album name that "
-            f"also appears in training (R² {seen['r2']:.2f}, MAE {seen['mae']:.1f}) and the "
-            f"rest score R² {unseen['r2']:.2f}, MAE {unseen['mae']:.1f}"
-        )
-    return (
-        "Album names are allowed inputs (markers such as 'Greatest Hits', a year, 'Christmas'), "
-        "but a split by song or artist can leave a compilation, or a known artist's other "
-        "album tracks, on the training side. Scored separately, " + "; ".join(parts) + ". "
-        "Known-artist history also counts tracks from the same album, which a truly new "
-        "release would not have yet."
-    )

@@ -1,4 +1,4 @@
-"""Tests for the site's figure style and offline embedding (analysis.plots)."""
+"""Tests for the site's figure style and offline embedding (analysis.plots.style)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import pytest
 from analysis import paths, plots
 from analysis.genres import MACRO_GENRES
 from analysis.paths import PROJECT_ROOT
+from analysis.plots import style
 
 PACKAGE_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 
@@ -31,15 +32,17 @@ def site_style():
     pio.templates.default = previous
 
 
+#: A small figure using every macro-genre colour (stands in for a plot_* function); code, so
+#: that a fresh interpreter can build the same figure without importing this test module.
+EXAMPLE_FIGURE = (
+    "go.Figure([go.Bar(x=[macro], y=[i + 0.5], name=macro, marker_color=color)"
+    " for i, (macro, color) in enumerate(plots.MACRO_GENRE_COLORS.items())],"
+    " layout_title_text='Example')"
+)
+
+
 def _example_figure() -> go.Figure:
-    """A small figure using every macro-genre colour (stands in for a plot_* function)."""
-    return go.Figure(
-        [
-            go.Bar(x=[macro], y=[i + 0.5], name=macro, marker_color=color)
-            for i, (macro, color) in enumerate(plots.MACRO_GENRE_COLORS.items())
-        ],
-        layout_title_text="Example",
-    )
+    return eval(EXAMPLE_FIGURE, {"go": go, "plots": plots})  # noqa: S307
 
 
 # --- template -----------------------------------------------------------------------------
@@ -143,9 +146,9 @@ def test_show_output_has_no_random_ids_and_repeats_exactly(site_style):
 def test_show_output_is_identical_in_a_fresh_interpreter(site_style):
     """Different process, different hash seed: stored notebook outputs must not change."""
     script = (
-        "import sys; from analysis import plots; from tests.test_plots import _example_figure;"
-        "plots.set_style();"
-        "sys.stdout.write(plots.show(_example_figure(), name='macro-example').data)"
+        "import sys; import plotly.graph_objects as go; from analysis import plots;"
+        f"plots.set_style(); fig = {EXAMPLE_FIGURE};"
+        "sys.stdout.write(plots.show(fig, name='macro-example').data)"
     )
     fresh = subprocess.run(
         [sys.executable, "-c", script],
@@ -185,7 +188,7 @@ def test_ensure_plotly_js_leaves_an_identical_copy_alone(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("copied although the file was up to date")
 
-    monkeypatch.setattr(plots.shutil, "copyfile", fail)
+    monkeypatch.setattr(style.shutil, "copyfile", fail)
     assert plots.ensure_plotly_js(tmp_path) == dest
 
 
@@ -194,3 +197,34 @@ def test_ensure_plotly_js_replaces_a_different_copy(tmp_path):
     stale.write_text("/* plotly.js from another version */")
     plots.ensure_plotly_js(tmp_path)
     assert stale.read_bytes() == PACKAGE_JS.read_bytes()
+
+
+def test_root_page_embed_points_at_the_root_assets():
+    html = plots.show_root_page(go.Figure(go.Bar(x=[1], y=[1])), name="headline-r2").data
+    assert 'src="assets/plotly.min.js"' in html
+    assert 'id="plotly-headline-r2"' in html
+    assert "../assets" not in html
+
+
+def test_every_chart_module_draws_with_the_one_style():
+    """Colours come from style only: no chart module defines a colour of its own."""
+    for module in ("data", "eda", "moods", "modeling", "drivers"):
+        source = (PROJECT_ROOT / "analysis" / "plots" / f"{module}.py").read_text()
+        assert not re.search(r"#[0-9A-Fa-f]{6}\b", source), f"plots/{module}.py defines a colour"
+
+
+def test_package_reexports_every_public_chart_and_style_name():
+    from analysis.plots import data, drivers, eda, modeling, moods
+
+    for module in (style, data, eda, moods, modeling, drivers):
+        for name in module.__all__:
+            assert getattr(plots, name) is getattr(module, name), name
+            assert name in plots.__all__, name
+
+
+def test_benchmark_names_stay_importable_from_plots():
+    from analysis import bench
+
+    assert plots.figure_weights is bench.figure_weights
+    with pytest.raises(AttributeError):
+        plots.no_such_chart  # noqa: B018

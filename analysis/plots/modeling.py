@@ -1,0 +1,295 @@
+"""Charts of the Modeling chapter (chapters/04-modeling), and the leak chart of the
+Conclusions and the front page.
+
+Each reads the build's ``metrics.json`` (a dict from :func:`analysis.models.load_metrics`) or
+rows made from it, never a model or the raw tracks, so the pages only read artifacts. The
+leaky replica always wears ``ACCENT_COLORS["leaky"]``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from analysis.genres import MACRO_GENRES
+from analysis.labels import PROTOCOL_LABELS
+from analysis.plots.style import (
+    _GRID_COLOR,
+    _LINE_COLOR,
+    ACCENT_COLORS,
+    NEUTRAL_COLOR,
+    PROTOCOL_COLORS,
+    ZERO_COLOR,
+    _r,
+)
+
+__all__ = [
+    "plot_error_by_macro_genre",
+    "plot_error_by_popularity_band",
+    "plot_feature_ladder",
+    "plot_headline_r2",
+    "plot_interval_coverage",
+    "plot_leak_comparison",
+    "plot_leak_mechanism",
+    "plot_sampling_artefacts",
+    "plot_zero_mass",
+]
+
+
+def _model_label(metrics: dict, name: str) -> str:
+    for section in metrics["protocols"].values():
+        if name in section["models"]:
+            return section["models"][name]["label"]
+    return name
+
+
+def plot_leak_comparison(metrics: dict, *, metric: str = "r2", title: str | None = None
+                         ) -> go.Figure:
+    """The same models scored under the leaky replica and the two honest protocols.
+
+    Bars are fold means; error bars one standard deviation over folds (the replica has a
+    single split, so none).
+    """
+    models = list(metrics["protocols"]["seed_replica"]["models"])
+    fig = go.Figure()
+    for protocol in PROTOCOL_LABELS:
+        section = metrics["protocols"][protocol]
+        present = [m for m in models if m in section["models"]]
+        values = [section["models"][m]["metrics"][metric] for m in present]
+        fig.add_bar(
+            x=[_model_label(metrics, m) for m in present],
+            y=_r([v["mean"] for v in values], 4),
+            error_y=dict(type="data", array=_r([v["sd"] or 0 for v in values], 4),
+                         visible=protocol != "seed_replica", color=_LINE_COLOR),
+            name=PROTOCOL_LABELS[protocol], marker_color=PROTOCOL_COLORS[protocol],
+            text=[f"{v['mean']:.2f}" for v in values], textposition="outside",
+            hovertemplate="%{x}<br>" + PROTOCOL_LABELS[protocol] + ": %{y:.3f}<extra></extra>",
+        )
+    label = {"r2": "R² (share of popularity variance explained)", "mae": "MAE (points)"}
+    fig.update_layout(title=title, barmode="group", yaxis=dict(title=label.get(metric, metric)),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    return fig
+
+
+def plot_leak_mechanism(metrics: dict, *, title: str | None = None) -> go.Figure:
+    """Where the replica's score comes from: duplicated tracks and the label inside a feature.
+
+    Left: shares of the replica's test rows whose track also sits in training, and whose
+    'artist popularity' feature is computed from that very row alone. Right: R² of the artist
+    mean used directly as the prediction, computed on all rows (the original) versus out of
+    fold (known_artist).
+    """
+    audit = metrics["findings"]["leak_audit"]
+    leaky, honest = audit["seed_replica"], audit["known_artist"]
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.16, subplot_titles=(
+        "Replica test rows", "Artist mean alone as the prediction"))
+    shares = [leaky["test_rows_whose_track_is_also_in_train"],
+              leaky["test_rows_feature_equals_label"]]
+    fig.add_bar(
+        row=1, col=1, x=["same track also<br>in training", "feature equals<br>the label"],
+        y=_r([100 * v for v in shares], 2), marker_color=PROTOCOL_COLORS["seed_replica"],
+        text=[f"{100 * v:.0f}%" for v in shares], textposition="outside", showlegend=False,
+        hovertemplate="%{x}: %{y:.1f}% of test rows<extra></extra>",
+    )
+    r2 = [leaky["r2_of_artist_mean_alone"], honest["r2_of_artist_mean_alone"]]
+    fig.add_bar(
+        row=1, col=2, x=["over all rows<br>(original)", "out of fold<br>(known artist)"],
+        y=_r(r2, 4), marker_color=[PROTOCOL_COLORS["seed_replica"],
+                                   PROTOCOL_COLORS["known_artist"]],
+        text=[f"{v:.2f}" for v in r2], textposition="outside", showlegend=False,
+        hovertemplate="%{x}: R² %{y:.3f}<extra></extra>",
+    )
+    fig.update_yaxes(title_text="% of test rows", range=[0, 100], row=1, col=1)
+    fig.update_yaxes(title_text="R²", range=[0, 1], row=1, col=2)
+    fig.update_layout(title=title, height=420)
+    return fig
+
+
+def plot_error_by_macro_genre(metrics: dict, *, model: str = "xgboost_tuned",
+                              title: str | None = None) -> go.Figure:
+    """Out-of-fold MAE per macro-genre under both honest protocols, worst on top."""
+    fig = go.Figure()
+    order = None
+    for protocol in ("cold_start", "known_artist"):
+        table = metrics["protocols"][protocol]["models"][model]["error_analysis"][
+            "by_macro_genre"]
+        if order is None:
+            order = sorted(table, key=lambda m: table[m]["mae"])
+        fig.add_bar(
+            y=order, x=_r([table[m]["mae"] for m in order], 3), orientation="h",
+            name=PROTOCOL_LABELS[protocol], marker_color=PROTOCOL_COLORS[protocol],
+            customdata=[[table[m]["n"], table[m]["bias"]] for m in order],
+            hovertemplate="%{y}: MAE %{x:.2f}<br>%{customdata[0]:,} tracks, mean error "
+                          "%{customdata[1]:+.2f}<extra>" + PROTOCOL_LABELS[protocol] + "</extra>",
+        )
+    fig.update_layout(title=title, barmode="group", height=max(420, 34 * len(order) + 140),
+                      xaxis=dict(title="MAE (popularity points, out of fold)"),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    return fig
+
+
+def plot_error_by_popularity_band(metrics: dict, *, model: str = "xgboost_tuned",
+                                  title: str | None = None) -> go.Figure:
+    """Mean prediction against the truth per popularity band: low tracks are over-predicted,
+    hits under-predicted (regression to the mean)."""
+    fig = go.Figure()
+    bands = None
+    for protocol in ("cold_start", "known_artist"):
+        table = metrics["protocols"][protocol]["models"][model]["error_analysis"][
+            "by_popularity_band"]
+        bands = [b for b in table if table[b]["n"]]
+        fig.add_bar(
+            x=bands, y=_r([table[b]["bias"] for b in bands], 3),
+            name=PROTOCOL_LABELS[protocol], marker_color=PROTOCOL_COLORS[protocol],
+            customdata=[[table[b]["n"], table[b]["mae"], table[b]["mean_prediction"]]
+                        for b in bands],
+            hovertemplate="true popularity %{x}: mean error %{y:+.1f}<br>%{customdata[0]:,} "
+                          "tracks, MAE %{customdata[1]:.1f}, mean prediction %{customdata[2]:.1f}"
+                          "<extra>" + PROTOCOL_LABELS[protocol] + "</extra>",
+        )
+    fig.add_hline(y=0, line=dict(color=_LINE_COLOR, width=1))
+    fig.update_layout(title=title, barmode="group",
+                      xaxis=dict(title="True popularity band", type="category"),
+                      yaxis=dict(title="Mean error (prediction − truth, points)"),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    return fig
+
+
+def plot_zero_mass(metrics: dict, *, protocol: str = "cold_start", model: str = "xgboost_tuned",
+                   title: str | None = None) -> go.Figure:
+    """Where the model puts tracks whose popularity is exactly 0, against all other tracks."""
+    hist = metrics["protocols"][protocol]["models"][model]["error_analysis"][
+        "prediction_histogram"]
+    edges = hist["bin_edges"]
+    centres = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    fig = go.Figure()
+    for key, name, color in (("true_nonzero", "popularity above 0", NEUTRAL_COLOR),
+                             ("true_zero", "popularity exactly 0", ZERO_COLOR)):
+        fig.add_bar(x=centres, y=_r([100 * v for v in hist[key]], 3), name=name,
+                    marker_color=color, width=4.6, opacity=0.75,
+                    hovertemplate="predicted %{x}±2.5: %{y:.1f}% of " + name + "<extra></extra>")
+    fig.update_layout(title=title, barmode="overlay",
+                      xaxis=dict(title="Predicted popularity (out of fold)", range=[0, 100]),
+                      yaxis=dict(title="% of tracks in the group"),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    return fig
+
+
+def plot_interval_coverage(metrics: dict, *, level: str = "0.9", model: str = "xgboost_tuned",
+                           title: str | None = None) -> go.Figure:
+    """Coverage per macro-genre of one global offset versus one offset per macro-genre."""
+    from analysis.models import COVERAGE_TOLERANCE  # the issue's bound, drawn as a band
+
+    nominal = float(level)
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
+                         subplot_titles=[PROTOCOL_LABELS[p] for p in ("cold_start",
+                                                                       "known_artist")])
+    order = list(MACRO_GENRES)[::-1]
+    for col, protocol in enumerate(("cold_start", "known_artist"), start=1):
+        intervals = metrics["protocols"][protocol]["models"][model]["intervals"]
+        for kind, name, color, symbol in (
+            ("global", "one offset for all", NEUTRAL_COLOR, "circle-open"),
+            ("mondrian", "one offset per macro-genre", PROTOCOL_COLORS[protocol], "circle"),
+        ):
+            table = intervals[kind][level]["by_macro_genre"]
+            present = [m for m in order if m in table]
+            fig.add_scatter(
+                row=1, col=col, x=_r([100 * table[m]["coverage"] for m in present], 2),
+                y=present, mode="markers", name=name, legendgroup=kind,
+                showlegend=col == 1,
+                marker=dict(color=color, symbol=symbol, size=10, line=dict(width=2, color=color)),
+                customdata=_r([table[m]["mean_width"] for m in present], 2),
+                hovertemplate="%{y}: %{x:.1f}% covered, mean width %{customdata} points"
+                              "<extra>" + name + "</extra>",
+            )
+        fig.add_vrect(x0=100 * (nominal - COVERAGE_TOLERANCE),
+                      x1=100 * (nominal + COVERAGE_TOLERANCE), row=1, col=col,
+                      fillcolor=_GRID_COLOR, opacity=0.6, line_width=0)
+        fig.add_vline(x=100 * nominal, row=1, col=col, line=dict(color=_LINE_COLOR, dash="dot"))
+    fig.update_xaxes(title_text=f"Coverage of the {nominal:.0%} interval (%)")
+    fig.update_layout(title=title, height=620,
+                      legend=dict(orientation="h", y=1.06, yanchor="bottom", x=0))
+    return fig
+
+
+def plot_feature_ladder(summary: dict, *, title: str | None = None) -> go.Figure:
+    """Held-out R² of each honest protocol's fold model refit on growing feature sets.
+
+    ``summary`` is ``models/shap/summary.json`` (:func:`analysis.explain.load_explanations`);
+    its ``feature_ladder`` steps are cumulative, so each bar adds one kind of metadata.
+    """
+    fig = go.Figure()
+    for protocol in ("cold_start", "known_artist"):
+        steps = summary["protocols"][protocol]["feature_ladder"]["steps"]
+        fig.add_bar(
+            x=[step["step"] for step in steps], y=_r([step["r2"] for step in steps], 4),
+            name=PROTOCOL_LABELS[protocol], marker_color=PROTOCOL_COLORS[protocol],
+            text=[f"{step['r2']:.2f}" for step in steps], textposition="outside",
+            customdata=[step["n_columns"] for step in steps],
+            hovertemplate="%{x}<br>" + PROTOCOL_LABELS[protocol]
+                          + ": R² %{y:.3f} (%{customdata} columns)<extra></extra>",
+        )
+    fig.update_layout(title=title, barmode="group",
+                      yaxis=dict(title="R², held-out fold (same tuned parameters)",
+                                 range=[0, 1]),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    return fig
+
+
+def plot_sampling_artefacts(metrics: dict, *, title: str | None = None) -> go.Figure:
+    """New-artist R² with the allowed features, then with the forbidden sampling artefacts."""
+    finding = metrics["findings"]["sampling_artefacts"]
+    labels = ["allowed features<br>(what we report)", "+ 3 sampling counts",
+              "+ counts and genre-list<br>membership"]
+    values = [finding["allowed_features"]["r2"]] + [
+        finding["variants"][k]["metrics"]["r2"] for k in (
+            "allowed_plus_3_counts", "allowed_plus_3_counts_and_genre_membership")]
+    fig = go.Figure(go.Bar(
+        x=labels, y=_r([v["mean"] for v in values], 4),
+        error_y=dict(type="data", array=_r([v["sd"] or 0 for v in values], 4),
+                     color=_LINE_COLOR),
+        marker_color=[PROTOCOL_COLORS["cold_start"], ACCENT_COLORS["leaky"],
+                      ACCENT_COLORS["leaky"]],
+        text=[f"{v['mean']:.2f}" for v in values], textposition="outside",
+        hovertemplate="%{x}: R² %{y:.3f}<extra></extra>",
+    ))
+    fig.update_layout(title=title, yaxis=dict(title="R², new-artist folds (XGBoost defaults)",
+                                              range=[0, 1]))
+    return fig
+
+
+def plot_headline_r2(rows: pd.DataFrame, *, title: str | None = None) -> go.Figure:
+    """The leak in one picture: R² as published and replicated, beside the honest protocols.
+
+    Parameters
+    ----------
+    rows
+        One row per bar: ``label``, ``r2``, ``sd`` (over folds, may be NaN), ``leaky`` (bool);
+        e.g. :func:`analysis.prose.front.headline_r2`.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"label": ["leaky", "honest"], "r2": [0.8, 0.4],
+    ...                       "sd": [float("nan"), 0.01], "leaky": [True, False]})
+    >>> colours = [b.marker.color for b in plot_headline_r2(rows).data]
+    >>> colours == [ACCENT_COLORS["leaky"], ACCENT_COLORS["honest"]]
+    True
+    """
+    fig = go.Figure()
+    for _, row in rows.iterrows():
+        kind = "leaky" if row["leaky"] else "honest"
+        fig.add_bar(
+            x=[row["label"]], y=[round(float(row["r2"]), 4)], name=kind,
+            marker_color=ACCENT_COLORS[kind], showlegend=False,
+            error_y=None if pd.isna(row["sd"]) else dict(
+                type="data", array=[round(float(row["sd"]), 4)], thickness=1.2),
+            text=[f"{row['r2']:.2f}"], textposition="inside", insidetextanchor="end",
+            textfont=dict(color="white", size=16),
+            hovertemplate=f"{row['label'].replace('<br>', ' ')}: R² %{{y:.3f}}<extra></extra>",
+        )
+    fig.update_layout(title=title, height=420, bargap=0.35,
+                      yaxis=dict(title="R² (share of popularity variance explained)",
+                                 range=[0, 1]),
+                      xaxis=dict(showgrid=False))
+    return fig

@@ -1,0 +1,68 @@
+"""Reading the model artifacts for the prose: ``metrics.json`` and the cached explanations.
+
+Small readers shared by the Drivers, Conclusions and front-page facts. They read; they never
+compute a model result, and they import no model code (``metrics.json`` is a plain dict,
+:class:`analysis.explain.Explanations` a bundle of frames).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+#: The champions' model type when ``metrics.json`` does not name it
+#: (``analysis.models.CHAMPION_MODEL``; not imported, so reading metrics loads no model code).
+DEFAULT_CHAMPION = "xgboost_tuned"
+
+#: The replica model quoted beside the original's headline, in order of preference.
+REPLICA_PREFERENCE = ("random_forest", "xgboost_tuned", "xgboost")
+
+
+def metric(metrics: Mapping, protocol: str, model: str, name: str) -> tuple[float, float | None]:
+    """A model's fold mean and sd of one metric."""
+    value = metrics["protocols"][protocol]["models"][model]["metrics"][name]
+    return value["mean"], value["sd"]
+
+
+def triage_metric(metrics: Mapping, protocol: str, name: str) -> tuple[float, float | None]:
+    """A triage metric (hit ROC-AUC, top-1% precision) of the protocol's hit classifier."""
+    value = metrics["protocols"][protocol]["triage"]["metrics"][name]
+    return value["mean"], value["sd"]
+
+
+def champion_model(metrics: Mapping, protocol: str) -> str:
+    """The model type of a protocol's champion (``metrics.json`` ``champions``)."""
+    return metrics.get("champions", {}).get(protocol, {}).get("model", DEFAULT_CHAMPION)
+
+
+def replica_model(metrics: Mapping) -> str:
+    """The replica model quoted beside the original's headline: its Random Forest if run."""
+    models = metrics["protocols"]["seed_replica"]["models"]
+    for name in REPLICA_PREFERENCE:
+        if name in models:
+            return name
+    return next(iter(models))
+
+
+def champion_r2(metrics: Mapping, protocol: str) -> tuple[float, float | None]:
+    """R² (mean, sd) of a protocol's champion."""
+    return metric(metrics, protocol, champion_model(metrics, protocol), "r2")
+
+
+def importance(explanations, protocol: str) -> pd.DataFrame:
+    """One protocol's driver importance, most important first."""
+    table = explanations.importance
+    return table[table["protocol"] == protocol].sort_values("shap_rank").reset_index(drop=True)
+
+
+def is_audio(group: str) -> bool:
+    """Whether a driver group is one of Spotify's audio features."""
+    from analysis.schema import AUDIO_COLUMNS
+
+    return group in AUDIO_COLUMNS
+
+
+def artist_history(explanations) -> dict:
+    """The known-artist champion's artist history against the track (``summary.json``)."""
+    return explanations.summary["protocols"]["known_artist"]["artist_history"]

@@ -1,0 +1,279 @@
+"""Words of the Conclusions chapter (chapters/07-conclusions): what to rely on, and what not.
+
+:func:`facts` reads every number the chapter quotes from ``metrics.json``, the cached
+explanations and the cleaning summary; the templates hold the wording. The leak chart's bars
+come from :func:`analysis.prose.front.headline_r2`, shared with the front page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from analysis.embed import markdown_table
+from analysis.labels import PROTOCOL_ADJECTIVES, PROTOCOL_CASES
+from analysis.models import MODEL_LABELS, TOP_SHARE
+from analysis.prose._artifacts import (
+    artist_history,
+    champion_model,
+    champion_r2,
+    metric,
+    replica_model,
+    triage_metric,
+)
+from analysis.prose._render import bullets, by_sign, fill, pm
+
+#: The protocol whose errors and intervals the chapter reads (a new artist's tracks).
+PROTOCOL = "cold_start"
+
+#: The honest protocols, as the chapter's table lists them.
+HONEST = ("known_artist", "cold_start")
+
+#: The original's four models, in the order of its published table.
+ORIGINAL_MODELS = ("linear_regression", "random_forest", "xgboost", "xgboost_tuned")
+
+#: The predictable-table's champion metrics (with their decimals) and triage metrics.
+ACCURACY_METRICS: tuple[tuple[str, int], ...] = (("r2", 2), ("mae", 1), ("spearman", 2))
+TRIAGE_METRICS: tuple[str, ...] = ("hit_auc", "top1_precision")
+
+
+# --- facts -------------------------------------------------------------------------------------
+
+
+def facts(metrics: Mapping, explanations, cleaning_summary: Mapping,
+          protocol: str = PROTOCOL) -> dict:
+    """Every number the Conclusions quote.
+
+    Parameters
+    ----------
+    metrics : dict
+        ``models/metrics.json``.
+    explanations : analysis.explain.Explanations
+        ``models/shap/`` (the artist-history share).
+    cleaning_summary : dict
+        :attr:`analysis.data.TrackData.summary` (popularity conflicts: the drift evidence).
+    protocol : str, optional
+        The protocol whose errors and intervals are read.
+    """
+    known, known_sd = champion_r2(metrics, "known_artist")
+    cold, cold_sd = champion_r2(metrics, "cold_start")
+    entry = metrics["protocols"][protocol]["models"][champion_model(metrics, protocol)]
+    return {
+        "protocol": protocol,
+        "known": known, "known_sd": known_sd, "cold": cold, "cold_sd": cold_sd,
+        "replica": metric(metrics, "seed_replica", replica_model(metrics), "r2")[0],
+        "cold_auc": triage_metric(metrics, "cold_start", "hit_auc")[0],
+        "history_share": artist_history(explanations)["shap_share_history"],
+        "predictable": {p: _predictable(metrics, p) for p in HONEST},
+        "errors": _error_facts(entry.get("error_analysis", {})),
+        "drift": {k: cleaning_summary[k] for k in ("popularity_conflicts",
+                                                    "popularity_conflict_max_spread")},
+        "intervals": _interval_facts(entry.get("intervals", {}).get("mondrian", {})),
+        "leak_rows": _leak_rows(metrics),
+        "leak_audit": metrics["findings"]["leak_audit"]["seed_replica"],
+    }
+
+
+def _predictable(metrics: Mapping, protocol: str) -> dict:
+    model = champion_model(metrics, protocol)
+    out = {name: metric(metrics, protocol, model, name) for name, _ in ACCURACY_METRICS}
+    out.update({name: triage_metric(metrics, protocol, name) for name in TRIAGE_METRICS})
+    return out
+
+
+def _error_facts(analysis: Mapping) -> dict:
+    bands = {k: v for k, v in analysis.get("by_popularity_band", {}).items()
+             if v.get("mae") is not None}
+    out: dict = {"zero": analysis.get("zero_popularity") or None}
+    if bands:
+        out["worst"], out["worst_band"] = max(bands.items(), key=lambda kv: kv[1]["mae"])[::-1]
+        out["best"], out["best_band"] = min(bands.items(), key=lambda kv: kv[1]["mae"])[::-1]
+    return out
+
+
+def _interval_facts(mondrian: Mapping) -> list[dict]:
+    out = []
+    for level, stats in sorted(mondrian.items()):
+        by_macro = [v["coverage"] for v in stats["by_macro_genre"].values()]
+        out.append({"level": float(level), "coverage": stats["coverage"],
+                    "lowest": min(by_macro), "highest": max(by_macro),
+                    "mean_width": stats["mean_width"]})
+    return out
+
+
+def _leak_rows(metrics: Mapping) -> list[dict]:
+    rows = []
+    original = metrics["original_results"]
+    for name in ORIGINAL_MODELS:
+        labels = [section["models"][name]["label"] for section in metrics["protocols"].values()
+                  if "label" in section["models"].get(name, {})]
+        rows.append({
+            "label": labels[0] if labels else MODEL_LABELS.get(name, name),
+            "published": original[name]["r2"] if name in original else None,
+            "r2": {p: metric(metrics, p, name, "r2") if name in section["models"] else None
+                   for p, section in metrics["protocols"].items()},
+        })
+    return rows
+
+
+# --- templates ---------------------------------------------------------------------------------
+
+ANSWER = (
+    "**Answer.** Popularity is partly predictable, mostly from who the artist is: a new track by "
+    "a known artist is predicted with R² {known_pm}, a track by a new artist with R² {cold_pm}. "
+    "That is enough to rank a catalogue (hit ROC-AUC {cold_auc:.2f} for a new artist) but not to "
+    "promise a number for one track, and {history_share:.0%} of the known-artist model's signal "
+    "is the artist's record, not the recording."
+)
+
+PREDICTABLE_COLUMNS = ["question", "R²", "MAE (points)", "Spearman", "hit ROC-AUC",
+                       "top-{top_share:.0%} precision"]
+
+EXTREMES = (
+    "**The extremes.** Error depends on where the truth lies: mean absolute error is "
+    "{best[mae]:.1f} points for tracks at popularity {best_band} and {worst[mae]:.1f} points for "
+    "tracks at {worst_band}, because the model pulls predictions toward the middle (mean error "
+    "{worst[bias]:+.1f} there)."
+)
+ZERO_MASS = (
+    "**The zero mass.** Tracks at popularity 0 account for "
+    "{share_of_total_absolute_error:.0%} of the {model} model's absolute error; without them its "
+    "MAE would be {mae_without_zeros:.1f}. Many are compilation copies whose zero says more about "
+    "the catalogue than the song."
+)
+NEXT_HIT = (
+    "**The next hit.** A track's own audio features move a prediction by a few points; what "
+    "makes one song by an unknown artist break out is not in this data."
+)
+
+DRIFT = (
+    "Popularity is Spotify's current estimate from recent plays, recomputed continuously, so it "
+    "moves. The crawl caught it moving: {popularity_conflicts:,} tracks carry different "
+    "popularity in different genre lists of the same dataset (up to "
+    "{popularity_conflict_max_spread} points apart). Every number on this site describes one "
+    "snapshot; a model fitted to it ages as the catalogue and listening do, and should be "
+    "re-fitted and re-evaluated on a fresh crawl before it is trusted again."
+)
+
+INTERVALS = ("Measured out of fold for the {model} model, {levels}. An interval that wide says "
+             "the model sorts tracks, it does not forecast one.")
+INTERVAL = ("the {level:.0%} interval covers {coverage:.1%} of held-out tracks ({lowest:.1%}–"
+            "{highest:.1%} across macro-genres) and is {mean_width:.0f} points wide on average")
+
+#: Columns of the leak table: the model, then its R² as published and under each protocol.
+LEAK_COLUMNS = ["model", "published (leaky)", "replica (leaky)", "known artist (honest)",
+                "new artist (honest)"]
+LEAK_PROTOCOLS = ("seed_replica", "known_artist", "cold_start")
+PUBLISHED = "{:.3f}"
+MISSING = "–"
+
+LEAK_LESSON = (
+    "The original's headline came from a split that lets the answer into the question: "
+    "{test_rows_whose_track_is_also_in_train:.0%} of its test rows are a track also in the "
+    "training rows (under another genre), and the artist-mean feature equals the label itself for "
+    "{test_rows_feature_equals_label:.0%} of test rows. Replicated here, that recipe scores R² "
+    "{replica:.2f}; the same kind of model asked honestly about a new artist scores {cold:.2f}. "
+    "Split by the unit you will predict, and compute anything derived from the label inside the "
+    "training folds only."
+)
+
+SUMMARY: tuple[str, ...] = (
+    "**Honest numbers are {lower}.** R² {known:.2f} (known artist) and {cold:.2f} (new artist), "
+    "not the {replica:.2f} of the leaky recipe.",
+    "**The artist is the signal.** History carries {history_share:.0%} of the known-artist "
+    "model's movement.",
+    "**Use the model to sort, not to forecast**: shortlist by predicted popularity, read the "
+    "interval before quoting a number, and re-fit on a fresh crawl.",
+)
+LOWER, NOT_LOWER = "lower", "not lower"
+
+#: Columns of the triage example: the track's identity as a reader knows it.
+TRIAGE_COLUMNS: dict[str, str] = {"track_name": "track", "artists": "artists",
+                                  "track_genre": "genre"}
+
+
+# --- sentences and tables ----------------------------------------------------------------------
+
+
+def answer(f: Mapping) -> str:
+    """One paragraph: what the models can and cannot do."""
+    return fill(ANSWER, f, known_pm=pm(f["known"], f["known_sd"]),
+                cold_pm=pm(f["cold"], f["cold_sd"]))
+
+
+def predictable_table(f: Mapping) -> str:
+    """The two honest protocols side by side: the champion's accuracy and the hit classifier's
+    triage metrics (mean ± sd)."""
+    rows = []
+    for protocol, values in f["predictable"].items():
+        cells = [PROTOCOL_CASES[protocol]]
+        cells += [pm(*values[name], digits) for name, digits in ACCURACY_METRICS]
+        cells += [pm(*values[name], 2) for name in TRIAGE_METRICS]
+        rows.append(cells)
+    columns = [fill(c, {"top_share": TOP_SHARE}) for c in PREDICTABLE_COLUMNS]
+    return markdown_table(pd.DataFrame(rows, columns=columns))
+
+
+def unpredictable_findings(f: Mapping) -> str:
+    """Where the honest champions fail: popularity bands and the zero mass."""
+    e = f["errors"]
+    items = []
+    if "worst" in e:
+        items.append(fill(EXTREMES, e))
+    if e["zero"]:
+        items.append(fill(ZERO_MASS, e["zero"], model=PROTOCOL_ADJECTIVES[f["protocol"]]))
+    items.append(NEXT_HIT)
+    return bullets(items)
+
+
+def drift_caveat(f: Mapping) -> str:
+    """Popularity is a moving measurement: evidence from the crawl itself."""
+    return fill(DRIFT, f["drift"])
+
+
+def interval_usage(f: Mapping) -> str:
+    """What the conformal intervals promise, with their measured coverage and width."""
+    if not f["intervals"]:
+        return ""
+    levels = "; ".join(fill(INTERVAL, level) for level in f["intervals"])
+    return fill(INTERVALS, {}, model=PROTOCOL_ADJECTIVES[f["protocol"]], levels=levels)
+
+
+def leak_table(f: Mapping) -> str:
+    """The leaky recipe and the honest protocols side by side (R² and MAE)."""
+    rows = []
+    for row in f["leak_rows"]:
+        cells = [row["label"],
+                 MISSING if row["published"] is None else PUBLISHED.format(row["published"])]
+        cells += [MISSING if row["r2"].get(p) is None else pm(*row["r2"][p], 3)
+                  for p in LEAK_PROTOCOLS]
+        rows.append(cells)
+    return markdown_table(pd.DataFrame(rows, columns=LEAK_COLUMNS))
+
+
+def leak_lesson(f: Mapping) -> str:
+    """The leak in two sentences, numbers from the replica's audit."""
+    return fill(LEAK_LESSON, f["leak_audit"], replica=f["replica"], cold=f["cold"])
+
+
+def summary(f: Mapping) -> str:
+    """Three findings with numbers for the Conclusions' Summary."""
+    lower = by_sign(f["replica"] - max(f["known"], f["cold"]), LOWER, NOT_LOWER)
+    return bullets(fill(item, f, lower=lower) for item in SUMMARY)
+
+
+def triage_example(champion, tracks: pd.DataFrame, *, n: int = 5,
+                   confidence: float = 0.9) -> pd.DataFrame:
+    """A champion's predictions with intervals for the first ``n`` tracks, as a user calls it.
+
+    The tracks are passed in the raw dataset's columns (``track_genre`` = the primary genre,
+    ``popularity`` dropped), exactly what :meth:`analysis.models.Champion.predict_interval`
+    expects from a user's file.
+    """
+    from analysis.schema import RAW_COLUMNS
+
+    columns = [c for c in RAW_COLUMNS if c != "popularity"]
+    raw = tracks.rename(columns={"primary_genre": "track_genre"})[columns].head(n)
+    out = champion.predict_interval(raw, confidence=confidence).round(1)
+    return pd.concat([raw[list(TRIAGE_COLUMNS)].rename(columns=TRIAGE_COLUMNS), out], axis=1)

@@ -1,0 +1,219 @@
+"""Words of the front page (index.qmd): the executive findings and the leak chart's bars.
+
+:func:`facts` gathers every number the findings quote from the cleaned data, ``metrics.json``
+and the cached explanations (:func:`read_facts` does it from already-loaded pieces); each
+finding is one template with a link to the chapter that proves it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import pandas as pd
+
+from analysis.labels import PROTOCOL_CASES, driver_name
+from analysis.models import CONFIDENCE_LEVELS, HIT_THRESHOLD, TOP_SHARE
+from analysis.prose._artifacts import (
+    artist_history,
+    champion_model,
+    champion_r2,
+    importance,
+    is_audio,
+    metric,
+    replica_model,
+    triage_metric,
+)
+from analysis.prose._render import by_sign, fill, numbered, upper_first
+
+#: Where each front-page finding is proved (plain links; Quarto resolves .ipynb to .html).
+CHAPTER_LINKS: dict[str, str] = {
+    "data": "chapters/01-data.ipynb#sec-data-funnel",
+    "moods": "chapters/03-genre-moods.ipynb#sec-moods-effects",
+    "leak": "chapters/04-modeling.ipynb#sec-modeling-leak",
+    "triage": "chapters/04-modeling.ipynb#sec-modeling-triage",
+    "intervals": "chapters/04-modeling.ipynb#sec-modeling-intervals",
+    "drivers": "chapters/05-drivers.ipynb#sec-drivers-importance",
+    "history": "chapters/05-drivers.ipynb#sec-drivers-history",
+    "conclusions": "chapters/07-conclusions.ipynb#sec-conclusions-triage",
+}
+
+#: "Catalogue metadata beats sound" when the strongest audio feature moves predictions by
+#: less than the top driver divided by this.
+METADATA_DOMINANCE = 2
+
+#: The interval level the front page quotes (the widest of the build's levels).
+INTERVAL_LEVEL = max(CONFIDENCE_LEVELS)
+
+
+# --- facts -------------------------------------------------------------------------------------
+
+
+def facts(track_data, metrics: Mapping, explanations) -> dict:
+    """Every number the front page quotes, from the loaded artifacts (what ``index.qmd`` does).
+
+    Adds the genre-mood finding, Kruskal–Wallis ε² of every audio feature across macro-genres
+    (:func:`analysis.moods.kruskal_by_feature`), and the share of hits among all tracks.
+    """
+    from analysis.moods import add_duration_minutes, kruskal_by_feature
+
+    kruskal = kruskal_by_feature(add_duration_minutes(track_data.tracks))
+    hit = metrics.get("hit_threshold", HIT_THRESHOLD)
+    hit_share = float((track_data.tracks["popularity"] >= hit).mean())
+    return read_facts(track_data.summary, metrics, explanations, kruskal, hit_share=hit_share)
+
+
+def read_facts(summary: Mapping, metrics: Mapping, explanations,
+               kruskal: pd.DataFrame | None = None, *, hit_share: float | None = None) -> dict:
+    """:func:`facts` from pieces already at hand.
+
+    Parameters
+    ----------
+    summary : dict
+        Cleaning summary (:attr:`analysis.data.TrackData.summary`).
+    metrics : dict
+        ``models/metrics.json``.
+    explanations : analysis.explain.Explanations
+        ``models/shap/``.
+    kruskal : pandas.DataFrame, optional
+        :func:`analysis.moods.kruskal_by_feature` of the tracks (the genre-mood finding).
+    hit_share : float, optional
+        Share of all tracks that are hits (the shortlist's base rate).
+    """
+    cold = importance(explanations, "cold_start")
+    audio = cold[cold["group"].map(is_audio)].iloc[0]
+    level = str(INTERVAL_LEVEL)
+    intervals = metrics["protocols"]["cold_start"]["models"][
+        champion_model(metrics, "cold_start")].get("intervals", {}).get("mondrian", {})
+    out = {
+        **{k: summary[k] for k in ("input_rows", "genres", "tracks")},
+        "repeated_share": summary["rows_repeating_a_track_id"] / summary["input_rows"],
+        "published": metrics["original_results"]["random_forest"]["r2"],
+        "replica": metric(metrics, "seed_replica", replica_model(metrics), "r2")[0],
+        "known": champion_r2(metrics, "known_artist")[0],
+        "cold": champion_r2(metrics, "cold_start")[0],
+        "hit": metrics.get("hit_threshold", HIT_THRESHOLD), "top_share": TOP_SHARE,
+        "auc": triage_metric(metrics, "cold_start", "hit_auc")[0],
+        "top_precision": triage_metric(metrics, "cold_start", "top1_precision")[0],
+        "hit_share": hit_share,
+        "history": artist_history(explanations),
+        "first": cold.iloc[0]["group"], "first_shap": cold.iloc[0]["mean_abs_shap"],
+        "audio": audio["group"], "audio_shap": audio["mean_abs_shap"],
+        "genre_effect": None, "interval": None,
+    }
+    if kruskal is not None and len(kruskal):
+        top = kruskal.iloc[0]
+        out["genre_effect"] = {k: top[k] for k in ("feature", "epsilon_squared", "magnitude")}
+    if level in intervals:
+        stats = intervals[level]
+        by_macro = [v["coverage"] for v in stats["by_macro_genre"].values()]
+        out["interval"] = {"level": INTERVAL_LEVEL, "coverage": stats["coverage"],
+                           "lowest": min(by_macro), "highest": max(by_macro),
+                           "mean_width": stats["mean_width"]}
+    return out
+
+
+# --- templates ---------------------------------------------------------------------------------
+
+DATA = (
+    "**The public file is not a track table.** Its {input_rows:,} rows are {genres} genre lists "
+    "in which {repeated_share:.1%} of rows repeat a track; cleaned, it holds {tracks:,} tracks "
+    "([the data]({links[data]}))."
+)
+LEAK = (
+    "**The published accuracy leaned on a leak.** The original's R² of {published:.2f} "
+    "(replicated here: {replica:.2f}) rests on test tracks, and their own popularity, leaking "
+    "into training; measured honestly, a new track by a known artist gets R² {known:.2f} and a "
+    "track by a new artist {cold:.2f} ([modeling]({links[leak]}))."
+)
+TRIAGE = (
+    "**The model can triage.** For artists it has never seen, it ranks hits (popularity ≥ {hit}) "
+    "above non-hits with ROC-AUC {auc:.2f}, and {top_precision:.0%} of its top-{top_share:.0%} "
+    "shortlist are hits{base_rate} ([modeling]({links[triage]}))."
+)
+BASE_RATE = ", against {hit_share:.0%} of all tracks"
+HISTORY = (
+    "**The artist is most of the signal.** Artist history carries "
+    "{history[shap_share_history]:.0%} of what moves the known-artist model; without it, R² on a "
+    "held-out fold {drops} from {history[r2_with_history]:.2f} to "
+    "{history[r2_without_history]:.2f} ([drivers]({links[history]}))."
+)
+DROPS, RISES = "drops", "rises"
+NEW_ARTIST = (
+    "**For a new artist, {headline}.** {First} moves a prediction by {first_shap:.1f} points on "
+    "average; the strongest audio feature, {audio_name}, by {audio_shap:.1f} "
+    "([drivers]({links[drivers]}))."
+)
+METADATA_WINS = "catalogue metadata beats sound"
+SOUND_COUNTS = "sound matters as much as metadata"
+GENRES = (
+    "**Genres sound different, most in {feature}.** Macro-genre explains {epsilon_squared:.0%} of "
+    "the rank variance of {feature} (Kruskal–Wallis ε²), a {magnitude} effect "
+    "([genre moods]({links[moods]}))."
+)
+RANGE = (
+    "**Every prediction comes with an honest range.** The {level:.0%} interval covers "
+    "{coverage:.0%} of held-out tracks ({lowest:.0%}–{highest:.0%} by macro-genre) and is "
+    "{mean_width:.0f} points wide: good for sorting a catalogue, not for promising one track's "
+    "number ([modeling]({links[intervals]}), [how to use it]({links[conclusions]}))."
+)
+
+#: The leak chart's first two bars, then each honest bar (its protocol's case, model).
+PUBLISHED_BAR = "Published by the original<br>(Random Forest, leaky)"
+REPLICA_BAR = "Original recipe, replicated<br>({model}, leaky)"
+HONEST_BAR = "{case}<br>({model}, honest)"
+HONEST = ("known_artist", "cold_start")
+
+
+# --- sentences ---------------------------------------------------------------------------------
+
+
+def findings(f: Mapping) -> str:
+    """The front page's findings: one sentence each, with a number and a link to the proof."""
+    h = f["history"]
+    metadata_wins = (not is_audio(f["first"])
+                     and f["audio_shap"] < f["first_shap"] / METADATA_DOMINANCE)
+    first = driver_name(f["first"])
+    items = [
+        fill(DATA, f, links=CHAPTER_LINKS),
+        fill(LEAK, f, links=CHAPTER_LINKS),
+        fill(TRIAGE, f, links=CHAPTER_LINKS,
+             base_rate="" if f["hit_share"] is None else fill(BASE_RATE, f)),
+        fill(HISTORY, f, links=CHAPTER_LINKS,
+             drops=by_sign(h["r2_with_history"] - h["r2_without_history"], DROPS, RISES)),
+        fill(NEW_ARTIST, f, links=CHAPTER_LINKS, First=upper_first(first),
+             headline=METADATA_WINS if metadata_wins else SOUND_COUNTS,
+             audio_name=driver_name(f["audio"])),
+    ]
+    if f["genre_effect"] is not None:
+        items.append(fill(GENRES, f["genre_effect"], links=CHAPTER_LINKS))
+    if f["interval"] is not None:
+        items.append(fill(RANGE, f["interval"], links=CHAPTER_LINKS))
+    return numbered(items)
+
+
+def headline_r2(metrics: Mapping) -> pd.DataFrame:
+    """Bars of the leak chart (front page and Conclusions): published, replicated, and the two
+    honest R².
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``label``, ``r2``, ``sd`` (NaN for single splits), ``leaky``.
+    """
+    replica = replica_model(metrics)
+
+    def label(protocol: str, model: str) -> str:
+        entry = metrics["protocols"].get(protocol, {}).get("models", {}).get(model, {})
+        return entry.get("label", model.replace("_", " "))
+
+    rows = [(PUBLISHED_BAR, metrics["original_results"]["random_forest"]["r2"], math.nan, True),
+            (fill(REPLICA_BAR, {}, model=label("seed_replica", replica)),
+             metric(metrics, "seed_replica", replica, "r2")[0], math.nan, True)]
+    for protocol in HONEST:
+        model = champion_model(metrics, protocol)
+        mean, sd = metric(metrics, protocol, model, "r2")
+        rows.append((fill(HONEST_BAR, {}, case=upper_first(PROTOCOL_CASES[protocol]),
+                          model=label(protocol, model)),
+                     mean, math.nan if sd is None else sd, False))
+    return pd.DataFrame(rows, columns=["label", "r2", "sd", "leaky"])

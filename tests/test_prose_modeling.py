@@ -1,0 +1,133 @@
+"""Tests for analysis.prose.modeling: the Modeling chapter's words, from the committed
+metrics.json and feature ladder (read in milliseconds; nothing is trained here).
+
+Every word a sign chooses is checked both ways on edited facts.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from analysis.models import HIT_THRESHOLD, POPULARITY_BANDS, TOP_SHARE
+from analysis.prose import modeling as prose
+
+
+@pytest.fixture(scope="module")
+def metrics():
+    from analysis.models import load_metrics
+
+    return load_metrics()
+
+
+@pytest.fixture(scope="module")
+def facts(metrics):
+    from analysis.explain import load_explanations
+
+    return prose.facts(metrics, load_explanations())
+
+
+SENTENCES = ("answer", "leak", "original_difference", "comparison", "attempts", "triage",
+             "forest_cost", "errors", "intervals", "overlap", "sampling_artefacts", "summary",
+             "album_check", "ladder")
+
+
+@pytest.mark.parametrize("name", SENTENCES)
+def test_every_sentence_renders_from_the_facts(facts, name):
+    text = getattr(prose, name)(facts)
+    assert text and "nan" not in text.lower() and "{" not in text
+
+
+def test_sentences_quote_metrics_json(metrics, facts):
+    known = metrics["protocols"]["known_artist"]["models"]["xgboost_tuned"]["metrics"]
+    assert f"R² {known['r2']['mean']:.2f}" in prose.answer(facts)
+    for protocol in ("known_artist", "cold_start"):
+        auc = metrics["protocols"][protocol]["triage"]["metrics"]["hit_auc"]["mean"]
+        assert f"{auc:.3f}" in prose.triage(facts)
+    assert f"popularity ≥ {HIT_THRESHOLD}" in prose.triage(facts)
+    assert f"among the top {TOP_SHARE:.0%} it shortlists" in prose.triage(facts)
+    assert "Adding the three sampling counts" in prose.sampling_artefacts(facts)
+    assert prose.summary(facts).startswith("1. **The published")
+
+
+def test_tables_name_the_shortlist_from_its_constant(metrics):
+    header = f"Top-{TOP_SHARE:.0%} precision"
+    assert header in prose.comparison_table(metrics).columns
+    assert header in prose.triage_table(metrics).columns
+    targets = prose.targets_table(metrics)
+    assert f"within {prose.REPLICA_TOLERANCE:g} of 0.801" in targets["target"].tolist()
+
+
+@pytest.mark.parametrize("gain, words", [
+    (0.012, "adds +0.012 R² over XGBoost's defaults"),
+    (-0.004, "costs 0.004 R² against XGBoost's defaults"),
+])
+def test_tuning_adds_or_costs(facts, gain, words):
+    edited = copy.deepcopy(facts)
+    for protocol in edited["comparison"]["protocols"].values():
+        protocol["tuning_gain"] = gain
+    assert words in prose.comparison(edited)
+
+
+@pytest.mark.parametrize("bias, words", [(-38.7, "are under-predicted by 38.7 points"),
+                                         (4.2, "are over-predicted by 4.2 points")])
+def test_hits_are_under_or_over_predicted(facts, bias, words):
+    label, low, end = POPULARITY_BANDS[-1]
+    edited = copy.deepcopy(facts)
+    for analysis in edited["errors"].values():
+        analysis["by_popularity_band"][label]["bias"] = bias
+    text = prose.errors(edited)
+    assert f"Hits ({low}–{end - 1}) {words} on average" in text
+
+
+@pytest.mark.parametrize("base, counts, full, words", [
+    (0.48, 0.6, 0.7, ("lifts new-artist R² from 0.480 to 0.600", "lifts it to 0.700")),
+    (0.48, 0.4, 0.3, ("lowers new-artist R² from 0.480 to 0.400", "lowers it to 0.300")),
+])
+def test_artefacts_lift_or_lower(facts, base, counts, full, words):
+    edited = copy.deepcopy(facts)
+    edited["artefacts"].update(base=base, counts=counts, full=full)
+    text = prose.sampling_artefacts(edited)
+    assert all(w in text for w in words)
+
+
+@pytest.mark.parametrize("known_mae, known_auc, words", [
+    (7.0, 0.95, ("history cuts the error", "lifts the hit classifier's ROC-AUC")),
+    (12.0, 0.70, ("history raises the error", "lowers the hit classifier's ROC-AUC")),
+])
+def test_summary_verbs_follow_the_signs(facts, known_mae, known_auc, words):
+    edited = copy.deepcopy(facts)
+    edited["champions"]["known_artist"]["mae"] = known_mae
+    edited["triage"]["known_artist"]["classifier"]["hit_auc"] = known_auc
+    text = prose.summary(edited)
+    assert all(w in text for w in words)
+
+
+@pytest.mark.parametrize("classifier_auc, words", [
+    (0.99, "ranks them better than the popularity model, which"),
+    (0.10, "does not rank them better than the popularity model everywhere"),
+])
+def test_triage_verdict_follows_the_gains(facts, classifier_auc, words):
+    edited = copy.deepcopy(facts)
+    edited["triage"]["cold_start"]["classifier"]["hit_auc"] = classifier_auc
+    assert words in prose.triage(edited)
+
+
+@pytest.mark.parametrize("unchanged, words", [(True, "no trial beat the starting slope"),
+                                              (False, "the tuner set the slope between")])
+def test_huber_slope_sentence(facts, unchanged, words):
+    edited = copy.deepcopy(facts)
+    edited["comparison"]["slope_unchanged"] = unchanged
+    assert words in prose.comparison(edited)
+
+
+def test_forest_cost_without_forests(facts):
+    edited = copy.deepcopy(facts)
+    edited["forest_cost"]["forests"] = {}
+    assert prose.forest_cost(edited) == prose.NO_FOREST
+
+
+def test_facts_need_no_explanations_except_for_the_ladder(metrics):
+    facts = prose.facts(metrics)
+    assert facts["ladder"] is None and prose.answer(facts)
