@@ -10,6 +10,10 @@ import pytest
 
 from analysis import paths
 
+#: Not test modules: the Quarto-rule fixtures are small website projects (their notebooks
+#: are data for tests/test_quarto_rules.py, not chapters for nbval to execute).
+collect_ignore = ["fixtures"]
+
 #: Where the verified copy lives on the developers' machines and in CI.
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "spotify_tracks.csv.gz"
 
