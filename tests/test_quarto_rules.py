@@ -148,3 +148,26 @@ def test_publish_notebooks_copies_every_chapter(tmp_path):
     site = rules.Site.load(PROJECT_ROOT)
     assert sorted(c.relative_to(tmp_path).as_posix() for c in copies) == \
         sorted(site.published_notebooks().values())
+
+
+def test_per_cell_echo_fallback_is_idempotent_and_keeps_outputs(tmp_path):
+    """tools/hide_code_cells.py (the per-cell fallback QUARTO-FACTS verified) only adds
+    ``#| echo: false`` lines: outputs stay byte-identical and a second run changes nothing."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location(
+        "hide_code_cells", PROJECT_ROOT / "tools" / "hide_code_cells.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for chapter in sorted((PROJECT_ROOT / "chapters").glob("[0-9][0-9]-*.ipynb")):
+        copy = tmp_path / chapter.name
+        shutil.copyfile(chapter, copy)
+        module.hide_code_in(copy)
+        assert module.hide_code_in(copy) == 0
+        before, after = (json.loads(p.read_text()) for p in (chapter, copy))
+        assert [c.get("outputs") for c in before["cells"]] == \
+            [c.get("outputs") for c in after["cells"]]
+        page = rules.load_page(tmp_path, chapter.name)
+        assert all(c.options.get("echo") is False and not c.option_error
+                   for c in page.code_cells())
