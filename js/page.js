@@ -328,7 +328,8 @@ export function evaluate(model, state, specs, reference) {
 // ------------------------------------------------------------------------------------------
 
 function controlLabel(spec, models) {
-  const unit = spec.unit && !["0-1", "major", "explicit"].includes(spec.unit) ? ` (${spec.unit})` : "";
+  const repeats = spec.unit && spec.label.toLowerCase().includes(spec.unit.toLowerCase());
+  const unit = spec.unit && !repeats && !["0-1", "major", "explicit"].includes(spec.unit) ? ` (${spec.unit})` : "";
   const only = models && spec.models.length < Object.keys(models).length ? ` — ${spec.models.map((n) => models[n].metadata.display_name).join(", ")} only` : "";
   return `${spec.label}${unit}${only}`;
 }
@@ -419,50 +420,78 @@ export function renderWarnings(document, warnings) {
   return box;
 }
 
-const SVG = "http://www.w3.org/2000/svg";
+/** Waterfall caption (also its accessible name). */
+export const WATERFALL_CAPTION = "How each input moved the prediction away from the average (exact TreeSHAP)";
 
-/** The explanation as a horizontal waterfall (plain SVG; labels inserted as text). */
-export function renderWaterfall(document, wf, { width = 700, barHeight = 22 } = {}) {
-  const rows = [{ label: "Average prediction (expected value)", start: 0, end: wf.base, base: true }, ...wf.steps, { label: "Prediction", start: 0, end: wf.prediction, base: true }];
-  const labelWidth = 280;
-  const height = rows.length * barHeight + 30;
-  const lo = Math.min(0, ...rows.map((r) => Math.min(r.start, r.end)));
-  const hi = Math.max(...rows.map((r) => Math.max(r.start, r.end)), 1);
-  const x = (v) => labelWidth + ((v - lo) / (hi - lo)) * (width - labelWidth - 60);
-  const svg = document.createElementNS(SVG, "svg");
-  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  svg.setAttribute("width", String(width));
-  svg.setAttribute("role", "img");
-  svg.setAttribute("data-role", "waterfall");
-  const title = document.createElementNS(SVG, "title");
-  title.textContent = "How each input moved the prediction away from the average (exact TreeSHAP)";
-  svg.append(title);
-  rows.forEach((r, i) => {
-    const y = i * barHeight + 10;
-    const text = document.createElementNS(SVG, "text");
-    text.setAttribute("x", String(labelWidth - 6));
-    text.setAttribute("y", String(y + barHeight * 0.65));
-    text.setAttribute("text-anchor", "end");
-    text.setAttribute("font-size", "12");
-    text.textContent = r.label.length > 44 ? `${r.label.slice(0, 43)}…` : r.label;
-    const full = document.createElementNS(SVG, "title");
-    full.textContent = r.label;
-    text.append(full);
-    const rect = document.createElementNS(SVG, "rect");
-    const a = x(Math.min(r.start, r.end));
-    rect.setAttribute("x", String(a));
-    rect.setAttribute("y", String(y + 3));
-    rect.setAttribute("width", String(Math.max(1, x(Math.max(r.start, r.end)) - a)));
-    rect.setAttribute("height", String(barHeight - 6));
-    rect.setAttribute("fill", r.base ? "#6c757d" : r.end >= r.start ? "#2a9d8f" : "#e76f51");
-    const value = document.createElementNS(SVG, "text");
-    value.setAttribute("x", String(x(Math.max(r.start, r.end)) + 4));
-    value.setAttribute("y", String(y + barHeight * 0.65));
-    value.setAttribute("font-size", "11");
-    value.textContent = r.base ? r.end.toFixed(1) : `${r.end >= r.start ? "+" : "−"}${Math.abs(r.end - r.start).toFixed(2)}`;
-    svg.append(text, rect, value);
-  });
-  return svg;
+/**
+ * The explanation as a horizontal waterfall: one row per step, its full label, a bar from
+ * where the step starts to where it ends, and its value. Plain HTML laid out by CSS
+ * (`js/predictor.css`): labels wrap instead of being cut, and the chart follows the width
+ * of its column, from a phone to the result panel beside the controls.
+ */
+export function renderWaterfall(document, wf) {
+  const rows = [
+    { label: "Average prediction (expected value)", start: 0, end: wf.base, base: true },
+    ...wf.steps,
+    { label: "Prediction", start: 0, end: wf.prediction, base: true },
+  ];
+  // The axis spans where the steps travel (not from zero), so small contributions stay
+  // visible; the average and the prediction are drawn as markers at their values.
+  const ends = [wf.base, wf.prediction, ...wf.steps.flatMap((s) => [s.start, s.end])];
+  const span = Math.max(...ends) - Math.min(...ends) || 1;
+  const lo = Math.min(...ends) - 0.04 * span;
+  const hi = Math.max(...ends) + 0.04 * span;
+  const pct = (v) => ((v - lo) / (hi - lo)) * 100;
+  const figure = el(document, "figure", { "data-role": "waterfall", class: "predictor-waterfall" });
+  figure.append(el(document, "figcaption", {}, WATERFALL_CAPTION));
+  const list = el(document, "ol", { class: "wf-rows", "aria-label": WATERFALL_CAPTION });
+  for (const r of rows) {
+    const kind = r.base ? "base" : r.end >= r.start ? "up" : "down";
+    const row = el(document, "li", { class: `wf-row wf-${kind}`, "data-role": "wf-step" });
+    row.append(el(document, "span", { class: "wf-label", "data-role": "wf-label" }, r.label));
+    const track = el(document, "span", { class: "wf-track", "aria-hidden": "true" });
+    const a = r.base ? pct(r.end) - 0.75 : pct(Math.min(r.start, r.end));
+    const b = r.base ? pct(r.end) + 0.75 : pct(Math.max(r.start, r.end));
+    track.append(el(document, "span", {
+      class: "wf-bar", "data-role": "bar",
+      style: `left: ${a.toFixed(2)}%; width: ${Math.max(0.5, b - a).toFixed(2)}%`,
+    }));
+    row.append(track);
+    const value = r.base ? r.end.toFixed(1) : `${r.end >= r.start ? "+" : "−"}${Math.abs(r.end - r.start).toFixed(2)}`;
+    row.append(el(document, "span", { class: "wf-value" }, value));
+    list.append(row);
+  }
+  figure.append(list);
+  return figure;
+}
+
+/**
+ * Show only the controls the selected model reads. The others (the artist history while
+ * *New artist* is selected) are hidden and disabled, and the returned note says which and why.
+ * Their values are kept, so switching back restores them.
+ * @param {HTMLElement} form The element {@link buildControls} returned.
+ * @returns {HTMLElement} A note (empty and hidden when the model reads every control).
+ */
+export function setControlAvailability(document, form, specs, modelName, models) {
+  const unused = [];
+  for (const spec of specs) {
+    const used = spec.models.includes(modelName);
+    for (const field of form.querySelectorAll(`[data-feature="${spec.key}"]`)) {
+      field.hidden = !used;
+      field.setAttribute("aria-hidden", String(!used));
+      for (const input of field.querySelectorAll("input, select, button, textarea")) input.disabled = !used;
+    }
+    if (!used) unused.push(spec);
+  }
+  const note = el(document, "p", { "data-role": "unused-controls", class: "predictor-note" });
+  if (!unused.length) {
+    note.hidden = true;
+    return note;
+  }
+  const readers = [...new Set(unused.flatMap((s) => s.models))].map((n) => models[n].metadata.display_name);
+  const selected = models[modelName].metadata.display_name;
+  note.textContent = `${unused.map((s) => s.label).join(", ")}: read only by ${readers.join(" and ")}, so hidden while ${selected} is selected.`;
+  return note;
 }
 
 /** The nearest real tracks as a table with Spotify links (names are text, never HTML). */

@@ -10,6 +10,10 @@ import pytest
 
 from analysis import paths
 
+#: Not test modules: the Quarto-rule fixtures are small website projects (their notebooks
+#: are data for tests/test_quarto_rules.py, not chapters for nbval to execute).
+collect_ignore = ["fixtures"]
+
 #: Where the verified copy lives on the developers' machines and in CI.
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "spotify_tracks.csv.gz"
 
@@ -58,15 +62,70 @@ def browser():
 
     Playwright's sync API allows one instance per thread: a second ``sync_playwright()`` while
     the first is alive fails ("using Playwright Sync API inside the asyncio loop"), so every
-    browser test shares this fixture instead of starting its own.
+    browser test shares this fixture instead of starting its own. CI must have Chromium: a
+    skipped browser test there would hide a broken page.
     """
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs {CHROMIUM} (make install-browser)")
         pytest.skip(f"{CHROMIUM} not installed (make install-browser)")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def serve():
+    """``serve(folder)`` serves a folder on 127.0.0.1 (text gzipped) and returns its URL."""
+    from site_harness import Server
+
+    servers = []
+
+    def start(folder: Path) -> str:
+        servers.append(Server(folder))
+        return servers[-1].url
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """``open_page(url, width=1280, height=900)``: the page loaded with only 127.0.0.1
+    reachable, as a :class:`site_harness.PageVisit` (console errors, off-site requests…)."""
+    from site_harness import visit
+
+    contexts = []
+
+    def open_(url: str, *, width: int = 1280, height: int = 900):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        return visit(context, url)
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def site_model():
+    """The project as Quarto reads it (``tests/quarto_rules.py``)."""
+    from quarto_rules import Site
+
+    return Site.load(paths.PROJECT_ROOT)
+
+
+@pytest.fixture(scope="session")
+def harness_site(site_model, tmp_path_factory):
+    """Every notebook chapter built Quarto-like (``tests/site_harness.py``) into one folder
+    laid out like ``_site``: ``(folder, {page path: HTML file})``."""
+    from site_harness import build_site
+
+    root = tmp_path_factory.mktemp("site")
+    return root, build_site(site_model, root)
 
 
 def _row(i, track_id, genre, **over):

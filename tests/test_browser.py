@@ -1,35 +1,18 @@
-"""Browser tests: the chapters' HTML in headless Chromium with the network closed.
+"""The chapters as readers get them, in headless Chromium with the network closed.
 
-Quarto cannot be installed on the developers' machines, so the chapter notebooks are converted
-with nbconvert into a throw-away folder laid out like the site (pages in ``chapters/``, the
-shared ``assets/plotly.min.js`` and DataTables bundle beside), served from 127.0.0.1 and opened
-in Debian's Chromium through Playwright. Every request that does not go to 127.0.0.1 is
-aborted and recorded, so a chart that silently needs a CDN fails here.
+Quarto cannot be installed here, so every notebook chapter is built the way Quarto would
+build it by ``tests/site_harness.py`` (nbconvert's cells wrapped in a Quarto-like page, with
+Quarto's cell rules and CDN additions emulated) into a folder laid out like ``_site``, served
+from 127.0.0.1 and opened in Debian's Chromium. Every request that does not go to 127.0.0.1 is
+aborted and recorded, so a chart that silently needs a CDN fails here. Where ``quarto`` is on
+PATH, ``tests/test_site.py`` checks the real ``_site`` the same way.
 
-The helpers are fixtures so that other pages (drivers, predictor) can add tests to this file:
-
-* ``serve(folder)`` serves a folder and returns its base URL;
-* ``open_page(url)`` loads a page and returns a :class:`PageVisit` (the Playwright page plus its
-  console errors, page errors, blocked off-site requests and dialogs);
-* ``site_dir`` is the site-shaped folder with the assets in place, and
-  :func:`notebook_to_html` converts a notebook into it.
-
-nbconvert's own page templates ("lab", "classic") load require.js and MathJax from a CDN. We
-use the ``basic`` template (the cells only) inside a minimal local page instead, so the test can
-demand zero off-site requests from the chapters' content.
+Per page, at 1280 px and at 390 px (a phone): no console error, no off-site request, no code
+toggle in the prose, one H1, the table of contents lists the sections, nothing scrolls the
+page sideways, and the page weighs at most 1 MB without the shared plotly.min.js.
 """
 
 from __future__ import annotations
-
-import copy
-import functools
-import http.server
-import re
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import urlparse
 
 import nbformat
 import pandas as pd
@@ -39,21 +22,14 @@ from analysis.paths import PROJECT_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHAPTERS = sorted((PROJECT_ROOT / "chapters").glob("*.ipynb"))
+CHAPTERS = sorted(p.relative_to(PROJECT_ROOT).as_posix()
+                  for p in (PROJECT_ROOT / "chapters").glob("[0-9][0-9]-*.ipynb"))
+
+#: Page weight budget, bytes transferred without the shared plotly.min.js.
+PAGE_BUDGET = 1_000_000
 
 #: A name that would run script if a table treated data as markup.
 XSS_NAME = "<img src=x onerror=alert(1)>"
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<title>{title}</title>
-<link rel="stylesheet" href="../assets/dt_bundle.css">
-</head><body style="max-width: 1280px; margin: 0 auto;">
-{body}
-</body></html>
-"""
 
 #: Every Plotly div holds a drawn SVG (or a WebGL canvas).
 _ALL_PLOTS_DRAWN = """() => {
@@ -66,146 +42,34 @@ _ALL_TABLES_READY = """() => Array.from(document.querySelectorAll('table[id^="tb
   .every(t => t.classList.contains('dataTable') && t.closest('.dt-container'))"""
 
 #: Ids of paged tables without a search box (itables drops the controls of one-page tables).
-_PAGED_WITHOUT_SEARCH = """() => Array.from(document.querySelectorAll('table[id^="tbl-"]'))
-  .map(t => t.closest('.dt-container'))
-  .filter(w => w && w.querySelector('.dt-paging') && !w.querySelector('input[type="search"]'))
+_PAGED_WITHOUT_SEARCH = """() => Array.from(document.querySelectorAll('.dt-container'))
+  .filter(w => w.querySelector('.dt-paging') && !w.querySelector('input[type="search"]'))
   .map(w => w.querySelector('table').id)"""
 
-
-_RAW_HTML_BLOCK = re.compile(r"^(`{3,})\{=html\}\n(.*)\n\1$", re.S)
-
-
-def _raw_html_blocks_as_html(node: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Pass Markdown raw HTML blocks through as HTML, as Quarto (Pandoc) does.
-
-    nbconvert's Markdown renderer would show a ``{=html}`` fence as a code block.
-    """
-    node = copy.deepcopy(node)
-    for cell in node.cells:
-        for output in cell.get("outputs", []):
-            match = _RAW_HTML_BLOCK.match(output.get("data", {}).get("text/markdown", ""))
-            if match:
-                output["data"] = {"text/html": match.group(2)}
-    return node
+#: H2 ids in the page body, and the ids the table of contents links to.
+_TOC = """() => ({
+  sections: Array.from(document.querySelectorAll('main h2[id]'))
+    .filter(h => !h.closest('.callout')).map(h => h.id),
+  toc: Array.from(document.querySelectorAll('#TOC a')).map(a => a.getAttribute('href').slice(1)),
+})"""
 
 
-def notebook_to_html(notebook: Path | nbformat.NotebookNode, dest: Path) -> Path:
-    """Convert a notebook's stored outputs to a standalone page at ``dest`` (no CDN scripts)."""
-    from nbconvert import HTMLExporter
-
-    node = nbformat.read(notebook, as_version=4) if isinstance(notebook, Path) else notebook
-    node = _raw_html_blocks_as_html(node)
-    exporter = HTMLExporter(template_name="basic", exclude_raw=True)
-    body, _ = exporter.from_notebook_node(node)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    title = dest.stem if isinstance(notebook, nbformat.NotebookNode) else notebook.stem
-    dest.write_text(_PAGE.format(title=title, body=body), encoding="utf-8")
-    return dest
+def _open_chapter(harness_site, serve, open_page, chapter, width):
+    root, built = harness_site
+    url = f"{serve(root)}/{built[chapter].relative_to(root).as_posix()}"
+    return open_page(url, width=width, height=900)
 
 
-@pytest.fixture(scope="session")
-def site_dir(tmp_path_factory) -> Path:
-    """An empty site-shaped folder with plotly.js and the DataTables bundle in ``assets/``."""
-    from analysis.plots import ensure_plotly_js
-    from analysis.tables import ensure_table_assets
+def _figures(site_model, chapter: str) -> int:
+    """Plotly figures the chapter's stored outputs embed (raw HTML blocks)."""
+    from analysis.plots import DIV_ID_PREFIX
 
-    root = tmp_path_factory.mktemp("site")
-    ensure_plotly_js(root / "assets")
-    ensure_table_assets(root / "assets")
-    (root / "chapters").mkdir()
-    return root
+    return sum(markup.count(f'id="{DIV_ID_PREFIX}')
+               for _, markup in site_model.pages[chapter].raw_html())
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
-        pass
-
-
-@pytest.fixture(scope="session")
-def serve() -> Iterator[Callable[[Path], str]]:
-    """``serve(folder)`` starts a throw-away HTTP server on 127.0.0.1 and returns its URL."""
-    servers = []
-
-    def start(folder: Path) -> str:
-        handler = functools.partial(_QuietHandler, directory=str(folder))
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
-@dataclass
-class PageVisit:
-    """A loaded page and everything that went wrong while it loaded."""
-
-    page: object
-    console_errors: list[str] = field(default_factory=list)
-    page_errors: list[str] = field(default_factory=list)
-    offsite_requests: list[str] = field(default_factory=list)
-    requests: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-
-    def assert_clean(self) -> None:
-        """No console error, no uncaught exception, no off-site request, no dialog."""
-        assert self.offsite_requests == [], f"off-site requests: {self.offsite_requests}"
-        assert self.console_errors == [], f"console errors: {self.console_errors}"
-        assert self.page_errors == [], f"page errors: {self.page_errors}"
-        assert self.dialogs == [], f"dialogs: {self.dialogs}"
-
-
-@pytest.fixture
-def open_page(browser) -> Iterator[Callable[..., PageVisit]]:
-    """``open_page(url)`` loads ``url`` at 1280 px with only 127.0.0.1 reachable."""
-    contexts = []
-
-    def visit(url: str, *, width: int = 1280, height: int = 900) -> PageVisit:
-        context = browser.new_context(viewport={"width": width, "height": height})
-        contexts.append(context)
-        page = context.new_page()
-        result = PageVisit(page=page)
-
-        def route(r):
-            if urlparse(r.request.url).hostname == "127.0.0.1":
-                r.continue_()
-            else:
-                result.offsite_requests.append(r.request.url)
-                r.abort()
-
-        def on_dialog(dialog):
-            result.dialogs.append(f"{dialog.type}: {dialog.message}")
-            dialog.dismiss()
-
-        page.route("**/*", route)
-        page.on("request", lambda request: result.requests.append(request.url))
-        page.on("console", lambda m: result.console_errors.append(m.text)
-                if m.type == "error" else None)
-        page.on("pageerror", lambda error: result.page_errors.append(str(error)))
-        page.on("dialog", on_dialog)
-        page.goto(url, wait_until="load")
-        return result
-
-    yield visit
-    for context in contexts:
-        context.close()
-
-
-# --- the chapters -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("notebook", CHAPTERS, ids=[p.stem for p in CHAPTERS])
-def test_chapter_renders_offline(notebook, site_dir, serve, open_page):
-    from analysis.plots import figure_weights
-
-    page_path = notebook_to_html(notebook, site_dir / "chapters" / f"{notebook.stem}.html")
-    visit = open_page(f"{serve(site_dir)}/chapters/{page_path.name}")
+def _wait_for_content(visit, chapter: str, figures: int) -> None:
     page = visit.page
-
-    figures = len(figure_weights(notebook))
     if figures:
         page.wait_for_function(_ALL_PLOTS_DRAWN, timeout=30_000)
     assert page.locator(".plotly-graph-div").count() == figures
@@ -213,12 +77,98 @@ def test_chapter_renders_offline(notebook, site_dir, serve, open_page):
         page.wait_for_function(_ALL_TABLES_READY, timeout=30_000)
         assert page.evaluate(_PAGED_WITHOUT_SEARCH) == []
     page.wait_for_timeout(300)  # let late errors (resize handlers, hover setup) surface
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_offline_for_executives(chapter, harness_site, site_model, serve, open_page):
+    """1280 px: clean offline, no code in the prose, one H1, a full table of contents,
+    the notebook one click away, and within the weight budget."""
+    from site_harness import page_weight
+
+    visit = _open_chapter(harness_site, serve, open_page, chapter, 1280)
+    _wait_for_content(visit, chapter, _figures(site_model, chapter))
+    page = visit.page
+    assert page.locator("details.code-fold, div.input").count() == 0, "code on the page"
+    assert page.locator("h1").count() == 1
+    toc = page.evaluate(_TOC)
+    assert toc["sections"] and toc["sections"] == [t for t in toc["toc"] if t in toc["sections"]]
+    assert set(toc["sections"]) <= set(toc["toc"])
+    notebook = page.locator(".quarto-code-links a")
+    assert notebook.count() == 1
+    response = page.request.get(notebook.first.evaluate("a => a.href"))
+    assert response.ok and nbformat.reads(response.text(), as_version=4).cells
+    weight = page_weight(page)
+    print(f"{chapter}: {weight['transfer']:,} bytes transferred "
+          f"({weight['decoded']:,} decoded) in {weight['files']} files, plotly.min.js apart")
+    assert weight["transfer"] <= PAGE_BUDGET
+    visit.assert_clean()
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_fits_a_phone(chapter, harness_site, site_model, serve, open_page):
+    """390 px: nothing scrolls the page sideways (wide tables and plots scroll in place)."""
+    from site_harness import sideways_overflow
+
+    visit = _open_chapter(harness_site, serve, open_page, chapter, 390)
+    _wait_for_content(visit, chapter, _figures(site_model, chapter))
+    overflow = sideways_overflow(visit.page)
+    print(f"{chapter} at 390 px: scrollWidth {overflow['scrollWidth']}")
+    assert overflow["scrollWidth"] <= overflow["clientWidth"], overflow["culprits"]
     visit.assert_clean()
 
 
 def test_chapters_exist():
-    names = {p.name for p in CHAPTERS}
+    names = {p.rsplit("/", 1)[-1] for p in CHAPTERS}
     assert {"02-eda.ipynb", "03-genre-moods.ipynb"} <= names
+
+
+# --- the harness fails where Quarto's page would ------------------------------------------------
+
+
+def _one_page_site(tmp_path, notebook: nbformat.NotebookNode, config_extra: str = ""):
+    """A one-chapter project around ``notebook`` (under ``tmp_path/project``), loaded."""
+    from quarto_rules import Site
+
+    project = tmp_path / "project"
+    (project / "chapters").mkdir(parents=True)
+    (project / "_quarto.yml").write_text(
+        "project:\n  type: website\n  render:\n    - chapters/01-x.ipynb\n"
+        "format:\n  html:\n    code-fold: true\n" + config_extra, encoding="utf-8")
+    nbformat.write(notebook, project / "chapters" / "01-x.ipynb")
+    return Site.load(project)
+
+
+def _notebook(*cells) -> nbformat.NotebookNode:
+    front = nbformat.v4.new_raw_cell('---\ntitle: "X"\n---')
+    return nbformat.v4.new_notebook(cells=[front, *cells])
+
+
+def test_harness_adds_quarto_cdn_scripts_for_html_outputs(tmp_path, serve, open_page):
+    """A text/html output makes the emulated page fetch require.js/jQuery, as Quarto's does."""
+    from site_harness import CDN_JQUERY, CDN_REQUIRE_JS, build_site
+
+    cell = nbformat.v4.new_code_cell("#| echo: false\nHTML('<b>x</b>')", execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<b>x</b>"})]
+    site = _one_page_site(tmp_path, _notebook(cell))
+    out = tmp_path / "site"
+    build_site(site, out)
+    visit = open_page(f"{serve(out)}/chapters/01-x.html")
+    visit.page.wait_for_timeout(200)
+    assert set(visit.offsite_requests) == {CDN_REQUIRE_JS, CDN_JQUERY}
+
+
+def test_harness_shows_code_toggles_where_quarto_would(tmp_path, serve, open_page):
+    """A cell whose echo resolves true gets a code toggle between the paragraphs."""
+    from site_harness import build_site
+
+    shown = nbformat.v4.new_code_cell("x = 1", execution_count=1)
+    hidden = nbformat.v4.new_code_cell("#| echo: false\ny = 2", execution_count=2)
+    site = _one_page_site(tmp_path, _notebook(shown, hidden))
+    out = tmp_path / "site"
+    build_site(site, out)
+    visit = open_page(f"{serve(out)}/chapters/01-x.html")
+    assert visit.page.locator("details.code-fold").count() == 1
+    assert "x = 1" in visit.page.locator("details.code-fold").text_content()
 
 
 # --- names are data, not markup -----------------------------------------------------------------
@@ -236,20 +186,25 @@ def _xss_notebook() -> nbformat.NotebookNode:
         "track_id": ['abc"onclick="alert(4)', *[f"t{i}" for i in range(11)]],
     }
     source = (
+        "#| echo: false\n"
         "import pandas as pd\n"
         "from analysis.tables import show_table\n"
         f"frame = pd.DataFrame({rows!r})\n"
         "show_table(frame, name='xss', links={'Track': 'track_id'})"
     )
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    notebook = _notebook(nbformat.v4.new_code_cell(source))
     NotebookClient(notebook, timeout=120, kernel_name="python3",
                    resources={"metadata": {"path": str(PROJECT_ROOT)}}).execute()
     return notebook
 
 
-def test_table_names_render_as_text(site_dir, serve, open_page):
-    page_path = notebook_to_html(_xss_notebook(), site_dir / "chapters" / "xss.html")
-    visit = open_page(f"{serve(site_dir)}/chapters/{page_path.name}")
+def test_table_names_render_as_text(tmp_path, serve, open_page):
+    from site_harness import build_site
+
+    site = _one_page_site(tmp_path, _xss_notebook())
+    out = tmp_path / "site"
+    build_site(site, out)
+    visit = open_page(f"{serve(out)}/chapters/01-x.html")
     page = visit.page
     page.wait_for_function(_ALL_TABLES_READY, timeout=30_000)
 
@@ -273,7 +228,7 @@ def test_table_names_render_as_text(site_dir, serve, open_page):
     assert table.locator("img, script, b").count() == 0
     assert page.locator("#tbl-xss_fallback").is_hidden()
     page.wait_for_timeout(300)
-    assert not [u for u in visit.requests if urlparse(u).path.endswith("/x")]
+    assert not [u for u in visit.requests if u.endswith("/x")]
     visit.assert_clean()
 
 

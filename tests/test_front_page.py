@@ -1,12 +1,13 @@
 """The front page (index.qmd) executed and opened in headless Chromium, without Quarto.
 
-Quarto cannot be installed on the developers' machines, and tests/test_browser.py covers the
-notebook chapters only. Here index.qmd is turned into a notebook the way Quarto's jupyter
-engine reads it (front matter, markdown, Python chunks with their ``#|`` options), executed
-with nbclient from the project root, and its ``#| output: asis`` text is passed through as
-Markdown, as Quarto does. The page then goes through the same offline browser check as the
-chapters (fixtures imported from tests/test_browser.py): no off-site request, no console
-error, the headline chart drawn, the findings listed with their links.
+Quarto cannot be installed on the developers' machines. Here index.qmd is turned into a
+notebook the way Quarto's jupyter engine reads it (front matter, markdown, Python chunks with
+their ``#|`` options), executed with nbclient from the project root, its ``#| output: asis``
+text passed through as Markdown, as Quarto does, and built into a Quarto-like page by
+``tests/site_harness.py`` (which applies ``include: false`` and ``echo: false``). The page then
+goes through the same offline browser checks as the chapters (fixtures from conftest.py): no
+off-site request, no console error, no code, no sideways scrolling on a phone, the headline
+chart drawn, the findings listed with their links.
 """
 
 from __future__ import annotations
@@ -20,14 +21,6 @@ import pytest
 from analysis.paths import PROJECT_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
-import test_browser as _chapters_browser  # noqa: E402  (tests/ is on sys.path under pytest)
-
-# The chapters' browser fixtures, shared rather than copied (pytest finds fixtures by name).
-open_page = _chapters_browser.open_page
-serve = _chapters_browser.serve
-site_dir = _chapters_browser.site_dir
-notebook_to_html = _chapters_browser.notebook_to_html
 
 PAGE = PROJECT_ROOT / "index.qmd"
 _CHUNK = re.compile(r"^```\{python[^}]*\}\s*\n(.*?)^```\s*$", re.S | re.M)
@@ -57,22 +50,19 @@ def _options(source: str) -> dict[str, str]:
 
 
 def execute_like_quarto(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Run the chunks from the project root; apply ``include: false`` and ``output: asis``."""
+    """Run the chunks from the project root; ``output: asis`` text becomes Markdown.
+
+    The chunks keep their ``#|`` options: the page harness applies them as Quarto would.
+    """
     from nbclient import NotebookClient
 
     NotebookClient(notebook, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(PROJECT_ROOT)}}).execute()
     for cell in notebook.cells:
-        if cell.cell_type != "code":
-            continue
-        options = _options(cell.source)
-        if options.get("include") == "false":
-            cell.outputs = []
-        elif options.get("output") == "asis":
+        if cell.cell_type == "code" and _options(cell.source).get("output") == "asis":
             text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
             cell.outputs = [nbformat.v4.new_output(
                 "display_data", data={"text/markdown": text, "text/plain": text})]
-        cell.source = ""  # echo: false on the front page
     return notebook
 
 
@@ -101,18 +91,47 @@ def test_front_page_source_splits_like_quarto():
     assert any("show_root_page(" in c.source for c in code)
 
 
-def test_front_page_renders_offline(front_page, site_dir, serve, open_page):
-    page_path = notebook_to_html(front_page, site_dir / "index.html")
-    visit = open_page(f"{serve(site_dir)}/{page_path.name}")
+def _front_page_url(front_page, site_model, harness_site, serve) -> str:
+    from quarto_rules import page_from_notebook
+    from site_harness import render_page
+
+    root, _ = harness_site
+    page = page_from_notebook(front_page, "index.qmd")
+    render_page(site_model, page, front_page, root)
+    return f"{serve(root)}/index.html"
+
+
+def test_front_page_renders_offline(front_page, site_model, harness_site, serve, open_page):
+    from site_harness import page_weight
+
+    visit = open_page(_front_page_url(front_page, site_model, harness_site, serve))
     page = visit.page
     page.wait_for_function("() => document.querySelector('#plotly-headline-r2 svg.main-svg')",
                            timeout=30_000)
-    findings = page.locator("ol > li")
+    findings = page.locator("main ol > li")
     assert 5 <= findings.count() <= 7
     for i in range(findings.count()):
         item = findings.nth(i)
         assert re.search(r"\d", item.inner_text())
         assert item.locator('a[href^="chapters/"]').count() >= 1
     assert page.locator(".plotly-graph-div").count() == 1
+    assert page.locator("h1").count() == 1
+    assert page.locator("details.code-fold, div.input").count() == 0, "code on the page"
+    assert page.locator("#quarto-code-tools-source").count() == 1, "no way to the source"
+    weight = page_weight(page)
+    print(f"index.qmd: {weight['transfer']:,} bytes transferred ({weight['decoded']:,} decoded)")
+    assert weight["transfer"] <= 1_000_000
     page.wait_for_timeout(300)
+    visit.assert_clean()
+
+
+def test_front_page_fits_a_phone(front_page, site_model, harness_site, serve, open_page):
+    from site_harness import sideways_overflow
+
+    visit = open_page(_front_page_url(front_page, site_model, harness_site, serve), width=390)
+    visit.page.wait_for_function(
+        "() => document.querySelector('#plotly-headline-r2 svg.main-svg')", timeout=30_000)
+    overflow = sideways_overflow(visit.page)
+    print(f"index.qmd at 390 px: scrollWidth {overflow['scrollWidth']}")
+    assert overflow["scrollWidth"] <= overflow["clientWidth"], overflow["culprits"]
     visit.assert_clean()

@@ -1,22 +1,25 @@
 """The predictor page in headless Chromium, offline, through ``js/harness/predictor.html``.
 
 Quarto cannot run here, so the harness page imports exactly what ``chapters/06-predictor.qmd``
-imports (``js/page.js``, ``js/predictor.js``, ``js/inputs.bundle.js``) and the committed
-exports in ``models/export/``, and wires the same cells by hand. The project root is served on
-127.0.0.1 by a throw-away ``http.server``; every other request is aborted and fails the test,
-as does any console error. Where ``quarto`` is on PATH, :func:`test_quarto_renders_predictor`
-renders the real page and checks it the same way.
+imports (``js/page.js``, ``js/predictor.js``, ``js/inputs.bundle.js``), uses its layout
+(``js/predictor.css``, the same divs: ``js/test/layout.test.js``) and the committed exports
+in ``models/export/``, and wires the same cells by hand. The project root is served on
+127.0.0.1 by a throw-away ``http.server`` (text gzipped, as static hosts serve it); every
+other request is aborted and fails the test, as does any console error. Where ``quarto`` is
+on PATH, :func:`test_quarto_renders_predictor` renders the real page and checks it the same
+way.
+
+At 1280×800, whichever control a reader scrolls to and changes, the prediction is on screen;
+controls the selected model does not read are hidden; waterfall labels are whole; at 390 px
+the page does not scroll sideways; the page weighs at most 1 MB as transferred.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -40,33 +43,28 @@ needs_export = pytest.mark.skipif(
 )
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
-        pass
+def _serve(folder: Path):
+    from site_harness import Server
 
-
-def _serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    handler = functools.partial(_Quiet, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
+    server = Server(folder)
+    return server, server.url
 
 
 @pytest.fixture(scope="module")
 def root_url() -> Iterator[str]:
     server, url = _serve(PROJECT_ROOT)
     yield url
-    server.shutdown()
+    server.close()
 
 
 class Visit:
     """A loaded harness page with everything that went wrong on the way."""
 
-    def __init__(self, browser, url: str):
+    def __init__(self, browser, url: str, width: int = 1280, height: int = 800):
         self.errors: list[str] = []
         self.offsite: list[str] = []
         self.dialogs: list[str] = []
-        self.page = browser.new_page(viewport={"width": 1200, "height": 900})
+        self.page = browser.new_page(viewport={"width": width, "height": height})
 
         def route(r):
             if urlparse(r.request.url).hostname == "127.0.0.1":
@@ -119,8 +117,8 @@ class Visit:
 def visit(browser):
     opened: list[Visit] = []
 
-    def open_(url: str) -> Visit:
-        v = Visit(browser, url)
+    def open_(url: str, **viewport) -> Visit:
+        v = Visit(browser, url, **viewport)
         opened.append(v)
         return v
 
@@ -135,7 +133,7 @@ def test_harness_offline_and_inputs_change_prediction(visit, root_url):
     first = v.prediction()
     assert 0 <= first <= 100
     assert v.page.locator("[data-role=interval]").inner_text().startswith("90% prediction interval")
-    assert v.page.locator("[data-role=waterfall] rect").count() >= 5
+    assert v.page.locator("[data-role=waterfall] [data-role=wf-step]").count() >= 5
     assert v.page.locator("[data-role=nearest] tbody tr").count() == 5
     hrefs = v.page.eval_on_selector_all("[data-role=nearest] a", "as => as.map(a => a.href)")
     assert all(h.startswith("https://open.spotify.com/track/") for h in hrefs)
@@ -200,6 +198,7 @@ def _site_copy_with_hostile_names(dest: Path) -> None:
     """The harness, its modules and an export whose track names are markup."""
     shutil.copytree(PROJECT_ROOT / "js", dest / "js",
                     ignore=shutil.ignore_patterns("node_modules", "test", "bench"))
+    shutil.copyfile(PROJECT_ROOT / "styles.css", dest / "styles.css")
     out = dest / "models" / "export"
     out.mkdir(parents=True)
     for path in EXPORT.glob("*.json"):
@@ -224,13 +223,134 @@ def test_track_names_are_text_not_markup(visit, browser, tmp_path):
         v.page.wait_for_timeout(300)
         cells = v.page.locator("[data-role=nearest] tbody a").all_inner_texts()
         assert cells and all(c == XSS_NAME for c in cells)
-        assert v.page.locator("#output img, #preset img").count() == 0
+        assert v.page.locator("#output img, #preset img, #nearest img").count() == 0
         options = v.page.locator("[data-role=preset-select] option").all_inner_texts()
         assert any(XSS_NAME in o for o in options)
         v.page.wait_for_timeout(200)
         v.assert_clean()
     finally:
-        server.shutdown()
+        server.close()
+
+
+#: The prediction's box against the viewport.
+_IN_VIEW = """() => {
+  const r = document.querySelector('[data-role=prediction]').getBoundingClientRect();
+  return {top: r.top, bottom: r.bottom, height: innerHeight,
+          inside: r.top >= 0 && r.bottom <= innerHeight && r.height > 0};
+}"""
+
+
+def _visible_controls(v: Visit) -> list[str]:
+    """``data-feature`` of every control shown for the selected model, top to bottom."""
+    return v.page.eval_on_selector_all(
+        "[data-role=controls] [data-feature]",
+        "els => els.filter(e => !e.hidden && e.offsetParent !== null).map(e => e.dataset.feature)")
+
+
+def _change(v: Visit, feature: str) -> None:
+    """Change one control the way a reader would, and wait for the page to update."""
+    before = v.updates()
+    field = v.page.locator(f"[data-role=controls] [data-feature={feature}]")
+    slider = field.locator("input[type=range]")
+    if slider.count():
+        slider.focus()
+        v.page.keyboard.press("ArrowRight")
+        if v.updates() == before:  # already at its maximum
+            v.page.keyboard.press("ArrowLeft")
+    else:
+        field.locator("input[type=checkbox]").first.click()
+    v.wait_update(before)
+
+
+@needs_export
+@pytest.mark.parametrize("model", ["New artist (cold start)", "Known artist (with artist history)"])
+def test_prediction_stays_in_view_while_any_control_changes(visit, root_url, model):
+    """1280×800: scroll each control into view (top, middle or bottom of the screen), change
+    it: the prediction is inside the viewport, for the first slider as for the last."""
+    v = visit(f"{root_url}/{HARNESS}", width=1280, height=800)
+    if model != "New artist (cold start)":
+        v.select("model-select", model)
+    controls = _visible_controls(v)
+    assert len(controls) >= 15
+    checked = []
+    for i, feature in enumerate(controls):
+        field = v.page.locator(f"[data-role=controls] [data-feature={feature}]")
+        # The first and the last control at every position; the others where a reader
+        # scrolling down would meet them (near the bottom of the screen).
+        blocks = ["start", "center", "end"] if i in (0, len(controls) - 1) else ["end"]
+        for block in blocks:
+            field.evaluate("(el, block) => el.scrollIntoView({block})", block)
+            _change(v, feature)
+            where = v.page.evaluate(_IN_VIEW)
+            assert where["inside"], (feature, block, where)
+            checked.append((feature, block))
+    for role in ("genre-select", "macro-select", "preset-select", "model-select"):
+        box = v.page.locator(f"[data-role={role}] select")
+        box.evaluate("el => el.scrollIntoView({block: 'end'})")
+        before = v.updates()
+        current = box.evaluate("el => el.selectedIndex")
+        box.select_option(index=1 if current == 0 else 0)
+        v.wait_update(before)
+        where = v.page.evaluate(_IN_VIEW)
+        assert where["inside"], (role, where)
+        checked.append((role, "end"))
+    print(f"{model}: prediction in view after {len(checked)} changes "
+          f"(first {controls[0]}, last {controls[-1]})")
+    v.assert_clean()
+
+
+@needs_export
+def test_controls_a_model_does_not_read_are_hidden(visit, root_url):
+    v = visit(f"{root_url}/{HARNESS}")
+    specs = v.page.evaluate("window.predictorHarness.specs")
+    artist_only = [s["key"] for s in specs if s["models"] == ["known_artist"]]
+    assert artist_only, "the known-artist model has controls of its own"
+    note = v.page.locator("[data-role=unused-controls]")
+    for key in artist_only:
+        field = v.page.locator(f"[data-role=controls] [data-feature={key}]")
+        assert field.is_hidden()
+        assert field.locator("input").evaluate_all("xs => xs.every(x => x.disabled)")
+    assert note.is_visible() and "Known artist" in note.inner_text()
+    v.select("model-select", "Known artist (with artist history)")
+    for key in artist_only:
+        assert v.page.locator(f"[data-role=controls] [data-feature={key}]").is_visible()
+    assert note.is_hidden()
+    v.select("model-select", "New artist (cold start)")
+    assert v.page.locator(f"[data-role=controls] [data-feature={artist_only[0]}]").is_hidden()
+    v.assert_clean()
+
+
+_LABELS_WHOLE = """() => Array.from(document.querySelectorAll('[data-role=wf-label]'))
+  .map(e => ({text: e.textContent, clipped: e.scrollWidth > e.clientWidth + 1}))"""
+
+
+@needs_export
+@pytest.mark.parametrize("width", [1280, 390])
+def test_waterfall_labels_are_whole(visit, root_url, width):
+    v = visit(f"{root_url}/{HARNESS}", width=width, height=800)
+    # Every marker on, so the longest labels are among the bars.
+    v.page.locator("[data-role=controls] [data-feature=flags] input[type=checkbox]").first.click()
+    v.page.wait_for_timeout(200)
+    steps = v.page.evaluate("window.predictorHarness.result.waterfall.steps.map(s => s.label)")
+    labels = v.page.evaluate(_LABELS_WHOLE)
+    assert [label["text"] for label in labels[1:-1]] == steps
+    assert not [label for label in labels if label["clipped"]], labels
+    assert all("…" not in label["text"] for label in labels)
+    v.assert_clean()
+
+
+@needs_export
+def test_predictor_fits_a_phone_and_the_budget(visit, root_url):
+    from site_harness import page_weight, sideways_overflow
+
+    v = visit(f"{root_url}/{HARNESS}", width=390, height=844)
+    overflow = sideways_overflow(v.page)
+    weight = page_weight(v.page)
+    print(f"predictor at 390 px: scrollWidth {overflow['scrollWidth']}; "
+          f"{weight['transfer']:,} bytes transferred ({weight['decoded']:,} decoded)")
+    assert overflow["scrollWidth"] <= overflow["clientWidth"], overflow
+    assert weight["transfer"] <= 1_000_000
+    v.assert_clean()
 
 
 def test_predict_explain_median_under_5ms(visit, root_url):
@@ -325,7 +445,7 @@ def test_quarto_renders_predictor(tmp_path, browser):
         assert errors == [], errors
         page.close()
     finally:
-        server.shutdown()
+        server.close()
 
 
 def test_export_payload_and_manifest():
