@@ -6,10 +6,10 @@ import json
 
 import plotly.graph_objects as go
 import pytest
-from test_models import TINY, synthetic_data
+from _tiny_models import TINY_MODELS_DIR
 
 from analysis import plots
-from analysis.models import build_models, load_metrics
+from analysis.models import load_metrics
 
 CHARTS = (
     ("plot_leak_comparison", {}),
@@ -23,11 +23,9 @@ CHARTS = (
 
 
 @pytest.fixture(scope="module")
-def metrics(tmp_path_factory):
-    data, raw = synthetic_data(seed=1)
-    out = tmp_path_factory.mktemp("models")
-    build_models(out, data=data, raw=raw, budget=TINY, verbose=False, skip_random_forest=True)
-    return load_metrics(out)
+def metrics():
+    """The committed tiny build's metrics (tests/fixtures/tiny_models, see _tiny_models.py)."""
+    return load_metrics(TINY_MODELS_DIR)
 
 
 @pytest.mark.parametrize("name, kwargs", CHARTS)
