@@ -1,7 +1,8 @@
 """Words of the Modeling chapter (chapters/04-modeling), built from ``metrics.json``.
 
-Every number comes from the build's artifact (:func:`analysis.models.load_metrics`); no
-function here computes a model result, it only reads and phrases them.
+Every number comes from the build's artifact (:func:`analysis.models.load_metrics`), read
+through the accessors of :mod:`analysis.models.artifacts`; no function here computes a model
+result, it only reads and phrases them.
 """
 
 from __future__ import annotations
@@ -10,16 +11,16 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from analysis.labels import PROTOCOL_AUDIENCES
 from analysis.models import (
     CHAMPION_MODEL,
     COVERAGE_TOLERANCE,
     HIT_THRESHOLD,
     MODEL_LABELS,
-    MODEL_NAMES,
     ORIGINAL_RESULTS,
     ORIGINAL_RF_JOBLIB_BYTES,
     ORIGINAL_RF_SECONDS,
-    worst_coverage_gap,
+    artifacts,
 )
 from analysis.protocols import HONEST_PROTOCOLS, PROTOCOL_INFO
 
@@ -30,11 +31,11 @@ def comparison_table(metrics: Mapping, *, digits: int = 3) -> pd.DataFrame:
     Cells read ``mean ± sd`` over folds (the replica has one split, so no sd).
     """
     rows = []
-    for protocol in [p for p in PROTOCOL_INFO if p in metrics["protocols"]]:
-        section = metrics["protocols"][protocol]
-        for name in [m for m in MODEL_NAMES if m in section["models"]]:
-            entry = section["models"][name]
-            row = {"protocol": protocol + (" (LEAKY)" if section["leaky"] else ""),
+    for protocol in artifacts.protocol_names(metrics):
+        leaky = artifacts.protocol_entry(metrics, protocol)["leaky"]
+        for name in artifacts.model_names(metrics, protocol):
+            entry = artifacts.model_entry(metrics, protocol, name)
+            row = {"protocol": protocol + (" (LEAKY)" if leaky else ""),
                    "model": entry["label"]}
             for metric, label in (("r2", "R²"), ("mae", "MAE"), ("rmse", "RMSE"),
                                   ("spearman", "Spearman"), ("hit_auc", "Hit ROC-AUC"),
@@ -64,10 +65,6 @@ _METRIC_NAMES = {"r2": "R²", "mae": "MAE", "rmse": "RMSE", "spearman": "Spearma
                  "hit_auc": "hit ROC-AUC", "top1_precision": "top-1% precision"}
 
 
-def _mean(metrics: Mapping, protocol: str, model: str, metric: str) -> float:
-    return metrics["protocols"][protocol]["models"][model]["metrics"][metric]["mean"]
-
-
 def _pct(value: float, digits: int = 0) -> str:
     return f"{100 * value:.{digits}f}%"
 
@@ -76,9 +73,9 @@ def best_honest_models(metrics: Mapping) -> dict[str, str]:
     """Per honest protocol, the model with the highest mean R² (ties: table order)."""
     out = {}
     for protocol in HONEST_PROTOCOLS:
-        models = metrics["protocols"][protocol]["models"]
-        out[protocol] = max(models, key=lambda m: (models[m]["metrics"]["r2"]["mean"],
-                                                   -list(models).index(m)))
+        names = artifacts.model_names(metrics, protocol)
+        out[protocol] = max(names, key=lambda m, p=protocol: (
+            artifacts.model_metric(metrics, p, m, "r2"), -names.index(m)))
     return out
 
 
@@ -89,12 +86,14 @@ def targets_table(metrics: Mapping) -> pd.DataFrame:
     worst macro-genre's interval coverage gap (:func:`worst_coverage_gap`)."""
     rows = []
     for protocol, metric, comparison, target in TARGETS:
-        section = metrics["protocols"][protocol]
         model = "random_forest" if protocol == "seed_replica" else CHAMPION_MODEL
-        entry = section["models"].get(model)
         if metric == "hit_auc":
-            model, entry = section["triage"]["model"], section["triage"]
-        value = None if entry is None else entry["metrics"][metric]["mean"]
+            model = artifacts.triage_entry(metrics, protocol)["model"]
+            value = artifacts.triage_metric(metrics, protocol, metric)
+        elif model in artifacts.model_names(metrics, protocol):
+            value = artifacts.model_metric(metrics, protocol, model, metric)
+        else:
+            value = None
         if value is None:
             met = None
         elif comparison == ">=":
@@ -108,7 +107,7 @@ def targets_table(metrics: Mapping) -> pd.DataFrame:
                      "measured": "–" if value is None else f"{value:.3f}",
                      "met": {True: "yes", False: "no", None: "not run"}[met]})
     for protocol in HONEST_PROTOCOLS:
-        gap = worst_coverage_gap(metrics, protocol)
+        gap = artifacts.worst_coverage_gap(metrics, protocol)
         rows.append({"protocol": protocol, "model": MODEL_LABELS[CHAMPION_MODEL],
                      "metric": "interval coverage, worst macro-genre's gap (points)",
                      "target": f"<= {100 * COVERAGE_TOLERANCE:g}",
@@ -119,24 +118,29 @@ def targets_table(metrics: Mapping) -> pd.DataFrame:
 
 def describe_answer(metrics: Mapping) -> str:
     """The chapter's one-sentence answer to its question."""
-    ka = metrics["protocols"]["known_artist"]["models"][CHAMPION_MODEL]["metrics"]
-    cs = metrics["protocols"]["cold_start"]["models"][CHAMPION_MODEL]["metrics"]
-    leak = metrics["protocols"]["seed_replica"]["models"]
-    replica_best = max(v["metrics"]["r2"]["mean"] for v in leak.values())
+    ka, cs = _champion_means(metrics, "known_artist"), _champion_means(metrics, "cold_start")
+    replica_best = max(artifacts.model_metric(metrics, "seed_replica", m, "r2")
+                       for m in artifacts.model_names(metrics, "seed_replica"))
     return (
         f"**Answer.** Honestly evaluated, a new track by an artist we know is predicted with "
-        f"R² {ka['r2']['mean']:.2f} (typical error {ka['mae']['mean']:.1f} popularity points) "
-        f"and one by an artist we have never seen with R² {cs['r2']['mean']:.2f} (error "
-        f"{cs['mae']['mean']:.1f}); the original's R² of about {replica_best:.2f} came from "
+        f"R² {ka['r2']:.2f} (typical error {ka['mae']:.1f} popularity points) "
+        f"and one by an artist we have never seen with R² {cs['r2']:.2f} (error "
+        f"{cs['mae']:.1f}); the original's R² of about {replica_best:.2f} came from "
         f"a leak, not from the model."
     )
 
 
+def _champion_means(metrics: Mapping, protocol: str) -> dict[str, float]:
+    """Mean R² and MAE of a protocol's champion model."""
+    return {metric: artifacts.model_metric(metrics, protocol, CHAMPION_MODEL, metric)
+            for metric in ("r2", "mae")}
+
+
 def describe_leak(metrics: Mapping) -> str:
     """What the leak is, in numbers."""
-    audit = metrics["findings"]["leak_audit"]
+    audit = artifacts.finding_entry(metrics, "leak_audit")
     leaky, honest = audit["seed_replica"], audit["known_artist"]
-    replica = metrics["protocols"]["seed_replica"]
+    replica = artifacts.protocol_entry(metrics, "seed_replica")
     return (
         f"The replica works on {replica['rows']:,} genre listings, not tracks. Two things leak. "
         f"First, {_pct(leaky['test_rows_whose_track_is_also_in_train'])} of its "
@@ -152,15 +156,16 @@ def describe_leak(metrics: Mapping) -> str:
 
 def describe_original_difference(metrics: Mapping) -> str:
     """Where our replica differs from the original's published table, and why."""
-    models = metrics["protocols"]["seed_replica"]["models"]
     parts = []
     for name, original in ORIGINAL_RESULTS.items():
-        if name in models:
-            ours = models[name]["metrics"]
-            parts.append(f"{MODEL_LABELS[name]} R² {ours['r2']['mean']:.3f} (original "
-                         f"{original['r2']:.3f}), MAE {ours['mae']['mean']:.2f} "
+        if name in artifacts.model_names(metrics, "seed_replica"):
+            r2, mae = (artifacts.model_metric(metrics, "seed_replica", name, m)
+                       for m in ("r2", "mae"))
+            parts.append(f"{MODEL_LABELS[name]} R² {r2:.3f} (original "
+                         f"{original['r2']:.3f}), MAE {mae:.2f} "
                          f"(original {original['mae']:.2f})")
-    genre_only = metrics["findings"]["leak_audit"]["replica_linear_regression_genre_only"]
+    audit = artifacts.finding_entry(metrics, "leak_audit")
+    genre_only = audit["replica_linear_regression_genre_only"]
     return (
         "Our replica of the original recipe gives " + "; ".join(parts) + ". The original's "
         f"Linear Regression score is matched by a regression on the genre label alone "
@@ -174,20 +179,21 @@ def describe_comparison(metrics: Mapping) -> str:
     best = best_honest_models(metrics)
     sentences = []
     for protocol in HONEST_PROTOCOLS:
-        models = metrics["protocols"][protocol]["models"]
         winner = best[protocol]
-        gain = _mean(metrics, protocol, "xgboost_tuned", "r2") - _mean(
-            metrics, protocol, "xgboost", "r2")
-        lr = _mean(metrics, protocol, "linear_regression", "r2")
+        r2 = {name: artifacts.model_metric(metrics, protocol, name, "r2")
+              for name in (winner, "xgboost_tuned", "xgboost", "linear_regression")}
+        gain = r2["xgboost_tuned"] - r2["xgboost"]
+        lr = r2["linear_regression"]
         sentences.append(
             f"Under **{protocol}** the best model is {MODEL_LABELS[winner]} (R² "
-            f"{models[winner]['metrics']['r2']['mean']:.3f} ± "
-            f"{models[winner]['metrics']['r2']['sd']:.3f}, MAE "
-            f"{models[winner]['metrics']['mae']['mean']:.2f}); tuning (the search and the "
-            f"pseudo-Huber loss below) adds {gain:+.3f} R² over XGBoost's defaults, and "
+            f"{r2[winner]:.3f} ± "
+            f"{artifacts.model_metric(metrics, protocol, winner, 'r2', 'sd'):.3f}, MAE "
+            f"{artifacts.model_metric(metrics, protocol, winner, 'mae'):.2f}); "
+            f"tuning (the search and the pseudo-Huber loss below) adds {gain:+.3f} R² over "
+            f"XGBoost's defaults, and "
             f"Linear Regression reaches {lr:.3f}."
         )
-    tuned = [metrics["protocols"][p]["models"][CHAMPION_MODEL] for p in HONEST_PROTOCOLS]
+    tuned = [artifacts.model_entry(metrics, p, CHAMPION_MODEL) for p in HONEST_PROTOCOLS]
     slopes = [params["huber_slope"] for entry in tuned for params in entry["fold_params"]]
     start = tuned[0]["params"]["starts"][0]["huber_slope"]
     sentences.append(
@@ -205,23 +211,17 @@ def describe_attempts(metrics: Mapping) -> str:
     """What the attempts at beating the tuned XGBoost gave."""
     lines = []
     for protocol in HONEST_PROTOCOLS:
-        models = metrics["protocols"][protocol]["models"]
-        base = models[CHAMPION_MODEL]["metrics"]
+        base = _champion_means(metrics, protocol)
         for name in ("hist_gradient_boosting", "xgboost_hurdle", "xgboost_monotone"):
-            if name not in models:
+            if name not in artifacts.model_names(metrics, protocol):
                 continue
-            m = models[name]["metrics"]
+            r2, mae = (artifacts.model_metric(metrics, protocol, name, m) for m in ("r2", "mae"))
             lines.append(
-                f"- {protocol}, {MODEL_LABELS[name]}: R² {m['r2']['mean']:.3f} "
-                f"({m['r2']['mean'] - base['r2']['mean']:+.3f} vs tuned XGBoost), MAE "
-                f"{m['mae']['mean']:.2f} ({m['mae']['mean'] - base['mae']['mean']:+.2f})"
+                f"- {protocol}, {MODEL_LABELS[name]}: R² {r2:.3f} "
+                f"({r2 - base['r2']:+.3f} vs tuned XGBoost), MAE "
+                f"{mae:.2f} ({mae - base['mae']:+.2f})"
             )
     return "\n".join(lines)
-
-
-#: How the chapter's prose names each protocol.
-_AUDIENCE = {"seed_replica": "leaky replica", "known_artist": "known artists",
-             "cold_start": "new artists"}
 
 
 def triage_table(metrics: Mapping) -> pd.DataFrame:
@@ -232,9 +232,10 @@ def triage_table(metrics: Mapping) -> pd.DataFrame:
     """
     rows = []
     for protocol in HONEST_PROTOCOLS:
-        section = metrics["protocols"][protocol]
-        entries = [(MODEL_LABELS[CHAMPION_MODEL], section["models"][CHAMPION_MODEL]["metrics"]),
-                   (section["triage"]["label"], section["triage"]["metrics"])]
+        triage = artifacts.triage_entry(metrics, protocol)
+        entries = [(MODEL_LABELS[CHAMPION_MODEL],
+                    artifacts.model_entry(metrics, protocol, CHAMPION_MODEL)["metrics"]),
+                   (triage["label"], triage["metrics"])]
         for label, m in entries:
             rows.append({
                 "protocol": protocol, "model": label,
@@ -250,15 +251,15 @@ def describe_triage(metrics: Mapping) -> str:
     """What the dedicated hit classifier adds to triage, per protocol, from metrics.json."""
     parts, gains = [], []
     for protocol in HONEST_PROTOCOLS:
-        section = metrics["protocols"][protocol]
-        reg = section["models"][CHAMPION_MODEL]["metrics"]
-        clf = section["triage"]["metrics"]
-        gains.append(clf["hit_auc"]["mean"] - reg["hit_auc"]["mean"])
+        reg_auc = artifacts.model_metric(metrics, protocol, CHAMPION_MODEL, "hit_auc")
+        clf_auc = artifacts.triage_metric(metrics, protocol, "hit_auc")
+        gains.append(clf_auc - reg_auc)
         parts.append(
-            f"for {_AUDIENCE[protocol]}, hit ROC-AUC {clf['hit_auc']['mean']:.3f} with the "
-            f"classifier against {reg['hit_auc']['mean']:.3f} ranking by predicted popularity; "
-            f"among the top 1% it shortlists, {_pct(clf['top1_precision']['mean'])} are hits "
-            f"(base rate {_pct(clf['hit_rate']['mean'])})")
+            f"for {PROTOCOL_AUDIENCES[protocol]}, hit ROC-AUC {clf_auc:.3f} with the "
+            f"classifier against {reg_auc:.3f} ranking by predicted popularity; "
+            f"among the top 1% it shortlists, "
+            f"{_pct(artifacts.triage_metric(metrics, protocol, 'top1_precision'))} are hits "
+            f"(base rate {_pct(artifacts.triage_metric(metrics, protocol, 'hit_rate'))})")
     verdict = ("ranks them better than the popularity model, which is fitted to every "
                "track's score rather than to the hit line" if min(gains) > 0
                else "does not rank them better than the popularity model everywhere")
@@ -271,18 +272,18 @@ def describe_triage(metrics: Mapping) -> str:
 
 def describe_random_forest_cost(metrics: Mapping) -> str:
     """The Random Forests' fit time and joblib size beside the original's, from the build."""
-    timings = metrics["timings"]["protocols"]
     parts = []
     for protocol in PROTOCOL_INFO:
-        entry = timings.get(protocol, {}).get("random_forest")
+        entry = artifacts.model_timings(metrics, protocol, "random_forest")
         if not entry or "joblib_bytes" not in entry:
             continue
-        parts.append(f"{_AUDIENCE[protocol]}, {entry['fit_seconds']['mean']:.0f} s per "
+        parts.append(f"{PROTOCOL_AUDIENCES[protocol]}, {entry['fit_seconds']['mean']:.0f} s per "
                      f"fit and {max(entry['joblib_bytes']['folds']) / 1e9:.1f} GB as a joblib "
                      "file")
     if not parts:
         return "The Random Forests were not part of this build."
-    champion_bytes = max(c["artifact_bytes"] for c in metrics["champions"].values())
+    champion_bytes = max(artifacts.champion_entry(metrics, name)["artifact_bytes"]
+                         for name in artifacts.champion_names(metrics))
     return (f"The {metrics['budget']['random_forest_trees']}-tree Random Forest is the most "
             "expensive model here: "
             + "; ".join(parts) + f" (the original's: {ORIGINAL_RF_SECONDS:.0f} s and "
@@ -295,7 +296,7 @@ def describe_errors(metrics: Mapping, *, model: str = CHAMPION_MODEL) -> str:
     """Error analysis in words: macro-genres, bands, the zero mass."""
     parts = []
     for protocol in HONEST_PROTOCOLS:
-        analysis = metrics["protocols"][protocol]["models"][model]["error_analysis"]
+        analysis = artifacts.error_analysis_entry(metrics, protocol, model=model)
         by_macro = analysis["by_macro_genre"]
         worst = max(by_macro, key=lambda m: by_macro[m]["mae"])
         best = min(by_macro, key=lambda m: by_macro[m]["mae"])
@@ -318,10 +319,9 @@ def describe_intervals(metrics: Mapping, *, level: str = "0.9", model: str = CHA
     """Coverage and width of the conformal intervals, global vs Mondrian."""
     parts = []
     for protocol in HONEST_PROTOCOLS:
-        intervals = metrics["protocols"][protocol]["models"][model]["intervals"]
         out = []
         for kind in ("global", "mondrian"):
-            table = intervals[kind][level]
+            table = artifacts.interval_entry(metrics, protocol, level, kind=kind, model=model)
             per = [v["coverage"] for v in table["by_macro_genre"].values()]
             out.append((table["coverage"], table["mean_width"], min(per), max(per)))
         (g_cov, g_w, g_lo, g_hi), (m_cov, m_w, m_lo, m_hi) = out
@@ -337,7 +337,7 @@ def describe_intervals(metrics: Mapping, *, level: str = "0.9", model: str = CHA
 
 def describe_overlap(metrics: Mapping) -> str:
     """How artist-disjoint the new-artist folds are."""
-    overlap = metrics["protocols"]["cold_start"]["featured_artist_overlap"]
+    overlap = artifacts.protocol_entry(metrics, "cold_start")["featured_artist_overlap"]
     return (
         f"No primary artist is on both sides of a new-artist split, but "
         f"{_pct(overlap['test_tracks_with_featured_artist_seen'], 1)} of test tracks credit a "
@@ -350,7 +350,7 @@ def describe_overlap(metrics: Mapping) -> str:
 
 def describe_sampling_artefacts(metrics: Mapping) -> str:
     """The sampling-artefact finding in one paragraph."""
-    finding = metrics["findings"]["sampling_artefacts"]
+    finding = artifacts.finding_entry(metrics, "sampling_artefacts")
     base = finding["allowed_features"]["r2"]["mean"]
     counts = finding["variants"]["allowed_plus_3_counts"]["metrics"]["r2"]["mean"]
     full = finding["variants"]["allowed_plus_3_counts_and_genre_membership"]["metrics"]["r2"][
@@ -365,22 +365,20 @@ def describe_sampling_artefacts(metrics: Mapping) -> str:
 
 def describe_summary(metrics: Mapping) -> str:
     """Three findings with numbers, for the chapter's Summary."""
-    leak = metrics["protocols"]["seed_replica"]["models"]
-    rf = leak.get("random_forest", leak.get("xgboost"))["metrics"]["r2"]["mean"]
-    ka = metrics["protocols"]["known_artist"]["models"][CHAMPION_MODEL]["metrics"]
-    cs = metrics["protocols"]["cold_start"]["models"][CHAMPION_MODEL]["metrics"]
-    cov = {p: metrics["protocols"][p]["models"][CHAMPION_MODEL]["intervals"]["mondrian"]["0.9"]
-           for p in HONEST_PROTOCOLS}
-    auc = {p: metrics["protocols"][p]["triage"]["metrics"]["hit_auc"]["mean"]
-           for p in HONEST_PROTOCOLS}
+    replica = "random_forest" if "random_forest" in artifacts.model_names(
+        metrics, "seed_replica") else "xgboost"
+    rf = artifacts.model_metric(metrics, "seed_replica", replica, "r2")
+    ka, cs = _champion_means(metrics, "known_artist"), _champion_means(metrics, "cold_start")
+    cov = {p: artifacts.interval_entry(metrics, p, "0.9") for p in HONEST_PROTOCOLS}
+    auc = {p: artifacts.triage_metric(metrics, p, "hit_auc") for p in HONEST_PROTOCOLS}
     published = metrics["original_results"]["random_forest"]["r2"]
     return "\n".join([
         f"1. **The published {published:.2f} is a leak.** The original recipe reproduces R² "
         f"{rf:.2f}; "
-        f"scored honestly, the same kind of model explains {ka['r2']['mean']:.2f} of popularity "
-        f"variance for known artists and {cs['r2']['mean']:.2f} for new ones.",
+        f"scored honestly, the same kind of model explains {ka['r2']:.2f} of popularity "
+        f"variance for known artists and {cs['r2']:.2f} for new ones.",
         f"2. **A known artist is worth a lot.** Artist history cuts the error from "
-        f"{cs['mae']['mean']:.1f} to {ka['mae']['mean']:.1f} points and lifts the hit "
+        f"{cs['mae']:.1f} to {ka['mae']:.1f} points and lifts the hit "
         f"classifier's ROC-AUC from {auc['cold_start']:.2f} to {auc['known_artist']:.2f}.",
         f"3. **Intervals are wide but honest.** 90% intervals cover "
         f"{_pct(cov['known_artist']['coverage'], 1)} (known artist) and "
@@ -394,8 +392,8 @@ def describe_album_check(metrics: Mapping, *, model: str = CHAMPION_MODEL) -> st
     """Whether scores lean on albums met in training (compilations, album-mates)."""
     parts = []
     for protocol in HONEST_PROTOCOLS:
-        check = metrics["protocols"][protocol]["models"][model]["error_analysis"][
-            "by_album_seen_in_training"]
+        errors = artifacts.error_analysis_entry(metrics, protocol, model=model)
+        check = errors["by_album_seen_in_training"]
         seen, unseen = check["seen"], check["unseen"]
         parts.append(
             f"under {protocol}, {_pct(seen['share'])} of test tracks have an album name that "
