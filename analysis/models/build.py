@@ -208,7 +208,7 @@ def build_models(
 
     champions = {}
     for protocol in HONEST_PROTOCOLS:
-        entry = metrics["protocols"][protocol]["models"][CHAMPION_MODEL]  # being built
+        entry = model_entry(metrics, protocol, CHAMPION_MODEL)
         trained = train_champion(tracks, protocol, budget,
                                  oof_frames[protocol, CHAMPION_MODEL],
                                  entry["fold_params"], entry["fold_tuning"], log)
