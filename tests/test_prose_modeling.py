@@ -131,3 +131,55 @@ def test_forest_cost_without_forests(facts):
 def test_facts_need_no_explanations_except_for_the_ladder(metrics):
     facts = prose.facts(metrics)
     assert facts["ladder"] is None and prose.answer(facts)
+
+
+# --- the tables and sentences on the committed tiny build (tests/fixtures/tiny_models) ----------
+
+HONEST = ("known_artist", "cold_start")
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    from _tiny_models import TINY_MODELS_DIR
+
+    from analysis.models import load_metrics
+
+    return load_metrics(TINY_MODELS_DIR)
+
+
+def test_comparison_table_has_a_row_per_protocol_and_model(tiny):
+    from analysis.models import model_names
+
+    table = prose.comparison_table(tiny)
+    assert table["protocol"].str.contains("LEAKY").any()
+    assert len(table) == sum(len(model_names(tiny, p)) for p in ("seed_replica", *HONEST))
+
+
+def test_triage_table_and_sentence_quote_the_hit_classifier(tiny):
+    from analysis.models import triage_metric
+
+    table = prose.triage_table(tiny)
+    assert len(table) == 4 and table["model"].str.contains("hit classifier").sum() == 2
+    text = prose.triage(prose.facts(tiny))
+    for protocol in HONEST:
+        assert f"{triage_metric(tiny, protocol, 'hit_auc'):.3f}" in text
+
+
+def test_targets_table_reports_each_protocols_worst_macro_genre_coverage(tiny):
+    from analysis.models import COVERAGE_TOLERANCE, interval_entry
+
+    table = prose.targets_table(tiny)
+    rows = table[table["metric"].str.startswith("interval coverage")].set_index("protocol")
+    assert sorted(rows.index) == ["cold_start", "known_artist"]
+    for protocol, row in rows.iterrows():
+        gaps = [abs(v["coverage"] - level) for level in (0.8, 0.9)
+                for v in interval_entry(tiny, protocol, level)["by_macro_genre"].values()]
+        assert row["measured"] == f"{100 * max(gaps):.2f}"
+        assert row["met"] == ("yes" if max(gaps) <= COVERAGE_TOLERANCE else "no")
+
+
+def test_targets_table_says_not_run_without_the_replica_forest(tiny):
+    without = copy.deepcopy(tiny)
+    del without["protocols"]["seed_replica"]["models"]["random_forest"]
+    table = prose.targets_table(without).set_index("protocol")
+    assert table.loc["seed_replica", "met"] == "not run"

@@ -1,0 +1,154 @@
+# ruff: noqa: E402  (imports follow the OpenMP setting below)
+"""Model zoo, leak-free evaluation, conformal intervals, champions and ``load(name)``.
+
+What this package answers, per protocol of :mod:`analysis.protocols` and per model:
+how far off a popularity prediction is (MAE, RMSE, R², Spearman, mean ± sd over folds), how
+well it triages hits (ROC-AUC for popularity >= 60, precision of the top 1% by predicted
+popularity), how long it takes, and, for the tuned XGBoost, how wide an honest 80% / 90%
+prediction interval is and whether it covers in every macro-genre.
+
+Modules, one concern each:
+
+- :mod:`~analysis.models.settings` thresholds, model names and labels, fixed parameters,
+  :class:`Budget`;
+- :mod:`~analysis.models.zoo` the estimators (:func:`make_model`, :class:`HurdleRegressor`,
+  :func:`make_hit_classifier`);
+- :mod:`~analysis.models.scoring` metrics of one set of predictions and fold summaries;
+- :mod:`~analysis.models.tuning` Optuna inside a training fold (:func:`tune_xgboost`);
+- :mod:`~analysis.models.conformal` MAPIE offsets per macro-genre (:func:`conformal_offsets`);
+- :mod:`~analysis.models.design` the one :func:`design_matrix` and the evaluation designs;
+- :mod:`~analysis.models.evaluation` the cross-validation engine;
+- :mod:`~analysis.models.findings` leak audit, sampling artefacts, error analysis;
+- :mod:`~analysis.models.champion` the champion folder, :class:`Champion`,
+  :func:`load_champion` (``load``);
+- :mod:`~analysis.models.build` :func:`build_models`, checkpoints and carry-over;
+- :mod:`~analysis.models.artifacts` :func:`load_metrics`, :func:`load_oof` and the typed
+  accessors over ``metrics.json``.
+
+Models (:data:`MODEL_NAMES`): the original's Linear Regression and 300-tree Random Forest,
+XGBoost with library defaults, XGBoost tuned by Optuna *inside* each training fold, and three
+attempts at doing better (a scikit-learn HistGradientBoosting, a hurdle model for the
+zero-popularity mass, and, for ``known_artist``, a tuned XGBoost constrained to rise with the
+artist's mean popularity). Performance figures live in :mod:`analysis.bench`.
+"""
+
+from __future__ import annotations
+
+import os
+
+# OpenMP threads (XGBoost, HistGradientBoosting) spin while they wait. On a shared 2-core
+# machine that turns a 3 s XGBoost fit into ~50 s (measured). Passive waiting changes speed
+# only, never results. It must be set before an OpenMP runtime loads, hence before the imports
+# (a submodule imported directly runs this package file first).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from analysis.models.artifacts import (
+    MetricsSchemaError,
+    build_timings,
+    champion_entry,
+    champion_names,
+    champion_timings,
+    check_schema,
+    error_analysis_entry,
+    finding_entry,
+    interval_entry,
+    load_metrics,
+    load_oof,
+    model_entry,
+    model_metric,
+    model_names,
+    model_timings,
+    protocol_entry,
+    protocol_names,
+    triage_entry,
+    triage_metric,
+    worst_coverage_gap,
+)
+from analysis.models.build import build_models
+from analysis.models.champion import (
+    Champion,
+    ChampionIntegrityError,
+    load,
+    load_champion,
+    write_champion,
+)
+from analysis.models.conformal import apply_offsets, conformal_offsets
+from analysis.models.design import design_matrix
+from analysis.models.scoring import score_hit_probabilities, score_predictions
+from analysis.models.settings import (
+    CHAMPION_MODEL,
+    CONFIDENCE_LEVELS,
+    COVERAGE_TOLERANCE,
+    HIT_CLASSIFIER,
+    HIT_THRESHOLD,
+    MAX_TREE_DEPTH,
+    MODEL_LABELS,
+    MODEL_NAMES,
+    ORIGINAL_RESULTS,
+    ORIGINAL_RF_JOBLIB_BYTES,
+    ORIGINAL_RF_SECONDS,
+    POPULARITY_BANDS,
+    SCHEMA_VERSION,
+    TOP_SHARE,
+    TUNED_OBJECTIVE,
+    Budget,
+)
+from analysis.models.tuning import tune_xgboost
+from analysis.models.zoo import HurdleRegressor, make_hit_classifier, make_model
+
+#: The name ``tests/_tiny_champions.py`` writes its champions with (before the split).
+_write_champion = write_champion
+
+__all__ = [
+    "CHAMPION_MODEL",
+    "CONFIDENCE_LEVELS",
+    "COVERAGE_TOLERANCE",
+    "HIT_CLASSIFIER",
+    "HIT_THRESHOLD",
+    "MAX_TREE_DEPTH",
+    "MODEL_LABELS",
+    "MODEL_NAMES",
+    "ORIGINAL_RESULTS",
+    "ORIGINAL_RF_JOBLIB_BYTES",
+    "ORIGINAL_RF_SECONDS",
+    "POPULARITY_BANDS",
+    "SCHEMA_VERSION",
+    "TOP_SHARE",
+    "TUNED_OBJECTIVE",
+    "apply_offsets",
+    "Budget",
+    "build_models",
+    "build_timings",
+    "Champion",
+    "champion_entry",
+    "champion_names",
+    "champion_timings",
+    "ChampionIntegrityError",
+    "check_schema",
+    "conformal_offsets",
+    "design_matrix",
+    "error_analysis_entry",
+    "finding_entry",
+    "HurdleRegressor",
+    "interval_entry",
+    "load",
+    "load_champion",
+    "load_metrics",
+    "load_oof",
+    "make_hit_classifier",
+    "make_model",
+    "MetricsSchemaError",
+    "model_entry",
+    "model_metric",
+    "model_names",
+    "model_timings",
+    "protocol_entry",
+    "protocol_names",
+    "score_hit_probabilities",
+    "score_predictions",
+    "triage_entry",
+    "triage_metric",
+    "tune_xgboost",
+    "worst_coverage_gap",
+    "write_champion",
+]

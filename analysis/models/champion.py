@@ -1,0 +1,274 @@
+"""Champions on disk: the folder format, its writer, and :func:`load_champion` (``load``).
+
+A champion folder (``models/champions/<name>/``) holds the XGBoost trees (UBJ), the hit
+classifier, the conformal offsets, for ``known_artist`` the artist history, and a manifest
+with the SHA-256 of every file. :func:`write_champion` writes one, :func:`load_champion`
+refuses to load one whose files do not match their hashes, and :class:`Champion` predicts
+from DataFrames in the raw dataset's columns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import paths
+from analysis.artifacts import dumps_json, sha256_file
+from analysis.features import ARTIST_HISTORY_COLUMNS, ArtistHistory, features_from_raw
+from analysis.genres import MACRO_GENRES
+from analysis.models.conformal import apply_offsets, level_key
+from analysis.models.settings import (
+    CHAMPION_MODEL,
+    CONFIDENCE_LEVELS,
+    HIT_CLASSIFIER_FILE,
+    HIT_CLASSIFIER_SETTINGS,
+    HIT_THRESHOLD,
+    recorded_versions,
+)
+from analysis.protocols import RANDOM_STATE
+from analysis.schema import Problem, TrackDataError
+
+
+class ChampionIntegrityError(RuntimeError):
+    """A champion file is missing or its SHA-256 differs from the manifest."""
+
+
+@dataclass
+class Champion:
+    """A trained champion: XGBoost trees, conformal offsets and (known_artist) artist history.
+
+    Use :func:`load_champion` (or its README name, ``analysis.models.load``) to get one.
+    Inputs are DataFrames in the raw dataset's columns, one row per track, ``popularity``
+    absent; they are validated by :func:`analysis.schema.validate_tracks` before anything is
+    computed.
+
+    Attributes
+    ----------
+    name, protocol : str
+        ``cold_start`` or ``known_artist`` (a champion is named after its protocol).
+    booster : xgboost.Booster
+        The trees. The matrix it expects is :func:`analysis.features.make_features`'s.
+    feature_names : list of str
+        Column order of that matrix.
+    offsets : dict
+        Conformal half-widths per macro-genre and confidence level (see
+        :func:`~analysis.models.conformal.conformal_offsets`); a track without a genre gets
+        the global one.
+    artist_history : ArtistHistory or None
+        ``known_artist``: popularity history of every training artist, looked up by primary
+        artist name. Per-row override: give ``artist_mean_popularity``, ``artist_n_tracks``
+        and/or ``artist_max_popularity`` columns (a NaN cell falls back to the lookup).
+    manifest : dict
+        What was loaded, with hashes, versions and parameters.
+    hit_booster : xgboost.Booster
+        The hit classifier on the same matrix (:meth:`predict_hit_probability`).
+
+    Notes
+    -----
+    The champion was trained on every track, so for a track that is *already* in the
+    dataset its artist history contains its own popularity. Honest predictions for those
+    tracks are the out-of-fold ones in ``models/oof/<protocol>__xgboost_tuned.parquet``; for
+    what-if inputs, override the history columns.
+    """
+
+    name: str
+    protocol: str
+    booster: object
+    feature_names: list[str]
+    offsets: dict
+    artist_history: ArtistHistory | None
+    manifest: dict
+    hit_booster: object
+
+    def features(self, df: pd.DataFrame, *, name: str = "<DataFrame>") -> pd.DataFrame:
+        """The validated model matrix of ``df`` (what the trees and the browser see)."""
+        history = None
+        if self.protocol == "known_artist":
+            history = self._history(df, name)
+        return features_from_raw(df, protocol=self.protocol, artist_history=history, name=name)
+
+    def _history(self, df: pd.DataFrame, name: str) -> pd.DataFrame:
+        override = [c for c in ARTIST_HISTORY_COLUMNS if c in df.columns]
+        if "artists" not in df.columns and len(override) < len(ARTIST_HISTORY_COLUMNS):
+            raise TrackDataError([Problem(
+                name, 1, "artists",
+                "missing column: the known_artist model looks up artist history by the "
+                "primary artist in 'artists' (or give all of "
+                f"{', '.join(ARTIST_HISTORY_COLUMNS)})")])
+        if "artists" in df.columns:
+            looked_up = self.artist_history.transform(
+                pd.DataFrame({"artists": df["artists"].astype("string").fillna("")})
+            )
+        else:
+            looked_up = pd.DataFrame(np.nan, index=df.index, columns=list(ARTIST_HISTORY_COLUMNS))
+        looked_up.index = df.index
+        problems = []
+        limits = {"artist_mean_popularity": (0, 100), "artist_n_tracks": (0, np.inf),
+                  "artist_max_popularity": (0, 100)}
+        for column in override:
+            values = pd.to_numeric(df[column], errors="coerce")
+            for position, (raw, value) in enumerate(zip(df[column], values, strict=True)):
+                lo, hi = limits[column]
+                if (pd.isna(value) and not pd.isna(raw)) or (
+                    not pd.isna(value) and not lo <= value <= hi
+                ):
+                    problems.append(Problem(name, position + 2, column,
+                                            f"must be a number from {lo} to {hi}, got {raw!r}"))
+            looked_up[column] = values.where(values.notna(), looked_up[column]).to_numpy()
+        if problems:
+            raise TrackDataError(problems)
+        return looked_up
+
+    def predict(self, df: pd.DataFrame, *, name: str = "<DataFrame>") -> np.ndarray:
+        """Predicted popularity (0–100 scale, not clipped: the trees' raw output)."""
+        X = self.features(df, name=name)
+        return np.asarray(self.booster.inplace_predict(X), dtype="float64")
+
+    def predict_hit_probability(
+        self, df: pd.DataFrame, *, name: str = "<DataFrame>"
+    ) -> np.ndarray:
+        """P(popularity >= 60) from the hit classifier, the triage score."""
+        X = self.features(df, name=name)
+        return np.asarray(self.hit_booster.inplace_predict(X), dtype="float64")
+
+    def predict_interval(
+        self, df: pd.DataFrame, *, confidence: float = 0.9, name: str = "<DataFrame>"
+    ) -> pd.DataFrame:
+        """Prediction with its conformal interval (Mondrian by macro-genre, clipped to 0–100).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``prediction``, ``lower``, ``upper``, indexed like ``df``.
+        """
+        key = level_key(confidence)
+        if key not in self.offsets["global"]:
+            raise ValueError(f"confidence must be one of {sorted(self.offsets['global'])}")
+        X = self.features(df, name=name)
+        pred = np.asarray(self.booster.inplace_predict(X), dtype="float64")
+        macro_columns = {m: f for m, f in zip(MACRO_GENRES, _macro_columns(), strict=True)}
+        strata = np.array([None] * len(X), dtype=object)
+        for macro, column in macro_columns.items():
+            strata[X[column].to_numpy() == 1.0] = macro
+        lower, upper = apply_offsets(pred, strata, self.offsets, confidence)
+        return pd.DataFrame({"prediction": pred, "lower": lower, "upper": upper}, index=df.index)
+
+
+def _macro_columns() -> list[str]:
+    from analysis.features import macro_column
+
+    return [macro_column(m) for m in MACRO_GENRES]
+
+
+def load_champion(name: str, *, models_dir: str | os.PathLike | None = None) -> Champion:
+    """Load a champion after checking every file against its manifest's SHA-256.
+
+    ``analysis.models.load`` is the same function (the name the README documents).
+
+    Parameters
+    ----------
+    name : {"cold_start", "known_artist"}
+        The champion (named after its protocol).
+    models_dir : path, optional
+        Defaults to the committed ``models/``.
+
+    Raises
+    ------
+    ChampionIntegrityError
+        If the manifest or a file it lists is missing, or a file's hash differs.
+    """
+    import xgboost as xgb
+
+    folder = paths.champion_dir(name, models_dir)
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        raise ChampionIntegrityError(f"{manifest_path}: no such champion manifest")
+    manifest = json.loads(manifest_path.read_text())
+    for file_name, expected in manifest["files"].items():
+        path = folder / file_name
+        if not path.is_file():
+            raise ChampionIntegrityError(f"{path}: listed in the manifest but missing")
+        actual = sha256_file(path)
+        if actual != expected["sha256"]:
+            raise ChampionIntegrityError(
+                f"{path}: SHA-256 {actual} does not match the manifest ({expected['sha256']}); "
+                "refusing to load a modified model"
+            )
+    booster = xgb.Booster()
+    booster.load_model(str(folder / "model.ubj"))
+    if list(booster.feature_names or []) != manifest["feature_names"]:
+        raise ChampionIntegrityError(f"{folder}: booster features differ from the manifest")
+    offsets = json.loads((folder / "offsets.json").read_text())
+    hit_booster = xgb.Booster()
+    hit_booster.load_model(str(folder / manifest["hit_classifier"]["file"]))
+    history = None
+    if "artist_history.parquet" in manifest["files"]:
+        stats = pd.read_parquet(folder / "artist_history.parquet").set_index("artist")
+        meta = manifest["artist_history"]
+        history = ArtistHistory(stats=stats, global_mean=meta["global_mean"],
+                                smoothing=meta["smoothing"])
+    return Champion(name=name, protocol=manifest["protocol"], booster=booster,
+                    feature_names=manifest["feature_names"], offsets=offsets,
+                    artist_history=history, manifest=manifest, hit_booster=hit_booster)
+
+
+#: The README's name for :func:`load_champion`.
+load = load_champion
+
+
+def write_champion(folder: Path, name: str, trained: dict, data_sha256: str) -> dict:
+    """Write one champion folder (trees, hit classifier, offsets, history, manifest).
+
+    ``trained`` is what the build's champion training returns: ``model`` and ``hit_model``
+    (fitted XGBoost estimators whose boosters carry their feature names), ``params``,
+    ``tuning``, ``offsets``, ``history`` (:class:`~analysis.features.ArtistHistory` or None),
+    ``feature_names`` and ``n_train``.
+
+    Returns
+    -------
+    dict
+        The manifest written, with the SHA-256 and size of every file.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    booster = trained["model"].get_booster()  # feature names set by the champion training
+    booster.save_model(str(folder / "model.ubj"))
+    (folder / "offsets.json").write_text(dumps_json(trained["offsets"]))
+    trained["hit_model"].get_booster().save_model(str(folder / HIT_CLASSIFIER_FILE))
+    files = ["model.ubj", "offsets.json", HIT_CLASSIFIER_FILE]
+    manifest = {
+        "name": name, "protocol": name, "model": CHAMPION_MODEL, "format": "xgboost-ubj",
+        "feature_names": trained["feature_names"], "params": trained["params"],
+        "tuning": trained["tuning"], "n_train": trained["n_train"],
+        "data_sha256": data_sha256, "random_state": RANDOM_STATE,
+        "versions": recorded_versions(),
+        "confidence_levels": list(CONFIDENCE_LEVELS),
+        "interval": "prediction ± offsets.by_stratum[macro_genre][level] (global if no genre), "
+                    "clipped to [0, 100]",
+        "objective": f"{json.loads(booster.save_config())['learner']['objective']['name']}; "
+                     "prediction = sum of tree leaves + base_score",
+        "hit_classifier": {
+            "file": HIT_CLASSIFIER_FILE, "threshold": HIT_THRESHOLD,
+            "params": HIT_CLASSIFIER_SETTINGS,
+            "objective": "binary:logistic; P(popularity >= threshold) = "
+                         "sigmoid(sum of tree leaves + base margin)",
+        },
+    }
+    if trained["history"] is not None:
+        history: ArtistHistory = trained["history"]
+        stats = history.stats.reset_index()
+        stats.to_parquet(folder / "artist_history.parquet", index=False, compression="zstd")
+        files.append("artist_history.parquet")
+        manifest["artist_history"] = {
+            "global_mean": history.global_mean, "smoothing": history.smoothing,
+            "key": "primary (first-credited) artist, NFKC-casefolded",
+            "override_columns": list(ARTIST_HISTORY_COLUMNS),
+        }
+    manifest["files"] = {f: {"sha256": sha256_file(folder / f),
+                             "bytes": (folder / f).stat().st_size} for f in files}
+    (folder / "manifest.json").write_text(dumps_json(manifest))
+    return manifest
