@@ -4,8 +4,9 @@ Every figure a reader sees in a sentence must come from an artifact through code
 cell calls an ``analysis.prose`` function and displays the Markdown it returns, and the front
 page prints ``analysis.prose.front.findings``. This test reads the *sources* of the pages (the
 markdown and raw cells of the chapter notebooks, the text of ``.qmd`` pages outside code
-chunks, and the ``fig-cap`` / ``fig-alt`` options of code cells) and fails on any digit left
-after removing:
+chunks, the ``fig-cap`` / ``fig-alt`` options of code cells, and of a page's front matter,
+notebook or ``.qmd``, only the fields a reader sees: title, subtitle, description, abstract)
+and fails on any digit left after removing:
 
 * code: fenced blocks, inline code, and the Python chunks of ``.qmd`` pages (their output is
   computed);
@@ -37,6 +38,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
 from analysis.paths import PROJECT_ROOT
 
@@ -112,12 +114,44 @@ def _captions(source: str) -> list[tuple[str, str]]:
     return out
 
 
+#: The front-matter fields a reader sees (the page's title block); the others (``code-links``
+#: paths, ``jupyter``, ``format``) configure the page and are not prose.
+FRONT_MATTER_PROSE = ("title", "subtitle", "description", "abstract")
+
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
+
+
+def front_matter_prose(page: str, front_matter: str) -> list[Prose]:
+    """The reader-facing fields (:data:`FRONT_MATTER_PROSE`) of a page's YAML front matter.
+
+    Front matter that does not parse as a mapping is all read as prose (Quarto would refuse
+    it anyway; ``tests/test_quarto_rules.py`` says why), so nothing slips through unchecked.
+
+    Examples
+    --------
+    >>> [p.text for p in front_matter_prose("x.qmd", "{title: Top 3, code-links: [a/4.ipynb]}")]
+    ['Top 3']
+    """
+    try:
+        fields = yaml.safe_load(front_matter)
+    except yaml.YAMLError:
+        fields = None
+    if not isinstance(fields, dict):
+        return [Prose(page, "front matter", front_matter)]
+    return [Prose(page, f"front matter ({key})", str(fields[key]))
+            for key in FRONT_MATTER_PROSE if fields.get(key) is not None]
+
+
 def prose_of_notebook(path: Path) -> list[Prose]:
-    """Markdown and raw cells, and the caption options of code cells."""
+    """Markdown and raw cells (of the front-matter cell, the reader-facing fields only), and
+    the caption options of code cells."""
     page = str(path.relative_to(PROJECT_ROOT))
     out = []
     for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
-        if cell.cell_type in ("markdown", "raw"):
+        front = _FRONT_MATTER.match(cell.source) if cell.cell_type == "raw" and i == 0 else None
+        if front:
+            out += front_matter_prose(page, front.group(1))
+        elif cell.cell_type in ("markdown", "raw"):
             out.append(Prose(page, f"cell {i} ({cell.cell_type})", cell.source))
         else:
             for key, value in _captions(cell.source):
@@ -126,7 +160,6 @@ def prose_of_notebook(path: Path) -> list[Prose]:
 
 
 _CHUNK = re.compile(r"^```\{[a-z]+[^}]*\}\s*\n(.*?)^```\s*$", re.S | re.M)
-_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 
 
 def prose_of_qmd(path: Path) -> list[Prose]:
@@ -136,10 +169,7 @@ def prose_of_qmd(path: Path) -> list[Prose]:
     out = []
     front = _FRONT_MATTER.match(text)
     if front:  # only the front matter's reader-facing fields are prose (not `jupyter: python3`)
-        for line in front.group(1).splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() in ("title", "subtitle", "description", "abstract"):
-                out.append(Prose(page, f"front matter ({key.strip()})", value))
+        out += front_matter_prose(page, front.group(1))
         text = text[front.end():]
     for match in _CHUNK.finditer(text):
         for key, value in _captions(match.group(1)):
@@ -240,7 +270,30 @@ def test_qmd_chunks_are_code_but_their_captions_are_prose(tmp_path, monkeypatch)
                     '#| fig-cap: "0.42 of it"\nx = 12345\n```\n\nMore text.\n')
     monkeypatch.setattr(f"{__name__}.PROJECT_ROOT", tmp_path)
     prose = prose_of_qmd(page)
-    assert [typed_numbers(p.text) for p in prose] == [['"Top 3"'], ["0.42 of it"], []]
+    assert [typed_numbers(p.text) for p in prose] == [["Top 3"], ["0.42 of it"], []]
+
+
+def test_notebook_front_matter_is_prose_only_in_its_title_block(tmp_path, monkeypatch):
+    """A ``code-links`` path with a digit is configuration; a digit in the subtitle is prose."""
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_raw_cell('---\ntitle: "Data"\nsubtitle: "Top 3 tracks"\ncode-links:\n'
+                                 '  - href: ../notebooks/01-data.ipynb\n'
+                                 '    text: "Notebook 1"\n---'),
+        nbformat.v4.new_markdown_cell("Body with 42."),
+        nbformat.v4.new_raw_cell("---\ntitle: later raw cells stay prose, 7\n---"),
+    ])
+    path = tmp_path / "page.ipynb"
+    nbformat.write(notebook, path)
+    monkeypatch.setattr(f"{__name__}.PROJECT_ROOT", tmp_path)
+    found = {p.where: typed_numbers(p.text) for p in prose_of_notebook(path)}
+    assert found == {"front matter (title)": [], "front matter (subtitle)": ["Top 3 tracks"],
+                     "cell 1 (markdown)": ["Body with 42."],
+                     "cell 2 (raw)": ["w cells stay prose, 7 ---"]}
+
+
+def test_front_matter_that_does_not_parse_is_all_prose():
+    assert [p.where for p in front_matter_prose("x.qmd", "title: [unclosed, 4")] == [
+        "front matter"]
 
 
 # --- allowed constants are what the code and the data say -------------------------------------
