@@ -25,6 +25,8 @@ Where ``quarto`` is on PATH, the tests also check the real ``_site``.
 
 The server gzips text files as static hosts do (GitHub Pages), so page weights are what a
 reader downloads; :func:`page_weight` reports both the transferred and the decoded bytes.
+:func:`sideways_overflow` finds what widens a page; :func:`clipped_text` finds chart text
+(titles, tick labels, legends, menus, annotations) that is cut off or runs into other text.
 """
 
 from __future__ import annotations
@@ -522,3 +524,106 @@ def sideways_overflow(page) -> dict:
 
 
 OpenPage = Callable[..., PageVisit]
+
+
+#: Every piece of text a Plotly figure draws that does not fit: outside the figure (an axis
+#: title longer than the plot is tall, a subplot title wider than the page), outside the clip
+#: rectangle that applies to it (a bar label pushed past the plot area, a heatmap number wider
+#: than its cell), or over another title, tick label, legend or menu entry (two panels' axis
+#: titles run into each other on a phone). Hover labels are left out (drawn on demand).
+CLIPPED_TEXT_JS = """() => {
+  const clipRect = (el) => {  // the screen rectangle of the nearest clip-path, or null
+    for (let a = el; a && a.tagName && a.tagName.toLowerCase() !== 'svg'; a = a.parentElement) {
+      const ref = a.getAttribute('clip-path');
+      if (!ref) continue;
+      const id = (ref.match(/#([^"')\\s]+)/) || [])[1];
+      const clip = id && document.getElementById(id);
+      const rect = clip && clip.querySelector('rect');
+      if (!rect) return null;
+      const m = a.getScreenCTM();
+      const x = +rect.getAttribute('x') || 0, y = +rect.getAttribute('y') || 0;
+      const w = +rect.getAttribute('width') || 0, h = +rect.getAttribute('height') || 0;
+      const p1 = new DOMPoint(x, y).matrixTransform(m);
+      const p2 = new DOMPoint(x + w, y + h).matrixTransform(m);
+      return {left: Math.min(p1.x, p2.x), right: Math.max(p1.x, p2.x),
+              top: Math.min(p1.y, p2.y), bottom: Math.max(p1.y, p2.y), name: 'its clip area'};
+    }
+    return null;
+  };
+  const kindOf = (t) => {
+    if (t.closest('.g-gtitle')) return 'chart title';
+    const title = t.closest('g[class]');
+    if (title && /^g-[xy]\\d*title$/.test(title.getAttribute('class'))) return 'axis title';
+    if (t.closest('.annotation')) return 'annotation (or subplot title)';
+    if (t.closest('.legend')) return 'legend';
+    if (t.closest('.updatemenu-container')) return 'menu';
+    if (t.closest('.colorbar')) return 'colour bar';
+    if (t.closest('[class*="tick"]')) return 'tick label';
+    return 'data label';
+  };
+  // A text's outline on screen: its box's four corners, turned as the text is (rotated tick
+  // labels' upright bounding boxes overlap where the glyphs do not).
+  const outline = (t) => {
+    const b = t.getBBox(), m = t.getScreenCTM();
+    return [[b.x, b.y], [b.x + b.width, b.y], [b.x + b.width, b.y + b.height],
+            [b.x, b.y + b.height]].map(([x, y]) => new DOMPoint(x, y).matrixTransform(m));
+  };
+  // Whether two convex outlines overlap by more than 2 px (separating axis test).
+  const overlap = (p, q) => {
+    for (const poly of [p, q]) {
+      for (let i = 0; i < poly.length; i++) {
+        const a = poly[i], b = poly[(i + 1) % poly.length];
+        const len = Math.hypot(b.x - a.x, b.y - a.y) || 1;
+        const nx = (a.y - b.y) / len, ny = (b.x - a.x) / len;
+        const proj = (pts) => pts.map((pt) => pt.x * nx + pt.y * ny);
+        const pp = proj(p), qq = proj(q);
+        if (Math.min(Math.max(...pp), Math.max(...qq))
+            - Math.max(Math.min(...pp), Math.min(...qq)) <= 2) return false;
+      }
+    }
+    return true;
+  };
+  const out = [];
+  for (const div of document.querySelectorAll('.plotly-graph-div')) {
+    const container = div.querySelector('.svg-container');
+    if (!container) continue;
+    const figure = container.getBoundingClientRect();
+    const labels = [];  // titles, ticks, legend and menu entries: none may cover another
+    for (const t of div.querySelectorAll('svg text')) {
+      if (t.closest('.hoverlayer') || !t.textContent.trim()) continue;
+      const r = t.getBoundingClientRect();
+      const style = getComputedStyle(t);
+      if (!r.width || !r.height || style.visibility === 'hidden' || +style.opacity === 0) continue;
+      const kind = kindOf(t);
+      if (kind !== 'data label') {
+        const shape = outline(t);
+        for (const [other, otherKind, otherShape] of labels) {
+          if (overlap(shape, otherShape)) {
+            out.push(`${div.id}: ${kind} "${t.textContent.slice(0, 70)}" overlaps ${otherKind} ` +
+                     `"${other.textContent.slice(0, 70)}"`);
+          }
+        }
+        labels.push([t, kind, shape]);
+      }
+      for (const bound of [{left: figure.left, right: figure.right, top: figure.top,
+                            bottom: figure.bottom, name: 'the figure'}, clipRect(t)]) {
+        if (!bound) continue;
+        const sides = {left: bound.left - r.left, right: r.right - bound.right,
+                       top: bound.top - r.top, bottom: r.bottom - bound.bottom};
+        const [side, by] = Object.entries(sides).sort((a, b) => b[1] - a[1])[0];
+        if (by > 1) {
+          out.push(`${div.id}: ${kind} "${t.textContent.slice(0, 70)}" sticks out of ` +
+                   `${bound.name} by ${Math.round(by)} px (${side})`);
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}"""
+
+
+def clipped_text(page) -> list[str]:
+    """Titles, labels and annotations of the page's Plotly figures that are cut off or run
+    into one another."""
+    return page.evaluate(CLIPPED_TEXT_JS)

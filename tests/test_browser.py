@@ -9,7 +9,8 @@ PATH, ``tests/test_site.py`` checks the real ``_site`` the same way.
 
 Per page, at 1280 px and at 390 px (a phone): no console error, no off-site request, no code
 toggle in the prose, one H1, the table of contents lists the sections, nothing scrolls the
-page sideways, and the page weighs at most 1 MB without the shared plotly.min.js.
+page sideways, no chart text (axis or subplot title, label, legend, menu) is cut off, and the
+page weighs at most 1 MB without the shared plotly.min.js.
 """
 
 from __future__ import annotations
@@ -117,6 +118,18 @@ def test_chapter_fits_a_phone(chapter, harness_site, site_model, serve, open_pag
     visit.assert_clean()
 
 
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_text_is_not_clipped(chapter, width, harness_site, site_model, serve, open_page):
+    """No title, label or annotation of any chart is cut off, on a laptop or on a phone (the
+    front page's headline chart once lost the end of its axis title)."""
+    from site_harness import clipped_text
+
+    visit = _open_chapter(harness_site, serve, open_page, chapter, width)
+    _wait_for_content(visit, chapter, _figures(site_model, chapter))
+    assert clipped_text(visit.page) == []
+
+
 def test_chapters_exist():
     names = {p.rsplit("/", 1)[-1] for p in CHAPTERS}
     assert {"02-eda.ipynb", "03-genre-moods.ipynb"} <= names
@@ -169,6 +182,42 @@ def test_harness_shows_code_toggles_where_quarto_would(tmp_path, serve, open_pag
     visit = open_page(f"{serve(out)}/chapters/01-x.html")
     assert visit.page.locator("details.code-fold").count() == 1
     assert "x = 1" in visit.page.locator("details.code-fold").text_content()
+
+
+def _figure_notebook(fig) -> nbformat.NotebookNode:
+    from analysis.plots import show
+
+    cell = nbformat.v4.new_code_cell("#| echo: false\nshow(fig, name='x')", execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("display_data", data={
+        "text/markdown": show(fig, name="x").data, "text/plain": "<Markdown>"})]
+    return _notebook(cell)
+
+
+@pytest.mark.parametrize("title, clipped", [
+    ("R² (share of popularity variance explained)", True),
+    ("R² (variance explained)", False),
+])
+def test_clipped_text_check_catches_a_cut_axis_title(tmp_path, serve, open_page, title, clipped):
+    """The check fails on the front page's old headline axis title, drawn where it does not
+    fit (a short chart), and passes once the title fits."""
+    import plotly.graph_objects as go
+    from site_harness import build_site, clipped_text
+
+    from analysis.plots import set_style
+
+    set_style()
+    fig = go.Figure(go.Bar(x=["a", "b"], y=[0.8, 0.4]))
+    fig.update_layout(height=260, yaxis_title=title)
+    site = _one_page_site(tmp_path, _figure_notebook(fig))
+    out = tmp_path / "site"
+    build_site(site, out)
+    visit = open_page(f"{serve(out)}/chapters/01-x.html")
+    visit.page.wait_for_function(_ALL_PLOTS_DRAWN, timeout=30_000)
+    found = clipped_text(visit.page)
+    assert bool(found) is clipped, found
+    if clipped:
+        assert "axis title" in found[0] and "plotly-x" in found[0]
+    visit.assert_clean()
 
 
 # --- names are data, not markup -----------------------------------------------------------------

@@ -122,7 +122,7 @@ def test_dependence_panels_name_feature_and_partner(frames):
               _dependence(frames["sample"], "duration_ms", "energy")]
     fig = plots.plot_shap_dependence(panels)
     titles = [a.text for a in fig.layout.annotations]
-    assert titles == ["energy (colour: valence)", "duration (colour: energy)"]
+    assert titles == ["energy<br>(colour: valence)", "duration<br>(colour: energy)"]
     assert fig.layout.xaxis2.title.text == "Duration (ms)"
     assert sum(bool(t.marker.showscale) for t in fig.data) == 1
 

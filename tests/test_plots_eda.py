@@ -34,7 +34,8 @@ def test_feature_distributions_one_panel_per_feature(tracks):
     fig = plots.plot_feature_distributions(hist)
     assert len(fig.data) == hist["feature"].nunique()
     titles = [a.text for a in fig.layout.annotations]
-    assert "Loudness (dB)" in titles and "Tempo (BPM)" in titles
+    assert "Loudness<br>(dB)" in titles and "Tempo<br>(BPM)" in titles  # units on a 2nd line
+    assert fig.layout.meta == {"min_width": plots.MIN_CHART_WIDTH}  # scrolls on a phone
     key_axis = [ax for name, ax in fig.layout.to_plotly_json().items()
                 if name.startswith("xaxis") and ax.get("ticktext") and "C" in ax["ticktext"]]
     assert key_axis, "the key panel names pitch classes"
@@ -65,7 +66,7 @@ def test_popularity_by_feature_small_multiples(tracks):
     fig = plots.plot_popularity_by_feature(binned, overall_mean=30.0, columns=3)
     assert len(fig.data) == 2 * 3  # a band and a line per feature
     assert [a.text for a in fig.layout.annotations][:3] == [
-        "Energy (0–1)", "Valence (0–1, positivity)", "Tempo (BPM)"]
+        "Energy<br>(0–1)", "Valence<br>(0–1, positivity)", "Tempo<br>(BPM)"]
 
 
 def test_mood_grid_is_a_heatmap_of_aggregates(tracks):

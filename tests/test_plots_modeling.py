@@ -90,7 +90,21 @@ def test_headline_chart_colours_leaky_and_honest():
     fig = plots.plot_headline_r2(rows)
     assert [t.marker.color for t in fig.data] == [plots.ACCENT_COLORS["leaky"]] * 2 + [
         plots.ACCENT_COLORS["honest"]] * 2
-    assert fig.data[0].error_y.array is None and fig.data[2].error_y.array == (0.01,)
-    assert fig.layout.yaxis.range == (0, 1)
+    assert all(t.orientation == "h" for t in fig.data)  # names in full, on a phone too
+    assert fig.data[0].error_x.array is None and fig.data[2].error_x.array == (0.01,)
+    assert fig.layout.xaxis.range == (0, 1) and fig.layout.xaxis.title.text.startswith("R²")
+    names = [a.text for a in sorted(fig.layout.annotations, key=lambda a: -a.y)]
+    assert names == ["Published", "Replica", "Known artist", "Cold start"]  # first row on top
+    for bar, name in zip(fig.data, fig.layout.annotations, strict=True):
+        assert name.y > bar.y[0] and name.x == 0 and name.xanchor == "left"  # above its bar
+
+
+def test_headline_chart_sets_the_model_line_smaller():
+    rows = pd.DataFrame({"label": ["Published<br>(Random Forest, leaky)"], "r2": [0.8],
+                         "sd": [np.nan], "leaky": [True]})
+    fig = plots.plot_headline_r2(rows)
+    assert fig.layout.annotations[0].text == (
+        'Published<br><span style="font-size:12px">(Random Forest, leaky)</span>')
+    assert "Published (Random Forest, leaky): R²" in fig.data[0].hovertemplate
 
 

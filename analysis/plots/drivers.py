@@ -22,9 +22,11 @@ from analysis.plots.style import (
     _TEXT_COLOR,
     FEATURE_VALUE_SCALE,
     MACRO_GENRE_COLORS,
+    MIN_CHART_WIDTH,
     NEUTRAL_COLOR,
     PROTOCOL_COLORS,
     _r,
+    _set_min_width,
 )
 
 __all__ = [
@@ -122,8 +124,8 @@ def plot_driver_importance(
              .sort_values(kind="stable").index.tolist())
     labels = [driver_label(g) for g in order]
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
-                         subplot_titles=["Mean |SHAP| (popularity points)",
-                                         "Held-out R² drop when shuffled"])
+                         subplot_titles=["Mean |SHAP|<br>(popularity points)",
+                                         "Held-out R² drop<br>when shuffled"])
     for protocol in protocols:
         part = shown[shown["protocol"] == protocol].set_index("group").reindex(order)
         color = PROTOCOL_COLORS.get(protocol, NEUTRAL_COLOR)
@@ -142,7 +144,7 @@ def plot_driver_importance(
                       legend=dict(orientation="h", x=0, y=-0.12))
     fig.update_annotations(font_size=13)
     fig.update_xaxes(rangemode="tozero")
-    return fig
+    return _set_min_width(fig, MIN_CHART_WIDTH)
 
 
 def _beeswarm_traces(sample: pd.DataFrame, groups: Sequence[str], protocol: str,
@@ -222,13 +224,13 @@ def plot_shap_beeswarm(
                                    "yaxis.ticktext": layouts[i]["ticktext"]}]))
     fig.update_layout(
         title=title, height=max(420, 44 * top + 140),
-        xaxis=dict(title="SHAP value (popularity points added to the prediction)"),
+        xaxis=dict(title="SHAP value<br>(points added to the prediction)"),
         yaxis=dict(tickvals=layouts[0]["tickvals"], ticktext=layouts[0]["ticktext"],
                    showgrid=False, zeroline=False),
         updatemenus=[dict(type="buttons", direction="right", x=0, xanchor="left", y=1.02,
                           yanchor="bottom", buttons=buttons)] if len(protocols) > 1 else [],
     )
-    return fig
+    return _set_min_width(fig, MIN_CHART_WIDTH)
 
 
 def plot_shap_dependence(
@@ -243,7 +245,7 @@ def plot_shap_dependence(
         feature and colour feature in ``attrs``).
     """
     rows = -(-len(frames) // columns)
-    titles = [f"{driver_label(f.attrs['feature'])} (colour: "
+    titles = [f"{driver_label(f.attrs['feature'])}<br>(colour: "
               f"{driver_label(f.attrs['color_by']) if f.attrs.get('color_by') else 'none'})"
               for f in frames]
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles,
@@ -273,7 +275,7 @@ def plot_shap_dependence(
                          col=col + 1)
     fig.update_annotations(font_size=13)
     fig.update_layout(title=title, height=340 * rows + 120)
-    return fig
+    return _set_min_width(fig, MIN_CHART_WIDTH)
 
 
 def plot_interaction_pair(
@@ -313,7 +315,7 @@ def plot_interaction_pair(
     fig.update_yaxes(title_text="points", row=1, col=1)
     fig.update_annotations(font_size=13)
     fig.update_layout(title=title, height=440)
-    return fig
+    return _set_min_width(fig, MIN_CHART_WIDTH)
 
 
 def plot_drivers_by_macro_genre(
@@ -350,10 +352,11 @@ def plot_drivers_by_macro_genre(
             hovertemplate=f"{macro}<br>%{{y}}: %{{x:.2f}} points<extra></extra>",
         )
     fig.update_layout(title=title, height=max(420, 46 * len(groups) + 160),
-                      xaxis=dict(title="Mean |SHAP| within the macro-genre (popularity points)",
+                      xaxis=dict(title="Mean |SHAP| within the macro-genre<br>(popularity points)",
                                  rangemode="tozero"),
                       legend=dict(font=dict(size=12)))
-    return fig
+    # Sixteen macro-genres in the legend beside the dots: narrower, it scrolls in its cell.
+    return _set_min_width(fig, MIN_CHART_WIDTH)
 
 
 def plot_history_vs_track(history: dict, *, title: str | None = None) -> go.Figure:
@@ -370,7 +373,7 @@ def plot_history_vs_track(history: dict, *, title: str | None = None) -> go.Figu
         :func:`analysis.explain.load_explanations`.
     """
     fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.14,
-                         subplot_titles=["Held-out R²", "Share of mean |SHAP|"])
+                         subplot_titles=["Held-out R²", "Share of<br>mean |SHAP|"])
     bars = [("Artist mean alone", history.get("r2_history_alone"), NEUTRAL_COLOR),
             ("Track only (no history)", history["r2_without_history"],
              PROTOCOL_COLORS["cold_start"]),

@@ -15,10 +15,13 @@ from analysis.labels import feature_label
 from analysis.plots.style import (
     _LINE_COLOR,
     EXPLICIT_COLORS,
+    MIN_CHART_WIDTH,
     NEUTRAL_COLOR,
     ZERO_COLOR,
     _hex_to_rgba,
     _r,
+    _set_min_width,
+    _two_lines,
 )
 
 __all__ = [
@@ -37,6 +40,9 @@ _DISCRETE_TICKS: dict[str, dict[int, str]] = {
     "mode": {0: "minor", 1: "major"},
     "time_signature": {},
 }
+
+#: Label every n-th value only: twelve pitch classes side by side in a small panel collide.
+_TICK_STEP: dict[str, int] = {"key": 3}
 
 
 def plot_popularity_distribution(counts: pd.DataFrame, *, title: str | None = None) -> go.Figure:
@@ -71,6 +77,20 @@ def plot_popularity_distribution(counts: pd.DataFrame, *, title: str | None = No
     return fig
 
 
+def _panel_title(feature: str) -> str:
+    """A small-multiple's title: the feature, its unit on a second line, or no unit where the
+    tick labels name the values (key, mode).
+
+    Examples
+    --------
+    >>> _panel_title("tempo"), _panel_title("mode")
+    ('Tempo<br>(BPM)', 'Mode')
+    """
+    if _DISCRETE_TICKS.get(feature):
+        return feature_label(feature).split(" (")[0]
+    return _two_lines(feature_label(feature))
+
+
 def plot_feature_distributions(
     hist: pd.DataFrame, *, columns: int = 4, title: str | None = None
 ) -> go.Figure:
@@ -84,8 +104,8 @@ def plot_feature_distributions(
     features = list(dict.fromkeys(hist["feature"]))
     rows = -(-len(features) // columns)
     fig = make_subplots(
-        rows=rows, cols=columns, subplot_titles=[feature_label(f) for f in features],
-        horizontal_spacing=0.06, vertical_spacing=0.11,
+        rows=rows, cols=columns, subplot_titles=[_panel_title(f) for f in features],
+        horizontal_spacing=0.09, vertical_spacing=0.11,
     )
     for i, feature in enumerate(features):
         part = hist[hist["feature"].eq(feature)]
@@ -99,14 +119,18 @@ def plot_feature_distributions(
             hovertemplate=f"{feature} %{{x}}: %{{y:.1f}}% of tracks<extra></extra>", **cell,
         )
         if discrete:
-            values = [int(v) for v in centre]
+            values = [int(v) for v in centre][::_TICK_STEP.get(feature, 1)]
             names = _DISCRETE_TICKS.get(feature, {})
             fig.update_xaxes(tickvals=values, ticktext=[names.get(v, str(v)) for v in values],
                              showgrid=False, **cell)
     fig.update_annotations(font_size=13)
     fig.update_yaxes(ticksuffix="%")
     fig.update_layout(title=title, height=230 * rows + 80, bargap=0)
-    return fig
+    return _set_min_width(fig, MIN_CHART_WIDTH)
+
+
+#: The usual symbol of each correlation (the colour bar's title, on one line).
+_CORRELATION_SYMBOL = {"Spearman": "ρ", "Pearson": "r"}
 
 
 def plot_correlation_heatmap(
@@ -126,7 +150,8 @@ def plot_correlation_heatmap(
         fig.add_heatmap(
             z=z, x=labels, y=labels, zmin=-1, zmax=1, zmid=0, colorscale="RdBu",
             texttemplate="%{z:.2f}", textfont_size=11, visible=visible, name=method,
-            colorbar=dict(title=f"{method}<br>correlation"),
+            colorbar=dict(title=dict(text=f"{method} {_CORRELATION_SYMBOL[method]}",
+                                     side="right")),
             hovertemplate=f"{method} ρ(%{{y}}, %{{x}}) = %{{z:.2f}}<extra></extra>",
         )
     fig.update_layout(
@@ -141,7 +166,7 @@ def plot_correlation_heatmap(
             ],
         )],
     )
-    return fig
+    return _set_min_width(fig, MIN_CHART_WIDTH)
 
 
 def _band_traces(part: pd.DataFrame, color: str, name: str, **where) -> list[go.Scatter]:
@@ -207,7 +232,7 @@ def plot_popularity_by_feature(
     rows = -(-len(features) // columns)
     fig = make_subplots(
         rows=rows, cols=columns, shared_yaxes=True,
-        subplot_titles=[feature_label(f) for f in features],
+        subplot_titles=[_two_lines(feature_label(f)) for f in features],
         horizontal_spacing=0.03, vertical_spacing=0.16,
     )
     for i, feature in enumerate(features):
@@ -220,7 +245,7 @@ def plot_popularity_by_feature(
     fig.update_annotations(font_size=12)
     fig.update_yaxes(title_text="Mean popularity", col=1)
     fig.update_layout(title=title, height=300 * rows + 60)
-    return fig
+    return _set_min_width(fig, MIN_CHART_WIDTH)
 
 
 def plot_mood_grid(grid: pd.DataFrame, *, title: str | None = None) -> go.Figure:
@@ -265,7 +290,7 @@ def plot_explicit(
     """
     fig = make_subplots(rows=1, cols=2, column_widths=[0.72, 0.28], horizontal_spacing=0.1,
                          subplot_titles=["Share of tracks per popularity band",
-                                         "Mean popularity, 95% CI"])
+                                         "Mean popularity<br>(95% CI)"])
     for level in (False, True):
         name = "explicit" if level else "not explicit"
         part = hist[hist["explicit"].eq(level)]
@@ -284,9 +309,14 @@ def plot_explicit(
                            f"{row['upper']:.1f}), {int(row['n']):,} tracks<extra></extra>"),
             row=1, col=2,
         )
-    fig.update_xaxes(title_text=feature_label("popularity"), tickangle=-45, row=1, col=1)
+    # Every other band named: twenty-one tilted names side by side run into each other.
+    fig.update_xaxes(title_text=feature_label("popularity"), tickangle=-45, dtick=2, row=1,
+                     col=1)
     fig.update_yaxes(title_text="Tracks in group (%)", ticksuffix="%", row=1, col=1)
     fig.update_yaxes(title_text="Mean popularity (0–100)", row=1, col=2)
+    # The legend sits in the left panel's top right corner, where the bars are short (above
+    # the panel it covered the panel's title).
     fig.update_layout(title=title, barmode="group", bargap=0.15,
-                      legend=dict(orientation="h", x=0, y=1.12))
-    return fig
+                      legend=dict(x=fig.layout.xaxis.domain[1], xanchor="right", y=1,
+                                  yanchor="top", bgcolor="rgba(255,255,255,0.85)"))
+    return _set_min_width(fig, MIN_CHART_WIDTH)

@@ -18,10 +18,13 @@ from analysis.plots.style import (
     _GRID_COLOR,
     _LINE_COLOR,
     ACCENT_COLORS,
+    MIN_CHART_WIDTH,
     NEUTRAL_COLOR,
     PROTOCOL_COLORS,
     ZERO_COLOR,
     _r,
+    _set_min_width,
+    _two_lines,
 )
 
 __all__ = [
@@ -83,7 +86,7 @@ def plot_leak_mechanism(metrics: dict, *, title: str | None = None) -> go.Figure
     audit = metrics["findings"]["leak_audit"]
     leaky, honest = audit["seed_replica"], audit["known_artist"]
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.16, subplot_titles=(
-        "Replica test rows", "Artist mean alone as the prediction"))
+        "Replica test rows", "Artist mean alone<br>as the prediction"))
     shares = [leaky["test_rows_whose_track_is_also_in_train"],
               leaky["test_rows_feature_equals_label"]]
     fig.add_bar(
@@ -103,7 +106,7 @@ def plot_leak_mechanism(metrics: dict, *, title: str | None = None) -> go.Figure
     fig.update_yaxes(title_text="% of test rows", range=[0, 100], row=1, col=1)
     fig.update_yaxes(title_text="R²", range=[0, 1], row=1, col=2)
     fig.update_layout(title=title, height=420)
-    return fig
+    return _set_min_width(fig, MIN_CHART_WIDTH)
 
 
 def plot_error_by_macro_genre(metrics: dict, *, model: str = "xgboost_tuned",
@@ -124,7 +127,7 @@ def plot_error_by_macro_genre(metrics: dict, *, model: str = "xgboost_tuned",
                           "%{customdata[1]:+.2f}<extra>" + PROTOCOL_LABELS[protocol] + "</extra>",
         )
     fig.update_layout(title=title, barmode="group", height=max(420, 34 * len(order) + 140),
-                      xaxis=dict(title="MAE (popularity points, out of fold)"),
+                      xaxis=dict(title="MAE, popularity points<br>(out of fold)"),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
     return fig
 
@@ -183,8 +186,8 @@ def plot_interval_coverage(metrics: dict, *, level: str = "0.9", model: str = "x
 
     nominal = float(level)
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
-                         subplot_titles=[PROTOCOL_LABELS[p] for p in ("cold_start",
-                                                                       "known_artist")])
+                         subplot_titles=[_two_lines(PROTOCOL_LABELS[p])
+                                         for p in ("cold_start", "known_artist")])
     order = list(MACRO_GENRES)[::-1]
     for col, protocol in enumerate(("cold_start", "known_artist"), start=1):
         intervals = metrics["protocols"][protocol]["models"][model]["intervals"]
@@ -207,10 +210,10 @@ def plot_interval_coverage(metrics: dict, *, level: str = "0.9", model: str = "x
                       x1=100 * (nominal + COVERAGE_TOLERANCE), row=1, col=col,
                       fillcolor=_GRID_COLOR, opacity=0.6, line_width=0)
         fig.add_vline(x=100 * nominal, row=1, col=col, line=dict(color=_LINE_COLOR, dash="dot"))
-    fig.update_xaxes(title_text=f"Coverage of the {nominal:.0%} interval (%)")
+    fig.update_xaxes(title_text=f"% inside the<br>{nominal:.0%} interval")
     fig.update_layout(title=title, height=620,
-                      legend=dict(orientation="h", y=1.06, yanchor="bottom", x=0))
-    return fig
+                      legend=dict(orientation="h", y=1.1, yanchor="bottom", x=0))
+    return _set_min_width(fig, MIN_CHART_WIDTH)
 
 
 def plot_feature_ladder(summary: dict, *, title: str | None = None) -> go.Figure:
@@ -259,8 +262,18 @@ def plot_sampling_artefacts(metrics: dict, *, title: str | None = None) -> go.Fi
     return fig
 
 
+#: The headline chart's bar thickness, in rows (a row holds a bar and its name above it).
+_HEADLINE_BAR = 0.42
+
+
 def plot_headline_r2(rows: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     """The leak in one picture: R² as published and replicated, beside the honest protocols.
+
+    Horizontal bars, in ``rows`` order from the top, each named *above* its bar, from the
+    left edge: names need no margin beside the bars, so the bars and the axis title get the
+    figure's whole width, on a phone too (a vertical version had to tilt its names and lost
+    the end of its axis title to them). A name's second line (after ``<br>``, the model) is
+    set smaller.
 
     Parameters
     ----------
@@ -270,26 +283,37 @@ def plot_headline_r2(rows: pd.DataFrame, *, title: str | None = None) -> go.Figu
 
     Examples
     --------
-    >>> rows = pd.DataFrame({"label": ["leaky", "honest"], "r2": [0.8, 0.4],
+    >>> rows = pd.DataFrame({"label": ["leaky", "honest<br>(model)"], "r2": [0.8, 0.4],
     ...                       "sd": [float("nan"), 0.01], "leaky": [True, False]})
-    >>> colours = [b.marker.color for b in plot_headline_r2(rows).data]
-    >>> colours == [ACCENT_COLORS["leaky"], ACCENT_COLORS["honest"]]
+    >>> fig = plot_headline_r2(rows)
+    >>> [b.marker.color for b in fig.data] == [ACCENT_COLORS["leaky"], ACCENT_COLORS["honest"]]
     True
+    >>> [(a.text, a.y > b.y[0]) for a, b in zip(fig.layout.annotations, fig.data)]
+    [('leaky', True), ('honest<br><span style="font-size:12px">(model)</span>', True)]
     """
     fig = go.Figure()
-    for _, row in rows.iterrows():
+    n = len(rows)
+    for i, (_, row) in enumerate(rows.iterrows()):
         kind = "leaky" if row["leaky"] else "honest"
+        position = n - 1 - i  # the first row on top
+        first, _, rest = row["label"].partition("<br>")
         fig.add_bar(
-            x=[row["label"]], y=[round(float(row["r2"]), 4)], name=kind,
-            marker_color=ACCENT_COLORS[kind], showlegend=False,
-            error_y=None if pd.isna(row["sd"]) else dict(
+            y=[position], x=[round(float(row["r2"]), 4)], orientation="h", width=_HEADLINE_BAR,
+            name=kind, marker_color=ACCENT_COLORS[kind], showlegend=False,
+            error_x=None if pd.isna(row["sd"]) else dict(
                 type="data", array=[round(float(row["sd"]), 4)], thickness=1.2),
             text=[f"{row['r2']:.2f}"], textposition="inside", insidetextanchor="end",
             textfont=dict(color="white", size=16),
-            hovertemplate=f"{row['label'].replace('<br>', ' ')}: R² %{{y:.3f}}<extra></extra>",
+            hovertemplate=f"{row['label'].replace('<br>', ' ')}: R² %{{x:.3f}}<extra></extra>",
         )
-    fig.update_layout(title=title, height=420, bargap=0.35,
-                      yaxis=dict(title="R² (share of popularity variance explained)",
-                                 range=[0, 1]),
-                      xaxis=dict(showgrid=False))
+        fig.add_annotation(
+            x=0, y=position + _HEADLINE_BAR / 2, xref="x", yref="y", xanchor="left",
+            yanchor="bottom", align="left", showarrow=False, yshift=2,
+            text=first + (f'<br><span style="font-size:12px">{rest}</span>' if rest else ""),
+        )
+    fig.update_layout(
+        title=title, height=90 * n + 130, bargap=0,
+        xaxis=dict(title="R² (share of variance explained)", range=[0, 1]),
+        yaxis=dict(visible=False, range=[-0.5, n - 1 + _HEADLINE_BAR / 2 + 0.75]),
+    )
     return fig

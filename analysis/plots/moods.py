@@ -18,9 +18,12 @@ from analysis.plots.style import (
     _LINE_COLOR,
     _TEXT_COLOR,
     MACRO_GENRE_COLORS,
+    MIN_CHART_WIDTH,
     NEUTRAL_COLOR,
     _hex_to_rgba,
     _r,
+    _set_min_width,
+    _two_lines,
 )
 
 __all__ = ["plot_effect_sizes", "plot_group_boxes", "plot_mood_map"]
@@ -61,7 +64,7 @@ def plot_group_boxes(
     panels = layout == "panels"
     fig = (make_subplots(rows=1, cols=len(features), shared_yaxes=True,
                           horizontal_spacing=0.02,
-                          subplot_titles=[feature_label(f) for f in features])
+                          subplot_titles=[_two_lines(feature_label(f)) for f in features])
            if panels else go.Figure())
     visibility = []
     for i, feature in enumerate(features):
@@ -83,7 +86,7 @@ def plot_group_boxes(
     if panels:
         fig.update_annotations(font_size=13)
         fig.update_layout(title=title, height=height)
-        return fig
+        return _set_min_width(fig, MIN_CHART_WIDTH)
     fig.update_layout(
         title=title, height=height, xaxis_title=feature_label(features[0]),
         updatemenus=[dict(
@@ -168,6 +171,7 @@ def plot_mood_map(
         fig.add_scatter(
             x=[round(row["x_median"], 3)], y=[round(row["y_median"], 3)], mode="markers+text",
             text=[name], textposition=positions[k], textfont=dict(size=12, color=_TEXT_COLOR),
+            cliponaxis=False,  # a label beside a point near an edge may use the margin
             name=name, legendgroup=name,
             marker=dict(color=color, size=round(float(size[k]), 1),
                         line=dict(color="white", width=1)),
@@ -221,11 +225,11 @@ def plot_mood_map(
         )])
     fig.update_layout(
         title=title, height=640, showlegend=False,
-        xaxis=dict(title=feature_label("valence") + " — median, bars span the IQR",
+        xaxis=dict(title=feature_label("valence") + "<br>median; bars span the middle half",
                    range=[0, 1]),
         yaxis=dict(title=feature_label("energy"), range=[0, 1]),
     )
-    return fig
+    return _set_min_width(fig, MIN_CHART_WIDTH)
 
 
 def plot_effect_sizes(kruskal: pd.DataFrame, *, title: str | None = None) -> go.Figure:
@@ -245,14 +249,15 @@ def plot_effect_sizes(kruskal: pd.DataFrame, *, title: str | None = None) -> go.
         marker_color=NEUTRAL_COLOR, text=[f"{e:.2f} ({m})" for e, m in
                                          zip(ordered["epsilon_squared"], ordered["magnitude"],
                                              strict=True)],
-        textposition="outside", cliponaxis=False,
+        # Inside the bar when it fits, else beside it: a fixed "outside" runs off a phone.
+        textposition="auto", insidetextanchor="end", cliponaxis=False,
         hovertemplate="%{y}: ε² = %{x:.3f}<extra></extra>",
     ))
     for bound, _label in EPSILON_THRESHOLDS[:-1]:
         fig.add_vline(x=bound, line=dict(color=_LINE_COLOR, dash="dot", width=1))
     fig.update_layout(
         title=title, height=max(360, 34 * len(labels) + 120),
-        xaxis=dict(title="Epsilon² (share of rank variance explained by macro-genre)",
+        xaxis=dict(title="ε², share of rank variance<br>explained by macro-genre",
                    range=[0, float(ordered["epsilon_squared"].max()) * 1.3]),
     )
     return fig

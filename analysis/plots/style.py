@@ -13,6 +13,14 @@ Palette
     "other", :data:`ACCENT_COLORS` for two-way contrasts such as an honest versus a leaky
     protocol, :data:`PROTOCOL_COLORS` for the three evaluation protocols and
     :data:`FEATURE_VALUE_SCALE` for "a feature's value, low to high".
+Fitting
+    Plotly does not wrap text: a title longer than its axis, or wider than a phone's screen,
+    is cut off. Charts keep their titles short or break them over lines (:func:`_two_lines`),
+    and a chart whose cells or labels cannot shrink to a phone's width states its minimum
+    width (:func:`_set_min_width`): below it the figure scrolls sideways inside its own
+    wrapper instead of shrinking.
+    ``tests/test_browser.py`` checks every chart at 1280 px and at 390 px for text that is cut
+    off or runs into other text.
 Embedding
     :func:`show` writes the figure as a small HTML fragment that loads the site's single copy
     of plotly.js (:data:`PLOTLY_JS_SRC`, put in place by :func:`ensure_plotly_js`), with a
@@ -20,8 +28,8 @@ Embedding
     identical run to run (see ``QUARTO-FACTS.md``). :func:`show_root_page` does the same for
     the front page.
 
-The underscore helpers (``_r``, ``_hex_to_rgba`` and the line colours) are shared by the
-chart modules of this package and by nothing else.
+The underscore helpers (``_r``, ``_hex_to_rgba``, ``_two_lines``, ``_set_min_width`` and the
+line colours) are shared by the chart modules of this package and by nothing else.
 """
 
 from __future__ import annotations
@@ -50,6 +58,7 @@ __all__ = [
     "FEATURE_VALUE_SCALE",
     "FONT_FAMILY",
     "MACRO_GENRE_COLORS",
+    "MIN_CHART_WIDTH",
     "NEUTRAL_COLOR",
     "PLOTLY_JS_SRC",
     "PLOT_CONFIG",
@@ -165,6 +174,42 @@ def _hex_to_rgba(color: str, alpha: float) -> str:
     return f"rgba({red},{green},{blue},{alpha})"
 
 
+def _two_lines(label: str) -> str:
+    """A label's unit on a second line: subplot and axis titles stay narrow.
+
+    Examples
+    --------
+    >>> _two_lines("Danceability (0–1)"), _two_lines("Tracks")
+    ('Danceability<br>(0–1)', 'Tracks')
+    """
+    name, paren, rest = label.partition(" (")
+    return f"{name}<br>({rest}" if paren else label
+
+
+#: Key of ``layout.meta`` under which a chart states its minimum width (CSS px).
+_MIN_WIDTH_KEY = "min_width"
+
+#: Narrowest width (CSS px) at which a chart with side-by-side panels, a dense grid or many
+#: labels stays legible; such a chart declares it (:func:`_set_min_width`) and, on a phone,
+#: scrolls sideways inside its cell. Single-panel charts fit a phone's width instead.
+MIN_CHART_WIDTH = 600
+
+
+def _set_min_width(fig: go.Figure, pixels: int) -> go.Figure:
+    """Declare that ``fig`` is unreadable narrower than ``pixels`` (a 12 × 12 heatmap, small
+    multiples): :func:`figure_html` then gives its div that minimum width, so on a phone the
+    chart scrolls sideways inside its cell rather than cutting its labels.
+
+    Examples
+    --------
+    >>> _set_min_width(go.Figure(), 600).layout.meta
+    {'min_width': 600}
+    """
+    meta = dict(fig.layout.meta) if isinstance(fig.layout.meta, dict) else {}
+    fig.update_layout(meta={**meta, _MIN_WIDTH_KEY: int(pixels)})
+    return fig
+
+
 def _build_template() -> go.layout.Template:
     """The site template: layout defaults only, so each figure's JSON stays small."""
     axis = dict(
@@ -181,7 +226,10 @@ def _build_template() -> go.layout.Template:
     return go.layout.Template(
         layout=dict(
             font=dict(family=FONT_FAMILY, size=14, color=_TEXT_COLOR),
-            title=dict(font=dict(size=18), x=0, xanchor="left", xref="paper"),
+            # From the figure's left edge, not the plot area's: long tick labels (a funnel's
+            # steps) would otherwise push a title off a phone's screen.
+            title=dict(font=dict(size=18), x=0, xanchor="left", xref="container",
+                       pad=dict(l=8)),
             paper_bgcolor="white",
             plot_bgcolor="white",
             colorway=list(MACRO_GENRE_COLORS.values()),
@@ -260,13 +308,24 @@ def show(fig: go.Figure, *, name: str) -> Markdown:
 
 
 def figure_html(fig: go.Figure, *, name: str, plotly_js: str) -> str:
-    """The figure's HTML fragment, loading plotly.js from ``plotly_js`` (see :func:`show`)."""
+    """The figure's HTML fragment, loading plotly.js from ``plotly_js`` (see :func:`show`).
+
+    A chart that declared a minimum width (:func:`_set_min_width`) gets it on its div.
+
+    Examples
+    --------
+    >>> html = figure_html(_set_min_width(go.Figure(), 600), name="x", plotly_js="p.js")
+    >>> 'class="plotly-graph-div" style="min-width:600px; height:100%; width:100%;"' in html
+    True
+    >>> html.startswith('<div style="max-width:100%; overflow-x:auto; ')  # scrolls in place
+    True
+    """
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValueError(f"figure name must be a slug like 'popularity-by-genre', got {name!r}")
     engine = pio.json.config.default_engine
     pio.json.config.default_engine = "json"
     try:
-        return fig.to_html(
+        markup = fig.to_html(
             include_plotlyjs=plotly_js,
             full_html=False,
             div_id=f"{DIV_ID_PREFIX}{name}",
@@ -277,6 +336,16 @@ def figure_html(fig: go.Figure, *, name: str, plotly_js: str) -> str:
         )
     finally:
         pio.json.config.default_engine = engine
+    meta = fig.layout.meta
+    min_width = meta.get(_MIN_WIDTH_KEY) if isinstance(meta, dict) else None
+    if min_width:
+        # The figure keeps its width; its own wrapper scrolls, whatever wraps the output.
+        div, outer = 'class="plotly-graph-div" style="', '<div style="'
+        if div not in markup or not markup.startswith(outer):
+            raise ValueError("Plotly's figure markup changed; cannot set the figure's min-width")
+        markup = markup.replace(div, f"{div}min-width:{int(min_width)}px; ", 1)
+        markup = outer + "max-width:100%; overflow-x:auto; " + markup[len(outer):]
+    return markup
 
 
 def ensure_plotly_js(dest_dir: Path = paths.ASSETS_DIR) -> Path:
