@@ -9,6 +9,8 @@ from _mood_tracks import make_tracks
 from scipy import stats
 
 from analysis import moods
+from analysis.embed import DIV_ID_PREFIX
+from analysis.paths import PROJECT_ROOT
 
 
 @pytest.fixture
@@ -252,3 +254,76 @@ def test_chapter_captions_hold_on_real_data(track_data):
     assert np.ptp(macro["y_median"]) > np.ptp(macro["x_median"])
     calmest = macro.sort_values("y_median")["macro_genre"].head(2).tolist()
     assert set(calmest) == {"Ambient & Functional", "Classical & Stage"}
+
+
+# --- Genre moods, Figure 2: the caption and the chart's first view agree ---------------------
+
+GENRE_MOODS = PROJECT_ROOT / "chapters" / "03-genre-moods.ipynb"
+
+
+def _stored_figure(cell, name: str) -> dict:
+    """The Plotly figure a chapter cell stored (its ``Plotly.newPlot`` data and layout)."""
+    import json
+
+    markup = "".join(o.get("data", {}).get("text/markdown", "") for o in cell.outputs)
+    marker = f'"{DIV_ID_PREFIX}{name}",'
+    rest = markup[markup.index(marker) + len(marker):].lstrip()
+    decoder = json.JSONDecoder()
+    data, end = decoder.raw_decode(rest)
+    layout, _ = decoder.raw_decode(rest[end:].lstrip(" \n,"))
+    return {"data": data, "layout": layout}
+
+
+def _labelled_cell(path, label: str):
+    import nbformat
+    import yaml
+
+    for cell in nbformat.read(path, as_version=4).cells:
+        lines = cell.source.splitlines()
+        options = yaml.safe_load("\n".join(line[3:] for line in lines if line.startswith("#| ")))
+        if cell.cell_type == "code" and isinstance(options, dict) and options.get("label") == label:
+            return cell, options
+    raise AssertionError(f"{path.name}: no cell labelled {label}")
+
+
+def test_other_features_chart_opens_on_the_feature_its_caption_names():
+    """The caption speaks of acousticness first; the chart must open on it (it once opened on
+    speechiness), and its menu must offer it first."""
+    from analysis.labels import feature_label, feature_name
+
+    cell, options = _labelled_cell(GENRE_MOODS, "fig-moods-other")
+    caption = options["fig-cap"].lower()
+    named = sorted((caption.index(feature_name(f)), f) for f in moods.OTHER_FEATURES
+                   if feature_name(f) in caption)
+    assert named, "the caption names none of the chart's features"
+    first = named[0][1]
+    figure = _stored_figure(cell, "moods-other")
+    assert figure["layout"]["xaxis"]["title"]["text"] == feature_label(first)
+    (menu,) = figure["layout"]["updatemenus"]
+    assert menu["buttons"][0]["label"] == feature_label(first)
+    shown = [trace.get("visible", True) for trace in figure["data"]]
+    assert shown == menu["buttons"][0]["args"][0]["visible"], "first view is the menu's first"
+    assert f"opens on {feature_name(first)}" in options["fig-alt"].lower()
+
+
+@pytest.mark.slow
+def test_other_features_menu_follows_separation_on_real_data(track_data):
+    """The menu lists the features from the sharpest separation of macro-genres to the weakest
+    (so whatever the data, the chart opens where the caption's claim is strongest)."""
+    from analysis.labels import feature_label
+
+    tracks = moods.add_duration_minutes(track_data.tracks)
+    order = moods.features_by_separation(moods.kruskal_by_feature(tracks), moods.OTHER_FEATURES)
+    cell, _ = _labelled_cell(GENRE_MOODS, "fig-moods-other")
+    (menu,) = _stored_figure(cell, "moods-other")["layout"]["updatemenus"]
+    assert [b["label"] for b in menu["buttons"]] == [feature_label(f) for f in order]
+    assert order[0] == "acousticness"
+
+
+def test_features_by_separation_orders_by_effect_and_refuses_unknown_features():
+    table = pd.DataFrame({"feature": ["energy", "tempo", "acousticness"],
+                          "epsilon_squared": [0.3, 0.01, 0.4]})
+    assert moods.features_by_separation(table, ["tempo", "acousticness", "energy"]) == [
+        "acousticness", "energy", "tempo"]
+    with pytest.raises(KeyError, match="valence"):
+        moods.features_by_separation(table, ["valence"])
