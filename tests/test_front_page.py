@@ -6,8 +6,11 @@ their ``#|`` options), executed with nbclient from the project root, its ``#| ou
 text passed through as Markdown, as Quarto does, and built into a Quarto-like page by
 ``tests/site_harness.py`` (which applies ``include: false`` and ``echo: false``). The page then
 goes through the same offline browser checks as the chapters (fixtures from conftest.py): no
-off-site request, no console error, no code, no sideways scrolling on a phone, the headline
-chart drawn, the findings listed with their links.
+off-site request, no console error, no code, no sideways scrolling on a phone, no chart text cut
+off, the headline chart drawn, the findings listed with their links. The first screen holds
+the numbers at a glance: a row of tiles (two to a row on a phone), each a number, where a
+skill number holds, and one link to the section that proves it, followed here to that section
+of the chapter as the harness built it.
 """
 
 from __future__ import annotations
@@ -89,6 +92,9 @@ def test_front_page_source_splits_like_quarto():
     assert notebook.cells[0].cell_type == "raw" and "title:" in notebook.cells[0].source
     assert [_options(c.source).get("output") for c in code].count("asis") == 1
     assert any("show_root_page(" in c.source for c in code)
+    tiles = [i for i, c in enumerate(notebook.cells) if "front.at_a_glance(" in c.source]
+    findings = [i for i, c in enumerate(notebook.cells) if "## Findings" in c.source]
+    assert len(tiles) == 1 and tiles[0] < findings[0], "the tiles come first, then the findings"
 
 
 def _front_page_url(front_page, site_model, harness_site, serve) -> str:
@@ -101,8 +107,58 @@ def _front_page_url(front_page, site_model, harness_site, serve) -> str:
     return f"{serve(root)}/index.html"
 
 
+#: Each tile: its box, its number, where the number holds, its link, and what a click on the
+#: middle of the tile would open.
+_TILES = """() => Array.from(document.querySelectorAll('main ul.kpi-row > li.kpi')).map(t => {
+  const r = t.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  const link = t.querySelector('a.kpi-link');
+  return {id: t.id, top: r.top, bottom: r.bottom, left: r.left, right: r.right,
+          value: t.querySelector('.kpi-value').textContent,
+          scope: Array.from(t.querySelectorAll('.kpi-scope')).map(s => s.textContent),
+          skill: t.classList.contains('kpi-skill'),
+          href: link && link.getAttribute('href'),
+          click: hit && hit.closest('a') ? hit.closest('a').getAttribute('href') : null};
+})"""
+
+
+def _as_quarto_links(href: str) -> str:
+    """A source link as Quarto writes it into the page (``.ipynb``/``.qmd`` → ``.html``)."""
+    target, _, anchor = href.partition("#")
+    return re.sub(r"\.(ipynb|qmd)$", ".html", target) + (f"#{anchor}" if anchor else "")
+
+
+def test_front_page_first_screen_is_the_numbers(front_page, site_model, harness_site, serve,
+                                                 open_page):
+    """1280 × 900: five tiles in one row above the findings, all on the first screen, each a
+    number linking to the section of the chapter that proves it."""
+    from analysis.prose.front import WITHIN_CRAWL
+
+    url = _front_page_url(front_page, site_model, harness_site, serve)
+    visit = open_page(url, width=1280, height=900)
+    page = visit.page
+    tiles = page.evaluate(_TILES)
+    assert 4 <= len(tiles) <= 6, tiles
+    assert len({round(t["top"]) for t in tiles}) == 1, "the tiles sit in one row"
+    assert max(t["bottom"] for t in tiles) <= 900, "the tiles are on the first screen"
+    findings = page.locator("main ol").first.bounding_box()
+    assert findings["y"] > max(t["bottom"] for t in tiles), "the numbers come before the findings"
+    for tile in tiles:
+        assert re.fullmatch(r"[\d.,]+%?", tile["value"]), tile
+        assert tile["skill"] == (tile["scope"] == [WITHIN_CRAWL]), tile
+        assert tile["href"].startswith("chapters/") and "#" in tile["href"], tile
+        assert tile["click"] == tile["href"], f"{tile['id']}: a click on the tile opens its link"
+        target = _as_quarto_links(tile["href"])
+        proof = open_page(url.rsplit("/", 1)[0] + "/" + target)
+        anchor = target.split("#", 1)[1]
+        assert proof.page.locator(f"[id='{anchor}']").count() == 1, f"{target}: no section"
+    skills = [t for t in tiles if t["skill"]]
+    assert len(skills) >= 2 and {t["id"] for t in skills} >= {"kpi-r2", "kpi-auc"}
+    visit.assert_clean()
+
+
 def test_front_page_renders_offline(front_page, site_model, harness_site, serve, open_page):
-    from site_harness import page_weight
+    from site_harness import clipped_text, page_weight
 
     visit = open_page(_front_page_url(front_page, site_model, harness_site, serve))
     page = visit.page
@@ -118,6 +174,7 @@ def test_front_page_renders_offline(front_page, site_model, harness_site, serve,
     assert page.locator("h1").count() == 1
     assert page.locator("details.code-fold, div.input").count() == 0, "code on the page"
     assert page.locator("#quarto-code-tools-source").count() == 1, "no way to the source"
+    assert clipped_text(page) == []
     weight = page_weight(page)
     print(f"index.qmd: {weight['transfer']:,} bytes transferred ({weight['decoded']:,} decoded)")
     assert weight["transfer"] <= 1_000_000
@@ -126,7 +183,9 @@ def test_front_page_renders_offline(front_page, site_model, harness_site, serve,
 
 
 def test_front_page_fits_a_phone(front_page, site_model, harness_site, serve, open_page):
-    from site_harness import sideways_overflow
+    """390 px: the tiles stack two to a row inside the screen; nothing scrolls sideways and
+    no chart text is cut off."""
+    from site_harness import clipped_text, sideways_overflow
 
     visit = open_page(_front_page_url(front_page, site_model, harness_site, serve), width=390)
     visit.page.wait_for_function(
@@ -134,4 +193,10 @@ def test_front_page_fits_a_phone(front_page, site_model, harness_site, serve, op
     overflow = sideways_overflow(visit.page)
     print(f"index.qmd at 390 px: scrollWidth {overflow['scrollWidth']}")
     assert overflow["scrollWidth"] <= overflow["clientWidth"], overflow["culprits"]
+    tiles = visit.page.evaluate(_TILES)
+    rows = sorted({round(t["top"]) for t in tiles})
+    assert len(rows) >= 2, "the tiles stack on a phone"
+    assert all(0 <= t["left"] and t["right"] <= overflow["clientWidth"] for t in tiles), tiles
+    assert all(t["click"] == t["href"] for t in tiles)
+    assert clipped_text(visit.page) == []
     visit.assert_clean()

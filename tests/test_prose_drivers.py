@@ -79,6 +79,18 @@ def test_rankings_agree_or_disagree_by_sign(facts, correlation, word):
     assert f"permutation rankings {word} (Spearman" in prose.summary(edited)
 
 
+def test_importance_reading_quotes_the_sound_share_the_front_page_links_to(facts, explanations):
+    from analysis.prose._artifacts import importance, is_audio
+
+    text = prose.importance_reading(facts)
+    for protocol in ("known_artist", "cold_start"):
+        table = importance(explanations, protocol)
+        share = facts["importance"][protocol]["audio_share"]
+        assert share == pytest.approx(table.loc[table["group"].map(is_audio), "share"].sum())
+        assert f"together carry {share:.0%} of that total" in text
+    assert 0 < facts["importance"]["cold_start"]["audio_share"] < 0.5
+
+
 @pytest.mark.parametrize("push, words", [
     ([("energy", 0.5)], "higher energy (ρ = +0.50) push predictions up"),
     ([("energy", -0.5)], "higher energy (ρ = -0.50) push predictions down"),

@@ -67,3 +67,70 @@ def test_headline_bars_from_metrics():
     assert "Random Forest (300 trees), leaky" in rows["label"].iloc[1]
     assert rows["label"].iloc[2].startswith("New track, known artist<br>")
     assert rows["leaky"].tolist() == [True, True, False, False]
+
+
+# --- the numbers at a glance ------------------------------------------------------------------
+
+
+def test_tiles_quote_the_artifacts_each_with_a_link_to_its_proof(facts):
+    from analysis.paths import PROJECT_ROOT
+
+    tiles = prose.tiles(facts)
+    assert [t.key for t in tiles] == ["r2", "auc", "range", "sound", "tracks"]
+    headline = {t.key: t.measures[0].value for t in tiles}
+    assert headline == {"r2": "0.35", "auc": "0.91", "range": "40", "sound": headline["sound"],
+                        "tracks": "89,740"}
+    assert headline["sound"].endswith("%")
+    by_key = {t.key: t for t in tiles}
+    assert "0.79" in by_key["r2"].context and "0.70" in by_key["r2"].context  # replica, Spearman
+    assert "72%" in by_key["auc"].context and "top-1% shortlist" in by_key["auc"].context
+    assert "90%" in by_key["range"].label and "90%" in by_key["range"].context
+    assert "114,000 genre listings" in by_key["tracks"].context
+    for tile in tiles:
+        target, _, anchor = tile.href.partition("#")
+        assert (PROJECT_ROOT / target).is_file() and anchor
+        assert "{#" + anchor + "}" in (PROJECT_ROOT / target).read_text(encoding="utf-8")
+
+
+def test_skill_tiles_say_where_their_number_holds(facts):
+    for tile in prose.tiles(facts):
+        scope = tile.measures[0].scope
+        assert scope == (prose.WITHIN_CRAWL if tile.key in ("r2", "auc", "range") else "")
+        assert tile.skill is bool(scope)
+    assert "out of fold" in prose.WITHIN_CRAWL and "within this crawl" in prose.WITHIN_CRAWL
+    assert "out of fold" in prose.TILES_NOTE and "this crawl" in prose.TILES_NOTE
+
+
+def test_sound_tile_adds_up_with_metadata(facts, explanations):
+    from analysis.prose.drivers import audio_share
+
+    share, audio = audio_share(explanations, "cold_start")
+    assert 0 < share < 1 and audio == 12
+    assert facts["audio_share"] + facts["metadata_share"] == pytest.approx(1)
+    sound = {t.key: t for t in prose.tiles(facts)}["sound"]
+    assert sound.measures[0].value == f"{share:.0%}" and f"{audio} audio features" in sound.context
+
+
+def test_a_tile_without_its_numbers_is_left_out(facts):
+    assert "range" not in [t.key for t in prose.tiles({**facts, "interval": None})]
+    auc = {t.key: t for t in prose.tiles({**facts, "hit_share": 0.11})}["auc"]
+    assert auc.context.endswith("(vs 11% of all tracks).")
+
+
+def test_tiles_html_escapes_words_and_shows_every_measure(facts):
+    tile = prose.tiles(facts)[0]
+    elsewhere = prose.Tile(tile.key, "R² <new> & more", (
+        *tile.measures, prose.Measure("0.30", "R²", "out of fold, on another crawl")),
+        tile.context, tile.href, tile.link_text, skill=True)
+    markup = prose.tiles_html([elsewhere])
+    assert "R² &lt;new&gt; &amp; more" in markup and "<new>" not in markup
+    assert markup.count('class="kpi-measure"') == 2
+    assert markup.index("0.35") < markup.index("0.30") < markup.index("on another crawl")
+    assert markup.startswith('<ul class="kpi-row"') and 'class="kpi kpi-skill"' in markup
+    assert f'href="{tile.href}"' in markup
+
+
+def test_at_a_glance_is_a_raw_html_block_for_a_markdown_output(facts):
+    markdown = prose.at_a_glance(facts).data
+    assert markdown.startswith("``````{=html}\n<ul class=\"kpi-row\"")
+    assert markdown.count('<li class="kpi') == 5

@@ -98,12 +98,27 @@ def _check_facts(section: Mapping) -> dict:
     }
 
 
+def audio_share(explanations, protocol: str) -> tuple[float, int]:
+    """The share of a champion's movement (mean |SHAP|, all drivers summed) that Spotify's audio
+    features carry together, and how many of them the model reads.
+
+    The rest is everything else a track or artist brings: genre, release and title metadata,
+    and (known artist) the artist's history. The front page quotes it for the new-artist
+    model, and links here for the proof.
+    """
+    table = importance(explanations, protocol)
+    audio = table[table["group"].map(is_audio)]
+    return float(audio["share"].sum() / table["share"].sum()), len(audio)
+
+
 def _importance_facts(explanations, protocol: str) -> dict:
     table = importance(explanations, protocol)
     perm = explanations.summary["protocols"][protocol]["permutation"]
     first = table.iloc[0]
     by_perm = table.sort_values("permutation_rank").iloc[0]
+    share, audio = audio_share(explanations, protocol)
     return {
+        "audio_share": share, "audio_features": audio,
         "first": first["group"], "first_shap": first["mean_abs_shap"],
         "first_share": first["share"],
         "by_permutation": by_perm["group"], "by_permutation_drop": by_perm["r2_drop_mean"],
@@ -235,6 +250,7 @@ IMPORTANCE = (
     "Spearman correlation of {rank_correlation:.2f} over {drivers} drivers (held-out fold of "
     "{test_tracks:,} tracks, {repeats} shuffles each)."
 )
+AUDIO_TOTAL = "Its {audio} audio features together carry {audio_share:.0%} of that total."
 SAME_LEADER = "also loses the most R² when shuffled"
 OTHER_LEADER = "while shuffling {driver} loses the most R² ({by_permutation_drop:.3f})"
 AGREE, DISAGREE = "agree", "disagree"
@@ -362,6 +378,7 @@ def importance_reading(f: Mapping) -> str:
         sentences.append(fill(IMPORTANCE, i, name=PROTOCOL_MODEL_NAMES[protocol],
                               first_name=driver_name(i["first"]), permutation=permutation,
                               agree=by_sign(i["rank_correlation"], AGREE, DISAGREE)))
+        sentences.append(fill(AUDIO_TOTAL, i, audio=spelled(i["audio_features"])))
     return " ".join(sentences)
 
 

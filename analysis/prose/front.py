@@ -1,14 +1,22 @@
-"""Words of the front page (index.qmd): the executive findings and the leak chart's bars.
+"""Words of the front page (index.qmd): the numbers at a glance, the executive findings and the
+leak chart's bars.
 
-:func:`facts` gathers every number the findings quote from the cleaned data, ``metrics.json``
-and the cached explanations (:func:`read_facts` does it from already-loaded pieces); each
-finding is one template with a link to the chapter that proves it.
+:func:`facts` gathers every number the page quotes from the cleaned data, ``metrics.json``
+and the cached explanations (:func:`read_facts` does it from already-loaded pieces). The first
+screen is a row of tiles (:func:`at_a_glance`), one number each, each linking to the section
+that proves it; then each finding is one template with a link to its chapter.
+
+A skill tile (R², ROC-AUC, interval) says where its number holds: out of fold, within this
+crawl of Spotify. Its figures are a list (:class:`Measure`), so the same skill measured on
+another crawl is one more :class:`Measure` under the first (see :func:`tiles`).
 """
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -24,7 +32,8 @@ from analysis.prose._artifacts import (
     replica_model,
     triage_metric,
 )
-from analysis.prose._render import by_sign, fill, numbered, upper_first
+from analysis.prose._render import by_sign, fill, numbered, spelled, upper_first
+from analysis.prose.drivers import audio_share
 
 #: Where each front-page finding is proved (plain links; Quarto resolves .ipynb to .html).
 CHAPTER_LINKS: dict[str, str] = {
@@ -37,6 +46,9 @@ CHAPTER_LINKS: dict[str, str] = {
     "history": "chapters/05-drivers.ipynb#sec-drivers-history",
     "conclusions": "chapters/07-conclusions.ipynb#sec-conclusions-triage",
 }
+
+#: The protocol the tiles quote: a new artist, the case triage is for (no history to lean on).
+TILE_PROTOCOL = "cold_start"
 
 #: "Catalogue metadata beats sound" when the strongest audio feature moves predictions by
 #: less than the top driver divided by this.
@@ -100,6 +112,7 @@ def read_facts(summary: Mapping, metrics: Mapping, explanations,
         "first": cold.iloc[0]["group"], "first_shap": cold.iloc[0]["mean_abs_shap"],
         "audio": audio["group"], "audio_shap": audio["mean_abs_shap"],
         "genre_effect": None, "interval": None,
+        **_tile_facts(metrics, explanations),
     }
     if kruskal is not None and len(kruskal):
         top = kruskal.iloc[0]
@@ -111,6 +124,17 @@ def read_facts(summary: Mapping, metrics: Mapping, explanations,
                            "lowest": min(by_macro), "highest": max(by_macro),
                            "mean_width": stats["mean_width"]}
     return out
+
+
+def _tile_facts(metrics: Mapping, explanations) -> dict:
+    """The numbers only the tiles quote: the new-artist champion's rank correlation and the
+    share of its movement that the sound carries."""
+    share, audio = audio_share(explanations, TILE_PROTOCOL)
+    return {
+        "cold_spearman": metric(metrics, TILE_PROTOCOL, champion_model(metrics, TILE_PROTOCOL),
+                                "spearman")[0],
+        "audio_share": share, "metadata_share": 1 - share, "audio_features": audio,
+    }
 
 
 # --- templates ---------------------------------------------------------------------------------
@@ -158,6 +182,61 @@ RANGE = (
     "number ([modeling]({links[intervals]}), [how to use it]({links[conclusions]}))."
 )
 
+#: The tiles of the first screen, in reading order. ``label`` names the number, ``value`` and
+#: ``unit`` show it, ``context`` sets it beside what a reader compares it with, and ``link``
+#: (a key of :data:`CHAPTER_LINKS`) with ``link_text`` points at the section that proves it.
+#: A ``skill`` tile's number holds where :data:`WITHIN_CRAWL` says.
+TILES: tuple[dict, ...] = (
+    {"key": "r2", "skill": True, "label": "Popularity explained, new artist",
+     "value": "{cold:.2f}", "unit": "R²",
+     "context": "Rank correlation {cold_spearman:.2f}; the original's leaky recipe scores "
+                "{replica:.2f}.",
+     "link": "leak", "link_text": "The leak audit"},
+    {"key": "auc", "skill": True, "label": "Hits ranked first, new artist",
+     "value": "{auc:.2f}", "unit": "ROC-AUC",
+     "context": "{top_precision:.0%} of the top-{top_share:.0%} shortlist are hits{base_rate}.",
+     "link": "triage", "link_text": "Triage"},
+    {"key": "range", "skill": True, "label": "Width of the {level:.0%} range, new artist",
+     "value": "{mean_width:.0f}", "unit": "points",
+     "context": "On the 0–100 scale; it holds {coverage:.0%} of held-out tracks.",
+     "link": "intervals", "link_text": "Prediction intervals"},
+    {"key": "sound", "skill": False, "label": "Moved by the sound, new artist",
+     "value": "{audio_share:.0%}", "unit": "",
+     "context": "of what moves a prediction is the {audio} audio features; genre and release "
+                "metadata: {metadata_share:.0%}.",
+     "link": "drivers", "link_text": "Global importance"},
+    {"key": "tracks", "skill": False, "label": "Tracks analysed",
+     "value": "{tracks:,}", "unit": "",
+     "context": "from {input_rows:,} genre listings, each track counted once.",
+     "link": "data", "link_text": "From listings to tracks"},
+)
+TILE_BASE_RATE = " (vs {hit_share:.0%} of all tracks)"
+#: Where a skill figure holds: scored on tracks (and artists) its model never saw, in the one
+#: crawl of Spotify this site studies.
+WITHIN_CRAWL = "out of fold, within this crawl"
+TILES_NOTE = (
+    "Skill figures are out of fold: each track is scored by a model trained without it, and, "
+    "for a new artist, without any of the artist's tracks. They hold within this crawl of "
+    "Spotify (the public dataset); how far they carry to another catalogue is not measured here."
+)
+
+#: Markup of the tiles (no words: those are above).
+TILES_HTML = (
+    '<ul class="kpi-row" aria-label="{aria}">\n{tiles}\n</ul>\n<p class="kpi-note">{note}</p>'
+)
+TILES_ARIA = "The numbers at a glance"
+TILE_HTML = (
+    '<li class="kpi{kind}" id="kpi-{key}"><p class="kpi-label">{label}</p>{measures}'
+    '<p class="kpi-context">{context}</p><a class="kpi-link" href="{href}">{link_text}'
+    '<span aria-hidden="true"> →</span></a></li>'
+)
+SKILL_CLASS = " kpi-skill"
+MEASURE_HTML = (
+    '<p class="kpi-measure"><span class="kpi-value">{value}</span>{unit}{scope}</p>'
+)
+UNIT_HTML = ' <span class="kpi-unit">{unit}</span>'
+SCOPE_HTML = '<span class="kpi-scope">{scope}</span>'
+
 #: The leak chart's first two bars, then each honest bar (its protocol's case, model).
 PUBLISHED_BAR = "Published by the original<br>(Random Forest, leaky)"
 REPLICA_BAR = "Original recipe, replicated<br>({model}, leaky)"
@@ -190,6 +269,82 @@ def findings(f: Mapping) -> str:
     if f["interval"] is not None:
         items.append(fill(RANGE, f["interval"], links=CHAPTER_LINKS))
     return numbered(items)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One figure of a tile: the number, its unit, and where it holds (empty: everywhere)."""
+
+    value: str
+    unit: str = ""
+    scope: str = ""
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One number at a glance: what it is, its figure(s), what to compare it with, its proof.
+
+    ``measures[0]`` is the headline figure; a skill tile may carry more, e.g. the same skill
+    measured on another crawl, each with its own scope, drawn smaller under the first.
+    """
+
+    key: str
+    label: str
+    measures: tuple[Measure, ...]
+    context: str
+    href: str
+    link_text: str
+    skill: bool = False
+
+
+def tiles(f: Mapping) -> list[Tile]:
+    """The first screen's tiles from the page's facts (:data:`TILES`, in order).
+
+    A tile whose numbers are missing from the build (no interval at the quoted level) is left
+    out rather than shown empty. To show a skill measured elsewhere, append a
+    ``Measure(value, unit, scope)`` to that tile's ``measures``.
+    """
+    values = {**f, **(f["interval"] or {})}
+    words = {"base_rate": "" if f.get("hit_share") is None else fill(TILE_BASE_RATE, f),
+             "audio": spelled(f["audio_features"]) if "audio_features" in f else None}
+    out = []
+    for spec in TILES:
+        try:
+            label, value, context = (fill(spec[k], values, **words)
+                                     for k in ("label", "value", "context"))
+        except (KeyError, TypeError, ValueError):
+            continue
+        out.append(Tile(spec["key"], label,
+                        (Measure(value, spec["unit"], WITHIN_CRAWL if spec["skill"] else ""),),
+                        context, CHAPTER_LINKS[spec["link"]], spec["link_text"], spec["skill"]))
+    return out
+
+
+def tiles_html(items: list[Tile]) -> str:
+    """The tiles as HTML (a list styled as a row of tiles by the site's ``styles.css``).
+
+    Every word is escaped: the markup comes from :data:`TILE_HTML` and its kin only.
+    """
+    esc = html.escape
+
+    def measure(m: Measure) -> str:
+        return MEASURE_HTML.format(
+            value=esc(m.value), unit=UNIT_HTML.format(unit=esc(m.unit)) if m.unit else "",
+            scope=SCOPE_HTML.format(scope=esc(m.scope)) if m.scope else "")
+
+    body = "\n".join(TILE_HTML.format(
+        kind=SKILL_CLASS if t.skill else "", key=esc(t.key), label=esc(t.label),
+        measures="".join(measure(m) for m in t.measures), context=esc(t.context),
+        href=esc(t.href, quote=True), link_text=esc(t.link_text)) for t in items)
+    return TILES_HTML.format(aria=esc(TILES_ARIA), tiles=body, note=esc(TILES_NOTE))
+
+
+def at_a_glance(f: Mapping):
+    """The first screen of the front page: the tiles, as a raw HTML block for a Markdown output
+    (Quarto passes it into the page unchanged and adds no script for it)."""
+    from analysis.embed import raw_html
+
+    return raw_html(tiles_html(tiles(f)))
 
 
 def headline_r2(metrics: Mapping) -> pd.DataFrame:
