@@ -45,6 +45,20 @@ PREDICTOR_MODEL_NAMES: dict[str, str] = {
     "known_artist": "Known artist (with artist history)",
 }
 
+#: How tables, charts and ``metrics.json`` name each model (each model's ``label`` there is
+#: this text, so changing one changes the build's artifact). The hit classifier's threshold
+#: is :data:`analysis.models.HIT_THRESHOLD` (a test keeps the two equal).
+MODEL_LABELS: dict[str, str] = {
+    "linear_regression": "Linear Regression",
+    "xgboost_hit_classifier": "XGBoost hit classifier (popularity >= 60)",
+    "random_forest": "Random Forest (300 trees)",
+    "xgboost": "XGBoost (defaults)",
+    "xgboost_tuned": "XGBoost (tuned)",
+    "hist_gradient_boosting": "HistGradientBoosting",
+    "xgboost_hurdle": "XGBoost hurdle (zero / non-zero)",
+    "xgboost_monotone": "XGBoost tuned, monotone in artist mean",
+}
+
 #: Audio features and popularity as axis titles, with their units.
 FEATURE_LABELS: dict[str, str] = {
     "danceability": "Danceability (0–1)",

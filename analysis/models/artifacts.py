@@ -25,8 +25,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from analysis import paths
-from analysis.models.conformal import level_key
-from analysis.models.settings import CHAMPION_MODEL, MODEL_NAMES, SCHEMA_VERSION
+from analysis.models.settings import CHAMPION_MODEL, MODEL_NAMES, SCHEMA_VERSION, level_key
 from analysis.protocols import PROTOCOL_INFO
 
 #: Layouts of ``metrics.json`` this code can read.

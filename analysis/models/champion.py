@@ -21,13 +21,14 @@ from analysis import paths
 from analysis.artifacts import dumps_json, sha256_file
 from analysis.features import ARTIST_HISTORY_COLUMNS, ArtistHistory, features_from_raw
 from analysis.genres import MACRO_GENRES
-from analysis.models.conformal import apply_offsets, level_key
+from analysis.models.conformal import apply_offsets
 from analysis.models.settings import (
     CHAMPION_MODEL,
     CONFIDENCE_LEVELS,
     HIT_CLASSIFIER_FILE,
     HIT_CLASSIFIER_SETTINGS,
     HIT_THRESHOLD,
+    level_key,
     recorded_versions,
 )
 from analysis.protocols import RANDOM_STATE
