@@ -25,6 +25,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from analysis import paths
+from analysis.labels import MODEL_LABELS
 from analysis.models.settings import CHAMPION_MODEL, MODEL_NAMES, SCHEMA_VERSION, level_key
 from analysis.protocols import PROTOCOL_INFO
 
@@ -107,6 +108,36 @@ def _get(metrics: Mapping, *keys: str):
     return value
 
 
+def budget(metrics: Mapping) -> Mapping:
+    """The :class:`~analysis.models.settings.Budget` the build ran with, as recorded
+    (``n_trials``, ``max_trees``, ``n_splits``, ``random_forest_trees``, ...).
+
+    Examples
+    --------
+    >>> budget({"budget": {"n_splits": 5, "random_forest_trees": 300}})["random_forest_trees"]
+    300
+    """
+    return _get(metrics, "budget")
+
+
+def n_splits(metrics: Mapping) -> int:
+    """The build's outer (and inner) folds: what a matrix with out-of-fold artist history
+    must be rebuilt with to match the build (:func:`analysis.models.design_matrix`).
+
+    Examples
+    --------
+    >>> n_splits({"budget": {"n_splits": 5}})
+    5
+    """
+    return int(_get(metrics, "budget", "n_splits"))
+
+
+def original_results(metrics: Mapping) -> Mapping:
+    """The original's published R² and MAE per model, as the build recorded them
+    (:data:`~analysis.models.settings.ORIGINAL_RESULTS`)."""
+    return _get(metrics, "original_results")
+
+
 def protocol_names(metrics: Mapping) -> list[str]:
     """The protocols the build evaluated, in :data:`analysis.protocols.PROTOCOL_INFO` order.
 
@@ -143,11 +174,43 @@ def model_names(metrics: Mapping, protocol: str) -> list[str]:
     return [m for m in MODEL_NAMES if m in stored] + [m for m in stored if m not in MODEL_NAMES]
 
 
+def has_model(metrics: Mapping, protocol: str, model: str) -> bool:
+    """Whether the build scored ``model`` under ``protocol`` (the Random Forests may be
+    skipped, ``xgboost_monotone`` runs under ``known_artist`` only).
+
+    Examples
+    --------
+    >>> m = {"protocols": {"cold_start": {"models": {"xgboost": {}}}}}
+    >>> has_model(m, "cold_start", "xgboost"), has_model(m, "cold_start", "random_forest")
+    (True, False)
+    """
+    return model in _get(metrics, "protocols", protocol, "models")
+
+
 def model_entry(metrics: Mapping, protocol: str, model: str) -> Mapping:
     """One protocol × model record: ``label``, ``params``, ``metrics``, ``oof_file`` and, where
     they apply, ``fold_params``, ``fold_tuning``, ``intervals``, ``fold_conformal_offsets``,
     ``error_analysis``, ``reused_from_previous_build``."""
     return _get(metrics, "protocols", protocol, "models", model)
+
+
+def model_label(metrics: Mapping, model: str) -> str:
+    """How tables name ``model``: the ``label`` the build stored with it (the first protocol
+    that ran it), else :data:`analysis.labels.MODEL_LABELS`, else the name itself.
+
+    Examples
+    --------
+    >>> model_label({"protocols": {"cold_start": {"models": {"xgboost": {"label": "XGB"}}}}},
+    ...             "xgboost")
+    'XGB'
+    >>> model_label({"protocols": {}}, "linear_regression")
+    'Linear Regression'
+    """
+    for protocol in protocol_names(metrics):
+        entry = _get(metrics, "protocols", protocol, "models").get(model, {})
+        if "label" in entry:
+            return entry["label"]
+    return MODEL_LABELS.get(model, model)
 
 
 def model_metric(
@@ -213,6 +276,17 @@ def champion_entry(metrics: Mapping, protocol: str) -> Mapping:
     """The champion written for ``protocol``: ``path``, ``model``, ``params``, ``tuning``,
     ``n_trees``, ``model_bytes``, ``artifact_bytes``, ``manifest_sha256``, ``offsets``."""
     return _get(metrics, "champions", protocol)
+
+
+def champion_model(metrics: Mapping, protocol: str) -> str:
+    """The model type of the champion written for ``protocol`` (``xgboost_tuned``).
+
+    Examples
+    --------
+    >>> champion_model({"champions": {"cold_start": {"model": "xgboost_tuned"}}}, "cold_start")
+    'xgboost_tuned'
+    """
+    return _get(metrics, "champions", protocol, "model")
 
 
 def finding_entry(metrics: Mapping, name: str) -> Mapping:

@@ -366,7 +366,7 @@ def plot_history_vs_track(history: dict, *, title: str | None = None) -> go.Figu
     Parameters
     ----------
     history
-        ``summary["protocols"]["known_artist"]["artist_history"]`` of
+        ``explanations.protocol_summary("known_artist")["artist_history"]`` of
         :func:`analysis.explain.load_explanations`.
     """
     fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.14,

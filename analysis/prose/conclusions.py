@@ -13,7 +13,15 @@ import pandas as pd
 
 from analysis.embed import markdown_table
 from analysis.labels import PROTOCOL_ADJECTIVES, PROTOCOL_CASES
-from analysis.models import MODEL_LABELS, TOP_SHARE
+from analysis.models import TOP_SHARE
+from analysis.models.artifacts import (
+    finding_entry,
+    has_model,
+    model_entry,
+    model_label,
+    original_results,
+    protocol_names,
+)
 from analysis.prose._artifacts import (
     artist_history,
     champion_model,
@@ -58,7 +66,7 @@ def facts(metrics: Mapping, explanations, cleaning_summary: Mapping,
     """
     known, known_sd = champion_r2(metrics, "known_artist")
     cold, cold_sd = champion_r2(metrics, "cold_start")
-    entry = metrics["protocols"][protocol]["models"][champion_model(metrics, protocol)]
+    entry = model_entry(metrics, protocol, champion_model(metrics, protocol))
     return {
         "protocol": protocol,
         "known": known, "known_sd": known_sd, "cold": cold, "cold_sd": cold_sd,
@@ -71,7 +79,7 @@ def facts(metrics: Mapping, explanations, cleaning_summary: Mapping,
                                                     "popularity_conflict_max_spread")},
         "intervals": _interval_facts(entry.get("intervals", {}).get("mondrian", {})),
         "leak_rows": _leak_rows(metrics),
-        "leak_audit": metrics["findings"]["leak_audit"]["seed_replica"],
+        "leak_audit": finding_entry(metrics, "leak_audit")["seed_replica"],
     }
 
 
@@ -104,15 +112,13 @@ def _interval_facts(mondrian: Mapping) -> list[dict]:
 
 def _leak_rows(metrics: Mapping) -> list[dict]:
     rows = []
-    original = metrics["original_results"]
+    original = original_results(metrics)
     for name in ORIGINAL_MODELS:
-        labels = [section["models"][name]["label"] for section in metrics["protocols"].values()
-                  if "label" in section["models"].get(name, {})]
         rows.append({
-            "label": labels[0] if labels else MODEL_LABELS.get(name, name),
+            "label": model_label(metrics, name),
             "published": original[name]["r2"] if name in original else None,
-            "r2": {p: metric(metrics, p, name, "r2") if name in section["models"] else None
-                   for p, section in metrics["protocols"].items()},
+            "r2": {p: metric(metrics, p, name, "r2") if has_model(metrics, p, name) else None
+                   for p in protocol_names(metrics)},
         })
     return rows
 
