@@ -43,14 +43,16 @@ class MetricsSchemaError(ValueError):
 def check_schema(metrics: Mapping, *, source: str = "metrics.json") -> Mapping:
     """Return ``metrics`` if its ``schema_version`` is one this code reads.
 
-    A dict without ``schema_version`` (a hand-built subset, as tests write) is accepted; a
-    version this code does not know raises, rather than reading keys that may mean
-    something else.
+    Every ``metrics.json`` says which layout it was written in, builds and hand-written test
+    fixtures alike; a file without ``schema_version``, or with a version this code does not
+    know, raises rather than being read by keys that may mean something else. (The accessors
+    below take any mapping, so doctests and unit tests may pass a hand-built subset.)
 
     Raises
     ------
     MetricsSchemaError
-        If ``schema_version`` is present and not in :data:`SUPPORTED_SCHEMA_VERSIONS`.
+        If ``schema_version`` is missing or not in :data:`SUPPORTED_SCHEMA_VERSIONS`; the
+        message names ``source`` (the file).
 
     Examples
     --------
@@ -61,10 +63,21 @@ def check_schema(metrics: Mapping, *, source: str = "metrics.json") -> Mapping:
     ...
     analysis.models.artifacts.MetricsSchemaError: metrics.json: schema_version 99 is not one \
 this code reads (1); rebuild it with `python -m analysis.cli models` or update analysis.models
+    >>> check_schema({"protocols": {}}, source="models/metrics.json")
+    Traceback (most recent call last):
+    ...
+    analysis.models.artifacts.MetricsSchemaError: models/metrics.json: no schema_version; \
+every metrics.json must name its layout (this code reads 1): rebuild it with \
+`python -m analysis.cli models`, or add "schema_version" where a fixture writes it
     """
-    version = metrics.get("schema_version")
-    if version is not None and version not in SUPPORTED_SCHEMA_VERSIONS:
-        supported = ", ".join(str(v) for v in sorted(SUPPORTED_SCHEMA_VERSIONS))
+    supported = ", ".join(str(v) for v in sorted(SUPPORTED_SCHEMA_VERSIONS))
+    if "schema_version" not in metrics:
+        raise MetricsSchemaError(
+            f"{source}: no schema_version; every metrics.json must name its layout (this code "
+            f"reads {supported}): rebuild it with `python -m analysis.cli models`, or add "
+            '"schema_version" where a fixture writes it')
+    version = metrics["schema_version"]
+    if version not in SUPPORTED_SCHEMA_VERSIONS:
         raise MetricsSchemaError(
             f"{source}: schema_version {version!r} is not one this code reads ({supported}); "
             "rebuild it with `python -m analysis.cli models` or update analysis.models")
