@@ -23,7 +23,7 @@ from analysis.artifacts import atomic_write
 from analysis.export.compact_json import compact_number, dumps_compact, raw_rows
 from analysis.export.manifest import manifest_entry, read_manifest, write_manifest
 from analysis.export.trees_json import build_document, export_xgboost, predict_exported
-from analysis.labels import PREDICTOR_MODEL_NAMES
+from analysis.labels import CONTROL_LABELS, PREDICTOR_MODEL_NAMES
 
 __all__ = [
     "NEIGHBOUR_FEATURES",
@@ -92,15 +92,6 @@ _DISPLAY = {
     **{name: ("range", *shown) for name, shown in _RANGES.items()},
     **{name: ("integer", unit, 1.0, 1.0) for name, unit in _INTEGERS.items()},
     **{name: ("toggle", word, 1.0, 1.0) for name, word in _TOGGLES.items()},
-}
-_LABELS = {
-    "duration_ms": "Duration", "loudness": "Loudness", "tempo": "Tempo", "key": "Key",
-    "time_signature": "Time signature", "mode": "Major mode", "explicit": "Explicit lyrics",
-    "n_artists": "Credited artists", "title_length": "Title length",
-    "album_length": "Album name length",
-    "artist_mean_popularity": "Artist mean popularity",
-    "artist_n_tracks": "Artist's other tracks",
-    "artist_max_popularity": "Artist best popularity",
 }
 
 
@@ -176,7 +167,7 @@ def _control_specs(feature_names: Sequence[str], stats: Mapping[str, Any]) -> li
                           "share": s["mean"], "group": "markers"})
             continue
         spec = {
-            "feature": name, "label": _LABELS.get(name, name.capitalize()),
+            "feature": name, "label": CONTROL_LABELS.get(name, name.capitalize()),
             "description": feature.description, "kind": kind, "unit": unit, "scale": scale,
             "step": step, "group": group,
             # Control bounds: the observed range, in display units.

@@ -14,7 +14,11 @@ from plotly.subplots import make_subplots
 
 from analysis.explain.cache import protocol_summary
 from analysis.genres import MACRO_GENRES
-from analysis.labels import PROTOCOL_LABELS
+from analysis.labels import (
+    PROTOCOL_ADJECTIVES,
+    PROTOCOL_LABELS,
+    PROTOCOL_SHORT_NAMES,
+)
 from analysis.models.artifacts import (
     error_analysis_entry,
     finding_entry,
@@ -97,7 +101,8 @@ def plot_leak_mechanism(metrics: dict, *, title: str | None = None) -> go.Figure
     )
     r2 = [leaky["r2_of_artist_mean_alone"], honest["r2_of_artist_mean_alone"]]
     fig.add_bar(
-        row=1, col=2, x=["over all rows<br>(original)", "out of fold<br>(known artist)"],
+        row=1, col=2, x=["over all rows<br>(original)",
+                         f"out of fold<br>({PROTOCOL_SHORT_NAMES['known_artist']})"],
         y=_r(r2, 4), marker_color=[PROTOCOL_COLORS["seed_replica"],
                                    PROTOCOL_COLORS["known_artist"]],
         text=[f"{v:.2f}" for v in r2], textposition="outside", showlegend=False,
@@ -254,8 +259,9 @@ def plot_sampling_artefacts(metrics: dict, *, title: str | None = None) -> go.Fi
         text=[f"{v['mean']:.2f}" for v in values], textposition="outside",
         hovertemplate="%{x}: R² %{y:.3f}<extra></extra>",
     ))
-    fig.update_layout(title=title, yaxis=dict(title="R², new-artist folds (XGBoost defaults)",
-                                              range=[0, 1]))
+    fig.update_layout(title=title, yaxis=dict(
+        title=f"R², {PROTOCOL_ADJECTIVES['cold_start']} folds (XGBoost defaults)",
+        range=[0, 1]))
     return fig
 
 

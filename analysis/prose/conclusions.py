@@ -12,7 +12,13 @@ from collections.abc import Mapping
 import pandas as pd
 
 from analysis.embed import markdown_table
-from analysis.labels import PROTOCOL_ADJECTIVES, PROTOCOL_CASES
+from analysis.labels import (
+    LEAKY,
+    PROTOCOL_ADJECTIVES,
+    PROTOCOL_CASES,
+    PROTOCOL_SHORT_NAMES,
+    protocol_column,
+)
 from analysis.models import TOP_SHARE
 from analysis.models.artifacts import (
     finding_entry,
@@ -168,9 +174,8 @@ INTERVAL = ("the {level:.0%} interval covers {coverage:.1%} of held-out tracks (
             "{highest:.1%} across macro-genres) and is {mean_width:.0f} points wide on average")
 
 #: Columns of the leak table: the model, then its R² as published and under each protocol.
-LEAK_COLUMNS = ["model", "published (leaky)", "replica (leaky)", "known artist (honest)",
-                "new artist (honest)"]
 LEAK_PROTOCOLS = ("seed_replica", "known_artist", "cold_start")
+LEAK_COLUMNS = ["model", f"published ({LEAKY})", *(protocol_column(p) for p in LEAK_PROTOCOLS)]
 PUBLISHED = "{:.3f}"
 MISSING = "–"
 
@@ -185,7 +190,7 @@ LEAK_LESSON = (
 )
 
 SUMMARY: tuple[str, ...] = (
-    "**Honest numbers are {lower}.** R² {known:.2f} (known artist) and {cold:.2f} (new artist), "
+    "**Honest numbers are {lower}.** R² {known:.2f} ({known_name}) and {cold:.2f} ({cold_name}), "
     "not the {replica:.2f} of the leaky recipe.",
     "**The artist is the signal.** History carries {history_share:.0%} of the known-artist "
     "model's movement.",
@@ -266,7 +271,8 @@ def leak_lesson(f: Mapping) -> str:
 def summary(f: Mapping) -> str:
     """Three findings with numbers for the Conclusions' Summary."""
     lower = by_sign(f["replica"] - max(f["known"], f["cold"]), LOWER, NOT_LOWER)
-    return bullets(fill(item, f, lower=lower) for item in SUMMARY)
+    return bullets(fill(item, f, lower=lower, known_name=PROTOCOL_SHORT_NAMES["known_artist"],
+                        cold_name=PROTOCOL_SHORT_NAMES["cold_start"]) for item in SUMMARY)
 
 
 def triage_example(champion, tracks: pd.DataFrame, *, n: int = 5,

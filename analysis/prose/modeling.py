@@ -13,7 +13,14 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from analysis.labels import MODEL_LABELS, PROTOCOL_ADJECTIVES, PROTOCOL_AUDIENCES
+from analysis.labels import (
+    LADDER_STEP_PREFIX,
+    LEAKY,
+    MODEL_LABELS,
+    PROTOCOL_ADJECTIVES,
+    PROTOCOL_AUDIENCES,
+    PROTOCOL_SHORT_NAMES,
+)
 from analysis.models import (
     CHAMPION_MODEL,
     CONFIDENCE_LEVELS,
@@ -341,8 +348,9 @@ SUMMARY: tuple[str, ...] = (
     "**A known artist is worth a lot.** Artist history {error_verb} the error from "
     "{cold[mae]:.1f} to {known[mae]:.1f} points and {auc_verb} the hit classifier's ROC-AUC from "
     "{cold_auc:.2f} to {known_auc:.2f}.",
-    "**Intervals are wide but honest.** {level:.0%} intervals cover {known_cover:.1%} (known "
-    "artist) and {cold_cover:.1%} (new artist) of held-out tracks, about {known_width:.0f} and "
+    "**Intervals are wide but honest.** {level:.0%} intervals cover {known_cover:.1%} "
+    "({known_name}) and {cold_cover:.1%} ({cold_name}) of held-out tracks, about "
+    "{known_width:.0f} and "
     "{cold_width:.0f} points wide.",
 )
 CUTS, RAISES = "cuts", "raises"
@@ -365,8 +373,6 @@ LADDER = (
     "input."
 )
 LADDER_STEP = "{step} {gain:+.2f}"
-#: How a ladder step's name starts (dropped when the step is listed as a gain).
-STEP_PREFIX = "+ "
 
 
 # --- sentences ---------------------------------------------------------------------------------
@@ -485,6 +491,8 @@ def summary(f: Mapping) -> str:
                          known_cover=cover["known_artist"]["coverage"],
                          cold_cover=cover["cold_start"]["coverage"],
                          known_width=cover["known_artist"]["mean_width"],
+                         known_name=PROTOCOL_SHORT_NAMES["known_artist"],
+                         cold_name=PROTOCOL_SHORT_NAMES["cold_start"],
                          cold_width=cover["cold_start"]["mean_width"])
                     for item in SUMMARY)
 
@@ -501,7 +509,7 @@ def ladder(f: Mapping) -> str:
     sentences = []
     for protocol, rung in f["ladder"].items():
         steps = rung["steps"]
-        gains = ", ".join(fill(LADDER_STEP, {}, step=b["step"].removeprefix(STEP_PREFIX),
+        gains = ", ".join(fill(LADDER_STEP, {}, step=b["step"].removeprefix(LADDER_STEP_PREFIX),
                                gain=b["r2"] - a["r2"])
                           for a, b in zip(steps, steps[1:], strict=False))
         sentences.append(fill(LADDER, rung, audience=PROTOCOL_AUDIENCES[protocol], gains=gains,
@@ -522,7 +530,7 @@ def comparison_table(metrics: Mapping, *, digits: int = 3) -> pd.DataFrame:
         leaky = protocol_entry(metrics, protocol)["leaky"]
         for name in model_names(metrics, protocol):
             entry = model_entry(metrics, protocol, name)
-            row = {"protocol": protocol + (" (LEAKY)" if leaky else ""),
+            row = {"protocol": protocol + (f" ({LEAKY.upper()})" if leaky else ""),
                    "model": entry["label"]}
             for metric, label in METRIC_HEADERS.items():
                 value = entry["metrics"][metric]
