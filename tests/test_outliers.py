@@ -8,6 +8,7 @@ import pytest
 from _mood_tracks import make_oof, make_outlier_tracks
 
 from analysis import outliers
+from analysis.models import oof_models
 
 
 @pytest.fixture
@@ -135,10 +136,11 @@ def test_load_oof_reads_and_lists_models(tmp_path, tracks):
     make_oof(tracks).to_parquet(tmp_path / "oof" / "random__ridge.parquet")
     make_oof(tracks).rename(columns={"y_pred": "p_hit"}).to_parquet(
         tmp_path / "oof" / "cold_start__hit_classifier.parquet")
-    assert outliers.available_oof(models_dir=tmp_path) == ["ridge"]
-    assert len(outliers.load_oof("ridge", models_dir=tmp_path)) == len(tracks)
-    with pytest.raises(FileNotFoundError, match=r"available: \['ridge'\]"):
-        outliers.load_oof("xgboost", models_dir=tmp_path)
+    assert oof_models("cold_start", tmp_path, column="y_pred") == ["ridge"]
+    assert oof_models("cold_start", tmp_path) == ["hit_classifier", "ridge"]
+    assert len(outliers.read_oof("cold_start", "ridge", tmp_path)) == len(tracks)
+    with pytest.raises(FileNotFoundError, match=r"available: \['hit_classifier', 'ridge'\]"):
+        outliers.read_oof("cold_start", "xgboost", tmp_path)
 
 
 @pytest.mark.slow

@@ -96,6 +96,22 @@ def load_metrics(models_dir: str | os.PathLike | None = None) -> dict:
     return dict(check_schema(json.loads(path.read_text()), source=str(path)))
 
 
+def oof_models(
+    protocol: str, models_dir: str | os.PathLike | None = None, *, column: str | None = None
+) -> list[str]:
+    """The models with stored out-of-fold predictions under ``protocol``, sorted by name.
+
+    ``column`` keeps only the files that hold it: ``"y_pred"`` the popularity predictions
+    (which leaves the hit classifier's probabilities, ``p_hit``, out).
+    """
+    import pyarrow.parquet as pq
+
+    prefix = f"{protocol}__"
+    files = sorted(paths.oof_dir(models_dir).glob(f"{prefix}*.parquet"))
+    return [p.name[len(prefix):-len(".parquet")] for p in files
+            if column is None or column in pq.read_schema(p).names]
+
+
 def load_oof(
     protocol: str, model: str, models_dir: str | os.PathLike | None = None, *,
     columns: list[str] | None = None,
@@ -105,8 +121,18 @@ def load_oof(
     Columns: ``track_id``, ``fold``, ``y_true`` and ``y_pred`` (``p_hit`` for the hit
     classifier), the replica's ``source_index``, and ``lower_80`` … ``upper_90`` where the
     model has intervals; ``columns`` reads only those.
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the expected file and the models that do have predictions under ``protocol``.
     """
-    return pd.read_parquet(paths.oof_file(protocol, model, models_dir), columns=columns)
+    path = paths.oof_file(protocol, model, models_dir)
+    if not path.is_file():
+        have = oof_models(protocol, models_dir)
+        raise FileNotFoundError(f"{path}: no out-of-fold predictions for {protocol} × {model} "
+                                f"(available: {have or 'none'}).")
+    return pd.read_parquet(path, columns=columns)
 
 
 def _get(metrics: Mapping, *keys: str):
