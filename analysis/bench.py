@@ -72,14 +72,12 @@ def figure_weights(notebook: Path | str) -> pd.DataFrame:
     (the stored output) and ``json_bytes`` (the figure's data + layout as Plotly serialised
     them).
     """
-    import nbformat
-
-    nb = nbformat.read(str(notebook), as_version=4)
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]  # nbformat 4 JSON
     pattern = re.compile(
         r'id="' + re.escape(DIV_ID_PREFIX) + r'([^"]+)"'
     )
     rows = []
-    for cell in nb.cells:
+    for cell in cells:
         for output in cell.get("outputs", []):
             markup = output.get("data", {}).get("text/markdown")  # see analysis.embed
             if not markup:

@@ -11,9 +11,15 @@ from analysis import outliers
 from analysis.models import oof_models
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def tracks() -> pd.DataFrame:
     return make_outlier_tracks()
+
+
+@pytest.fixture(scope="module")
+def listed(tracks) -> pd.DataFrame:
+    """The top three atypical tracks of each macro-genre (one forest per group: computed once)."""
+    return outliers.audio_atypical(tracks, top=3)
 
 
 def test_scores_are_deterministic_and_aligned(tracks):
@@ -23,8 +29,7 @@ def test_scores_are_deterministic_and_aligned(tracks):
     assert first.index.equals(tracks.index) and first.notna().all()
 
 
-def test_planted_outlier_tops_its_macro_genre_with_reasons(tracks):
-    listed = outliers.audio_atypical(tracks, top=3)
+def test_planted_outlier_tops_its_macro_genre_with_reasons(tracks, listed):
     metal = listed[listed["macro_genre"].eq("Metal & Punk")]
     top = metal.iloc[0]
     assert top["track_id"] == tracks.attrs["odd"] and top["rank"] == 1
@@ -66,8 +71,7 @@ def test_no_reason_when_no_feature_is_extreme():
     assert reasons.iloc[0] == ()
 
 
-def test_seed_agreement_is_a_share(tracks):
-    listed = outliers.audio_atypical(tracks, top=3)
+def test_seed_agreement_is_a_share(tracks, listed):
     assert outliers.seed_agreement(tracks, listed, seed=outliers.RANDOM_STATE) == 1.0
     assert 0 <= outliers.seed_agreement(tracks, listed) <= 1
 

@@ -35,8 +35,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 import pytest
+from _notebooks import read_cells
 
 from analysis.paths import PROJECT_ROOT
 
@@ -116,11 +116,11 @@ def prose_of_notebook(path: Path) -> list[Prose]:
     """Markdown and raw cells, and the caption options of code cells."""
     page = str(path.relative_to(PROJECT_ROOT))
     out = []
-    for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
-        if cell.cell_type in ("markdown", "raw"):
-            out.append(Prose(page, f"cell {i} ({cell.cell_type})", cell.source))
+    for i, cell in enumerate(read_cells(path)):
+        if cell["cell_type"] in ("markdown", "raw"):
+            out.append(Prose(page, f"cell {i} ({cell['cell_type']})", cell["source"]))
         else:
-            for key, value in _captions(cell.source):
+            for key, value in _captions(cell["source"]):
                 out.append(Prose(page, f"cell {i} ({key})", value))
     return out
 
