@@ -3,7 +3,7 @@
 :func:`predictor` builds an ipywidgets form over :func:`analysis.models.load` champions. It
 differs from the site's page (``chapters/06-predictor.qmd``) in two ways that suit a notebook:
 values are typed, not only dragged, and they go through the same contract as any user file
-(:func:`analysis.schema.validate_tracks`, inside :meth:`Champion.predict_interval`), so a bad
+(:func:`analysis.schema.validate_tracks`, inside :meth:`Champion.predict_table`), so a bad
 value shows the schema's message, naming the column, instead of a prediction. Nothing is ever
 written to disk.
 """
@@ -91,7 +91,7 @@ def predictor(
 
     Notes
     -----
-    Every change re-runs :meth:`analysis.models.Champion.predict_interval` on a one-row
+    Every change re-runs :meth:`analysis.models.Champion.predict_table` on a one-row
     frame; a value the schema refuses (say danceability 1.5) shows
     :class:`analysis.schema.TrackDataError`'s message and no prediction. Changing the model
     selector switches the champion used (the original's demo ignored its dropdown).
@@ -151,15 +151,15 @@ def predictor(
         values = {key: widget.value for key, widget in controls.items() if key != "model"}
         frame = row_from_values(values)
         try:
-            table = champion(name).predict_interval(frame, confidence=confidence,
-                                                    name="predictor input")
+            table = champion(name).predict_table(frame, confidence=confidence,
+                                                 name="predictor input")
         except TrackDataError as exc:
             box.result, box.error = None, str(exc)
             output.value = ("<div style='color:#b00020'><b>Input refused</b><pre>"
                             f"{html_lib.escape(str(exc))}</pre></div>")
             return
         row = table.iloc[0]
-        hit = float(champion(name).predict_hit_probability(frame, name="predictor input")[0])
+        hit = float(row["hit_probability"])
         box.error = None
         box.result = {"model": name, "prediction": float(row["prediction"]),
                       "lower": float(row["lower"]), "upper": float(row["upper"]),
