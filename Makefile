@@ -87,9 +87,9 @@ test: site-assets
 	$(PYTHON) -m pytest -m "slow or not slow" --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests analysis chapters
 	@if [ -d js/test ]; then node --test js/test/; fi
 
-## test-fast: unit tests, doctests and the Quarto-rule checks (seconds)
+## test-fast: unit tests, doctests and the Quarto-rule checks on both cores (seconds; without the plugins only `make test` needs: nbval, anyio, typeguard)
 test-fast:
-	$(PYTHON) -m pytest tests analysis
+	$(PYTHON) -m pytest -p no:nbval -p no:anyio -p no:typeguard -n 2 tests analysis
 
 ## bench: print the performance figures the targets refer to
 bench:

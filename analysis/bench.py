@@ -72,14 +72,12 @@ def figure_weights(notebook: Path | str) -> pd.DataFrame:
     (the stored output) and ``json_bytes`` (the figure's data + layout as Plotly serialised
     them).
     """
-    import nbformat
-
-    nb = nbformat.read(str(notebook), as_version=4)
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]  # nbformat 4 JSON
     pattern = re.compile(
         r'id="' + re.escape(DIV_ID_PREFIX) + r'([^"]+)"'
     )
     rows = []
-    for cell in nb.cells:
+    for cell in cells:
         for output in cell.get("outputs", []):
             markup = output.get("data", {}).get("text/markdown")  # see analysis.embed
             if not markup:
@@ -182,9 +180,9 @@ def benchmark_models(models_dir: str | os.PathLike | None = None, *, retrain: bo
         champion_entry,
         champion_names,
         champion_timings,
+        has_model,
         load_metrics,
         model_entry,
-        model_names,
         model_timings,
         protocol_names,
     )
@@ -197,7 +195,7 @@ def benchmark_models(models_dir: str | os.PathLike | None = None, *, retrain: bo
     # The wall time of *this* run, minus the forests it fitted. Forests carried over from a
     # previous build (--skip-random-forest) or resumed from checkpoints are not in it; models
     # resumed from checkpoints are added back from their recorded compute time (an estimate).
-    carried = {p for p in protocol_names(metrics) if "random_forest" in model_names(metrics, p)
+    carried = {p for p in protocol_names(metrics) if has_model(metrics, p, "random_forest")
                and model_entry(metrics, p, "random_forest").get("reused_from_previous_build")}
     resumed = timings.get("resumed_from_checkpoint", [])
 
@@ -254,11 +252,12 @@ def _time_champion_fit(name: str, models_dir: str | os.PathLike | None) -> float
         load_champion,
         load_metrics,
         make_model,
+        n_splits,
     )
 
     champion = load_champion(name, models_dir=models_dir)
     tracks = load_tracks().tracks.reset_index(drop=True)
-    X = design_matrix(tracks, name, n_splits=load_metrics(models_dir)["budget"]["n_splits"])
+    X = design_matrix(tracks, name, n_splits=n_splits(load_metrics(models_dir)))
     y = tracks["popularity"].to_numpy(dtype="float64")
     start = time.perf_counter()
     make_model(CHAMPION_MODEL, params=champion.manifest["params"]).fit(X, y)

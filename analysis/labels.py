@@ -7,42 +7,97 @@ this module, so a protocol or a feature is called the same everywhere. It holds 
 
 from __future__ import annotations
 
+# --- protocols ---------------------------------------------------------------------------------
+# Each protocol is named once, by its short name and its kind; every other form (chart label,
+# table column, audience, adjective) is built from those two, so renaming one renames all:
+#
+#   seed_replica  "Original recipe (leaky)"  "replica (leaky)"        "leaky replica"
+#   known_artist  "Known artist (honest)"    "known artist (honest)"  "known artists" "known-artist"
+#   cold_start    "New artist (honest)"      "new artist (honest)"    "new artists"   "new-artist"
+
+#: Whether a protocol's scores answer the question honestly (the replica leaks).
+LEAKY, HONEST = "leaky", "honest"
+PROTOCOL_KINDS: dict[str, str] = {
+    "seed_replica": LEAKY,
+    "known_artist": HONEST,
+    "cold_start": HONEST,
+}
+
+#: A protocol's short name, as a parenthesis or a table column names it ("(known artist)").
+PROTOCOL_SHORT_NAMES: dict[str, str] = {
+    "seed_replica": "replica",
+    "known_artist": "known artist",
+    "cold_start": "new artist",
+}
+
+#: What the original's recipe is called where its scores are charted beside ours.
+ORIGINAL_RECIPE = "Original recipe"
+
+
+def protocol_column(protocol: str) -> str:
+    """A protocol as a table column names it: its short name and its kind.
+
+    Examples
+    --------
+    >>> protocol_column("seed_replica"), protocol_column("cold_start")
+    ('replica (leaky)', 'new artist (honest)')
+    """
+    return f"{PROTOCOL_SHORT_NAMES[protocol]} ({PROTOCOL_KINDS[protocol]})"
+
+
 #: How a chart or a table names each evaluation protocol (the leaky one says so).
 PROTOCOL_LABELS: dict[str, str] = {
-    "seed_replica": "Original recipe (leaky)",
-    "known_artist": "Known artist (honest)",
-    "cold_start": "New artist (honest)",
+    "seed_replica": f"{ORIGINAL_RECIPE} ({LEAKY})",
+    "known_artist": protocol_column("known_artist").capitalize(),
+    "cold_start": protocol_column("cold_start").capitalize(),
 }
 
 #: Who a protocol's champion is for, as prose names it ("for new artists, ...").
 PROTOCOL_AUDIENCES: dict[str, str] = {
-    "seed_replica": "leaky replica",
-    "known_artist": "known artists",
-    "cold_start": "new artists",
+    "seed_replica": f"{LEAKY} {PROTOCOL_SHORT_NAMES['seed_replica']}",
+    "known_artist": PROTOCOL_SHORT_NAMES["known_artist"] + "s",
+    "cold_start": PROTOCOL_SHORT_NAMES["cold_start"] + "s",
 }
 
 #: The case an honest protocol predicts, as a table row or a bar names it ("new artist").
 PROTOCOL_CASES: dict[str, str] = {
-    "known_artist": "new track, known artist",
-    "cold_start": "new artist",
+    "known_artist": "new track, " + PROTOCOL_SHORT_NAMES["known_artist"],
+    "cold_start": PROTOCOL_SHORT_NAMES["cold_start"],
 }
 
 #: An honest protocol's model as the reader-facing pages call it ("the new-artist model").
 PROTOCOL_ADJECTIVES: dict[str, str] = {
-    "known_artist": "known-artist",
-    "cold_start": "new-artist",
+    p: PROTOCOL_SHORT_NAMES[p].replace(" ", "-") for p in ("known_artist", "cold_start")
 }
 
-#: The two champions as the Drivers chapter names them ("the cold-start model").
+#: The two champions as the technical pages name them after their protocol ("the cold-start
+#: model", "the cold-start protocol").
 PROTOCOL_MODEL_NAMES: dict[str, str] = {
-    "known_artist": "known-artist",
-    "cold_start": "cold-start",
+    p: p.replace("_", "-") for p in ("known_artist", "cold_start")
 }
+
+#: The driver group holding the target-derived artist-history columns.
+ARTIST_HISTORY_GROUP = "artist history"
 
 #: The champions as the predictor page and the Jupyter widget offer them.
 PREDICTOR_MODEL_NAMES: dict[str, str] = {
-    "cold_start": "New artist (cold start)",
-    "known_artist": "Known artist (with artist history)",
+    "cold_start": f"{PROTOCOL_SHORT_NAMES['cold_start'].capitalize()} (cold start)",
+    "known_artist": (f"{PROTOCOL_SHORT_NAMES['known_artist'].capitalize()} "
+                     f"(with {ARTIST_HISTORY_GROUP})"),
+}
+
+#: How tables, charts and ``metrics.json`` name each model (each model's ``label`` there is
+#: this text, so changing one changes the build's artifact). The hit classifier's threshold
+#: is :data:`analysis.models.HIT_THRESHOLD` (a test keeps the two equal).
+MODEL_LABELS: dict[str, str] = {
+    "linear_regression": "Linear Regression",
+    "xgboost_hit_classifier": "XGBoost hit classifier (popularity >= 60)",
+    "random_forest": "Random Forest (300 trees)",
+    "xgboost": "XGBoost (defaults)",
+    "xgboost_tuned": "XGBoost (tuned)",
+    "hist_gradient_boosting": "HistGradientBoosting",
+    "xgboost_hurdle": "XGBoost hurdle (zero / non-zero)",
+    "xgboost_monotone": "XGBoost tuned, monotone in artist mean",
 }
 
 #: Audio features and popularity as axis titles, with their units.
@@ -97,9 +152,6 @@ def feature_unit(feature: str) -> str:
     return feature_label(feature).split(" (")[-1].rstrip(")")
 
 
-#: The driver group holding the target-derived artist-history columns.
-ARTIST_HISTORY_GROUP = "artist history"
-
 #: What each multi-column driver group holds (the Drivers chapter's importance table).
 DRIVER_GROUP_DESCRIPTIONS: dict[str, str] = {
     "genre": "genre (one-hot primary genre)",
@@ -135,14 +187,26 @@ DRIVER_NAMES: dict[str, str] = {
     "explicit": "the explicit flag",
 }
 
+#: The predictor's controls (the site's page and the Jupyter widget) by model column: a name
+#: without its unit, which the control shows beside it.
+CONTROL_LABELS: dict[str, str] = {
+    "duration_ms": "Duration", "loudness": "Loudness", "tempo": "Tempo", "key": "Key",
+    "time_signature": "Time signature", "mode": "Major mode", "explicit": "Explicit lyrics",
+    "n_artists": "Credited artists", "title_length": "Title length",
+    "album_length": "Album name length",
+    "artist_mean_popularity": "Artist mean popularity",
+    "artist_n_tracks": "Artist's other tracks",
+    "artist_max_popularity": "Artist best popularity",
+}
+
 #: Axis titles, with units, of model columns that are not in :data:`FEATURE_LABELS`
 #: (``duration_ms`` is in milliseconds there, not minutes).
 COLUMN_AXIS_LABELS: dict[str, str] = {
     "duration_ms": "Duration (ms)",
-    "n_artists": "Credited artists",
+    "n_artists": CONTROL_LABELS["n_artists"],
     "artist_mean_popularity": "Artist's mean popularity (0–100)",
-    "artist_n_tracks": "Artist's other tracks",
-    "title_length": "Title length",
+    "artist_n_tracks": CONTROL_LABELS["artist_n_tracks"],
+    "title_length": CONTROL_LABELS["title_length"],
 }
 
 
@@ -180,3 +244,18 @@ def column_axis_label(column: str) -> str:
     ('Duration (ms)', 'Energy (0–1)')
     """
     return COLUMN_AXIS_LABELS.get(column) or feature_label(column)
+
+
+#: How a step of the feature ladder that adds driver groups starts ("+ title markers").
+LADDER_STEP_PREFIX = "+ "
+
+
+def ladder_step(*groups: str) -> str:
+    """The name of a feature-ladder step that adds ``groups`` (their chart labels).
+
+    Examples
+    --------
+    >>> ladder_step("n_artists", "is_single"), ladder_step("title text")
+    ('+ credited artists, single release', '+ title markers')
+    """
+    return LADDER_STEP_PREFIX + ", ".join(driver_label(group) for group in groups)

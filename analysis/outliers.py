@@ -29,6 +29,7 @@ import pandas as pd
 from sklearn.ensemble import IsolationForest
 
 from analysis import paths
+from analysis.models.artifacts import load_oof, oof_models
 from analysis.moods import UNIT_FEATURES, add_duration_minutes, group_order
 from analysis.protocols import RANDOM_STATE
 
@@ -253,25 +254,6 @@ def seed_agreement(
 OOF_COLUMNS = ("track_id", "fold", "y_true", "y_pred")
 
 
-def oof_path(model: str, *, protocol: str = "cold_start", models_dir: Path | None = None) -> Path:
-    """Where the modeling code writes ``protocol`` × ``model`` out-of-fold predictions."""
-    return paths.oof_file(protocol, model, models_dir)
-
-
-def available_oof(*, protocol: str = "cold_start", models_dir: Path | None = None) -> list[str]:
-    """Model names with stored out-of-fold popularity predictions for ``protocol``, sorted.
-
-    Files without a ``y_pred`` column (the hit classifier's probabilities) are not popularity
-    predictions and are left out.
-    """
-    import pyarrow.parquet as pq
-
-    folder = paths.oof_dir(models_dir)
-    prefix = f"{protocol}__"
-    return sorted(p.name[len(prefix):-len(".parquet")] for p in folder.glob(f"{prefix}*.parquet")
-                  if "y_pred" in pq.read_schema(p).names)
-
-
 def validate_oof(oof: pd.DataFrame, *, name: str = "out-of-fold predictions") -> pd.DataFrame:
     """Check an out-of-fold frame; raise naming the file, row and column on the first problem.
 
@@ -303,22 +285,19 @@ def validate_oof(oof: pd.DataFrame, *, name: str = "out-of-fold predictions") ->
     return oof
 
 
-def load_oof(
-    model: str, *, protocol: str = "cold_start", models_dir: Path | None = None
-) -> pd.DataFrame:
-    """Read and validate one model's out-of-fold predictions.
+def read_oof(protocol: str, model: str, models_dir: Path | None = None) -> pd.DataFrame:
+    """One model's out-of-fold popularity predictions
+    (:func:`analysis.models.artifacts.load_oof`), checked by :func:`validate_oof`.
 
     Raises
     ------
     FileNotFoundError
         Naming the expected file and the models that do have predictions.
+    ValueError
+        Naming the file, row and column of the first problem.
     """
-    path = oof_path(model, protocol=protocol, models_dir=models_dir)
-    if not path.is_file():
-        have = available_oof(protocol=protocol, models_dir=models_dir)
-        raise FileNotFoundError(f"{path}: no out-of-fold predictions for {protocol} × {model} "
-                                f"(available: {have or 'none'}).")
-    return validate_oof(pd.read_parquet(path), name=str(path))
+    oof = load_oof(protocol, model, models_dir)
+    return validate_oof(oof, name=str(paths.oof_file(protocol, model, models_dir)))
 
 
 def interval_columns(oof: pd.DataFrame, *, level: int | None = None) -> tuple[str, str] | None:
@@ -394,7 +373,7 @@ def rank_performers(
     Parameters
     ----------
     oof
-        Out-of-fold predictions (see :func:`load_oof`), one row per track.
+        Out-of-fold predictions (see :func:`read_oof`), one row per track.
     tracks
         The cleaned tracks (names, artist, genre, ``n_song_versions``).
     direction
@@ -455,8 +434,8 @@ def best_oof_model(*, protocol: str = "cold_start", models_dir: Path | None = No
     then the lowest out-of-fold RMSE; chosen from the stored predictions themselves.
     """
     keys = {}
-    for model in available_oof(protocol=protocol, models_dir=models_dir):
-        oof = load_oof(model, protocol=protocol, models_dir=models_dir)
+    for model in oof_models(protocol, models_dir, column="y_pred"):
+        oof = read_oof(protocol, model, models_dir)
         rmse = float(np.sqrt(np.mean((oof["y_true"].astype("float64") - oof["y_pred"]) ** 2)))
         keys[model] = (interval_columns(oof) is None, rmse, model)
     return min(keys, key=keys.__getitem__) if keys else None
@@ -480,7 +459,7 @@ def performer_lists(
     model = model or best_oof_model(protocol=protocol, models_dir=models_dir)
     if model is None:
         return None
-    oof = load_oof(model, protocol=protocol, models_dir=models_dir)
+    oof = read_oof(protocol, model, models_dir)
     merged = oof[["track_id", "y_true"]].merge(
         tracks[["track_id", *(["n_song_versions"] if "n_song_versions" in tracks else [])]],
         on="track_id", how="inner")

@@ -39,12 +39,16 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from sklearn.model_selection import GroupKFold, train_test_split
+
+if TYPE_CHECKING:
+    from sklearn.model_selection import GroupKFold
+
+# scipy's graph routines and scikit-learn's splitters are imported where a split is made, so
+# that the constants here (read by every chapter) do not load them.
 
 __all__ = [
     "HONEST_PROTOCOLS",
@@ -241,6 +245,9 @@ def artist_groups(tracks: pd.DataFrame) -> np.ndarray:
     n_artist = int(artist.max()) + 1 if n else 0
     rows = np.concatenate([np.arange(n), np.arange(n)])
     cols = np.concatenate([n + artist, n + n_artist + song])
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     size = n + n_artist + (int(song.max()) + 1 if n else 0)
     graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(size, size))
     _, labels = connected_components(graph, directed=False)
@@ -262,6 +269,8 @@ def group_kfold(
     n_splits: int = N_SPLITS, *, random_state: int = RANDOM_STATE
 ) -> GroupKFold:
     """The project's grouped splitter: shuffled, seeded, groups never straddle folds."""
+    from sklearn.model_selection import GroupKFold
+
     return GroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
 
 
@@ -460,6 +469,8 @@ def seed_replica_split(
     >>> len(train), len(test)
     (8, 2)
     """
+    from sklearn.model_selection import train_test_split
+
     positions = np.arange(len(rows))
     train, test = train_test_split(positions, test_size=test_size, random_state=random_state)
     return np.asarray(train), np.asarray(test)

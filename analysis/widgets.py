@@ -3,7 +3,7 @@
 :func:`predictor` builds an ipywidgets form over :func:`analysis.models.load` champions. It
 differs from the site's page (``chapters/06-predictor.qmd``) in two ways that suit a notebook:
 values are typed, not only dragged, and they go through the same contract as any user file
-(:func:`analysis.schema.validate_tracks`, inside :meth:`Champion.predict_interval`), so a bad
+(:func:`analysis.schema.validate_tracks`, inside :meth:`Champion.predict_table`), so a bad
 value shows the schema's message, naming the column, instead of a prediction. Nothing is ever
 written to disk.
 """
@@ -16,32 +16,27 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.labels import PREDICTOR_MODEL_NAMES
+from analysis.labels import (
+    CONTROL_LABELS,
+    PREDICTOR_MODEL_NAMES,
+    PROTOCOL_ADJECTIVES,
+    feature_label,
+)
 
 __all__ = ["MODEL_LABELS", "predictor", "row_from_values"]
 
 #: Selector labels (same wording as the site's predictor).
 MODEL_LABELS: dict[str, str] = PREDICTOR_MODEL_NAMES
 
-# (column, label, default, kind) in the raw dataset's columns and units; the form shows
-# duration in minutes and converts it to ``duration_ms``.
-_NUMBERS: tuple[tuple[str, str, float], ...] = (
-    ("danceability", "Danceability (0-1)", 0.58),
-    ("energy", "Energy (0-1)", 0.68),
-    ("loudness", "Loudness (dB)", -7.0),
-    ("speechiness", "Speechiness (0-1)", 0.05),
-    ("acousticness", "Acousticness (0-1)", 0.19),
-    ("instrumentalness", "Instrumentalness (0-1)", 0.0),
-    ("liveness", "Liveness (0-1)", 0.13),
-    ("valence", "Valence (0-1)", 0.46),
-    ("tempo", "Tempo (BPM)", 122.0),
-    ("duration_min", "Duration (min)", 3.55),
+# (column, default) in the raw dataset's columns and units, each labelled as the charts label
+# it (:func:`analysis.labels.feature_label`); the form shows duration in minutes and converts
+# it to ``duration_ms``.
+_NUMBERS: tuple[tuple[str, float], ...] = (
+    ("danceability", 0.58), ("energy", 0.68), ("loudness", -7.0), ("speechiness", 0.05),
+    ("acousticness", 0.19), ("instrumentalness", 0.0), ("liveness", 0.13), ("valence", 0.46),
+    ("tempo", 122.0), ("duration_min", 3.55),
 )
-_INTEGERS: tuple[tuple[str, str, int], ...] = (
-    ("key", "Key (0 = C … 11)", 5),
-    ("mode", "Mode (1 major, 0 minor)", 1),
-    ("time_signature", "Time signature (beats per bar)", 4),
-)
+_INTEGERS: tuple[tuple[str, int], ...] = (("key", 5), ("mode", 1), ("time_signature", 4))
 
 
 def row_from_values(values: Mapping[str, Any]) -> pd.DataFrame:
@@ -55,13 +50,13 @@ def row_from_values(values: Mapping[str, Any]) -> pd.DataFrame:
     (180000, 'pop')
     """
     row: dict[str, Any] = {}
-    for column, _, _ in _NUMBERS:
+    for column, _ in _NUMBERS:
         if column == "duration_min":
             minutes = values.get("duration_min")
             row["duration_ms"] = None if minutes is None else round(float(minutes) * 60000)
         else:
             row[column] = values.get(column)
-    for column, _, _ in _INTEGERS:
+    for column, _ in _INTEGERS:
         row[column] = values.get(column)
     row["explicit"] = bool(values.get("explicit", False))
     row["track_genre"] = values.get("genre")
@@ -96,7 +91,7 @@ def predictor(
 
     Notes
     -----
-    Every change re-runs :meth:`analysis.models.Champion.predict_interval` on a one-row
+    Every change re-runs :meth:`analysis.models.Champion.predict_table` on a one-row
     frame; a value the schema refuses (say danceability 1.5) shows
     :class:`analysis.schema.TrackDataError`'s message and no prediction. Changing the model
     selector switches the champion used (the original's demo ignored its dropdown).
@@ -125,13 +120,13 @@ def predictor(
             options=[(MODEL_LABELS.get(n, n), n) for n in names], value=names[0],
             description="Model", style=style, layout=layout),
     }
-    for column, label, default in _NUMBERS:
-        controls[column] = widgets.FloatText(value=default, description=label, style=style,
-                                             layout=layout)
-    for column, label, default in _INTEGERS:
-        controls[column] = widgets.IntText(value=default, description=label, style=style,
-                                           layout=layout)
-    controls["explicit"] = widgets.Checkbox(value=False, description="Explicit lyrics",
+    for column, default in _NUMBERS:
+        controls[column] = widgets.FloatText(value=default, description=feature_label(column),
+                                             style=style, layout=layout)
+    for column, default in _INTEGERS:
+        controls[column] = widgets.IntText(value=default, description=feature_label(column),
+                                           style=style, layout=layout)
+    controls["explicit"] = widgets.Checkbox(value=False, description=CONTROL_LABELS["explicit"],
                                             style=style)
     genres = [str(g) for g in load_taxonomy()["genre"]]
     controls["genre"] = widgets.Dropdown(options=genres,
@@ -143,7 +138,7 @@ def predictor(
                                           style=style, layout=layout)
     controls["artists"] = widgets.Text(
         value="", description="Artists (';'-separated)", style=style, layout=layout,
-        placeholder="known-artist model looks up the first one")
+        placeholder=f"{PROTOCOL_ADJECTIVES['known_artist']} model looks up the first one")
     output = widgets.HTML()
     box = widgets.VBox([*controls.values(), output])
     box.controls = controls
@@ -156,15 +151,15 @@ def predictor(
         values = {key: widget.value for key, widget in controls.items() if key != "model"}
         frame = row_from_values(values)
         try:
-            table = champion(name).predict_interval(frame, confidence=confidence,
-                                                    name="predictor input")
+            table = champion(name).predict_table(frame, confidence=confidence,
+                                                 name="predictor input")
         except TrackDataError as exc:
             box.result, box.error = None, str(exc)
             output.value = ("<div style='color:#b00020'><b>Input refused</b><pre>"
                             f"{html_lib.escape(str(exc))}</pre></div>")
             return
         row = table.iloc[0]
-        hit = float(champion(name).predict_hit_probability(frame, name="predictor input")[0])
+        hit = float(row["hit_probability"])
         box.error = None
         box.result = {"model": name, "prediction": float(row["prediction"]),
                       "lower": float(row["lower"]), "upper": float(row["upper"]),

@@ -12,6 +12,7 @@ import pandas as pd
 def synthetic_metrics() -> dict:
     """A metrics.json with the fields the Drivers, Conclusions and front page read."""
     from analysis.genres import MACRO_GENRES
+    from analysis.models import SCHEMA_VERSION
 
     def m(value, sd=0.01):
         return {"mean": value, "sd": sd, "folds": [value] * 5}
@@ -35,6 +36,7 @@ def synthetic_metrics() -> dict:
     def hit_classifier(auc, top1):
         return {"metrics": {"hit_auc": m(auc), "top1_precision": m(top1)}}
     return {
+        "schema_version": SCHEMA_VERSION,
         "original_results": {"linear_regression": {"r2": 0.252, "mae": 14.17},
                              "random_forest": {"r2": 0.801, "mae": 4.86},
                              "xgboost": {"r2": 0.756, "mae": 5.92},

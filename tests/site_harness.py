@@ -44,10 +44,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
-import nbformat
 import quarto_rules as rules
+
+if TYPE_CHECKING:  # imported where used: the fast tests' doctest collection imports this file
+    import nbformat
 
 #: What Quarto adds to a page head from a CDN, and when (QUARTO-FACTS.md).
 CDN_REQUIRE_JS = "https://cdnjs.cloudflare.com/ajax/libs/require.js/2.3.6/require.min.js"
@@ -364,6 +367,8 @@ def build_site(site: rules.Site, out_root: Path,
                notebooks: dict[str, nbformat.NotebookNode] | None = None) -> dict[str, Path]:
     """Every notebook page of ``site`` (plus ``notebooks``: path → executed node) as pages,
     with the shared assets and the published notebooks in place; returns path → HTML file."""
+    import nbformat
+
     from analysis.plots import ensure_plotly_js
     from analysis.tables import ensure_table_assets
 
@@ -423,7 +428,8 @@ class Server:
     def __init__(self, folder: Path):
         handler = functools.partial(_GzipHandler, directory=str(folder))
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def close(self) -> None:

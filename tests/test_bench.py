@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 import shutil
 
-import nbformat
 import pytest
 from _mood_tracks import make_tracks
+from _notebooks import code_cell, markdown_cell, write_notebook
 from _tiny_models import TINY_MODELS_DIR
 
 from analysis import bench, moods, plots
@@ -19,15 +19,12 @@ from analysis.models import build_timings, load_metrics, model_timings
 
 def _chapter(path, fig, name):
     """A notebook whose one cell shows ``fig`` the way chapters do (a Markdown output)."""
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("show(...)", outputs=[nbformat.v4.new_output(
-            "execute_result", data={"text/markdown": plots.show(fig, name=name).data,
-                                    "text/plain": "<IPython.core.display.Markdown object>"},
-            execution_count=1)]),
-        nbformat.v4.new_markdown_cell("text"),
+    return write_notebook(path, [
+        code_cell("show(...)", outputs=[{"data": {
+            "text/markdown": plots.show(fig, name=name).data,
+            "text/plain": "<IPython.core.display.Markdown object>"}}]),
+        markdown_cell("text"),
     ])
-    nbformat.write(nb, path)
-    return path
 
 
 def test_figure_weights_reads_show_outputs(tmp_path):

@@ -15,11 +15,15 @@ page weighs at most 1 MB without the shared plotly.min.js.
 
 from __future__ import annotations
 
-import nbformat
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import pytest
 
 from analysis.paths import PROJECT_ROOT
+
+if TYPE_CHECKING:  # imported where used: nbformat costs seconds at import
+    import nbformat
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -84,6 +88,7 @@ def _wait_for_content(visit, chapter: str, figures: int) -> None:
 def test_chapter_offline_for_executives(chapter, harness_site, site_model, serve, open_page):
     """1280 px: clean offline, no code in the prose, one H1, a full table of contents,
     the notebook one click away, and within the weight budget."""
+    import nbformat
     from site_harness import page_weight
 
     visit = _open_chapter(harness_site, serve, open_page, chapter, 1280)
@@ -140,6 +145,7 @@ def test_chapters_exist():
 
 def _one_page_site(tmp_path, notebook: nbformat.NotebookNode, config_extra: str = ""):
     """A one-chapter project around ``notebook`` (under ``tmp_path/project``), loaded."""
+    import nbformat
     from quarto_rules import Site
 
     project = tmp_path / "project"
@@ -152,12 +158,15 @@ def _one_page_site(tmp_path, notebook: nbformat.NotebookNode, config_extra: str 
 
 
 def _notebook(*cells) -> nbformat.NotebookNode:
+    import nbformat
+
     front = nbformat.v4.new_raw_cell('---\ntitle: "X"\n---')
     return nbformat.v4.new_notebook(cells=[front, *cells])
 
 
 def test_harness_adds_quarto_cdn_scripts_for_html_outputs(tmp_path, serve, open_page):
     """A text/html output makes the emulated page fetch require.js/jQuery, as Quarto's does."""
+    import nbformat
     from site_harness import CDN_JQUERY, CDN_REQUIRE_JS, build_site
 
     cell = nbformat.v4.new_code_cell("#| echo: false\nHTML('<b>x</b>')", execution_count=1)
@@ -172,6 +181,7 @@ def test_harness_adds_quarto_cdn_scripts_for_html_outputs(tmp_path, serve, open_
 
 def test_harness_shows_code_toggles_where_quarto_would(tmp_path, serve, open_page):
     """A cell whose echo resolves true gets a code toggle between the paragraphs."""
+    import nbformat
     from site_harness import build_site
 
     shown = nbformat.v4.new_code_cell("x = 1", execution_count=1)
@@ -225,6 +235,7 @@ def test_clipped_text_check_catches_a_cut_axis_title(tmp_path, serve, open_page,
 
 def _xss_notebook() -> nbformat.NotebookNode:
     """A notebook whose table holds hostile track, artist and genre names, executed for real."""
+    import nbformat
     from nbclient import NotebookClient
 
     # Twelve rows: itables drops the search box and pager of tables that fit on one page.

@@ -50,7 +50,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 def server():
     """A throw-away HTTP server on 127.0.0.1 (no network beyond loopback)."""
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    # shutdown() waits for serve_forever's next poll: 0.5 s by default, per test
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01},
+                              daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}", _Handler.bodies
     httpd.shutdown()

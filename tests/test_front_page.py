@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
 import pytest
 
 from analysis.paths import PROJECT_ROOT
+
+if TYPE_CHECKING:  # imported where used: nbformat costs seconds at import
+    import nbformat
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -32,6 +35,8 @@ _FRONT = re.compile(r"\A---\s*\n.*?\n---\s*\n", re.S)
 
 def qmd_to_notebook(path: Path) -> nbformat.NotebookNode:
     """Markdown between chunks becomes markdown cells, each Python chunk a code cell."""
+    import nbformat
+
     text = path.read_text(encoding="utf-8")
     front = _FRONT.match(text)
     cells = [nbformat.v4.new_raw_cell(front.group(0).strip())] if front else []
@@ -57,6 +62,7 @@ def execute_like_quarto(notebook: nbformat.NotebookNode) -> nbformat.NotebookNod
 
     The chunks keep their ``#|`` options: the page harness applies them as Quarto would.
     """
+    import nbformat
     from nbclient import NotebookClient
 
     NotebookClient(notebook, timeout=300, kernel_name="python3",

@@ -7,6 +7,7 @@ Fast tests read the committed tiny build (``tests/fixtures/tiny_models``, see
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -80,6 +81,14 @@ def test_a_missing_entry_is_named_by_its_path(tiny):
 def test_an_unknown_schema_version_fails_clearly(tmp_path, tiny):
     (tmp_path / "metrics.json").write_text(json.dumps({**tiny, "schema_version": 99}))
     with pytest.raises(MetricsSchemaError, match=r"metrics.json: schema_version 99"):
+        load_metrics(tmp_path)
+
+
+def test_a_missing_schema_version_fails_naming_the_file(tmp_path, tiny):
+    unversioned = {k: v for k, v in tiny.items() if k != "schema_version"}
+    (tmp_path / "metrics.json").write_text(json.dumps(unversioned))
+    with pytest.raises(MetricsSchemaError,
+                       match="^" + re.escape(f"{tmp_path / 'metrics.json'}: no schema_version")):
         load_metrics(tmp_path)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 from _tiny_models import TINY_MODELS_DIR, raw_input, synthetic_data
 
@@ -49,6 +50,9 @@ def test_champion_predicts_raw_columns_like_its_booster(data, tiny_champions, na
         champion.predict_interval(df, confidence=0.5)
     p_hit = champion.predict_hit_probability(df)
     assert p_hit.shape == (12,) and ((p_hit > 0) & (p_hit < 1)).all()
+    table = champion.predict_table(df, confidence=0.8)  # both, from one validation
+    pd.testing.assert_frame_equal(table.drop(columns="hit_probability"), interval)
+    assert np.array_equal(table["hit_probability"].to_numpy(), p_hit)
 
 
 def test_known_artist_champion_looks_up_and_overrides_history(data, tiny_champions):

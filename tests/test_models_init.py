@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import ast
 import inspect
+import subprocess
+import sys
+
+import pytest
 
 import analysis.models as models
+from analysis.paths import PROJECT_ROOT
 
 
 def test_every_public_name_resolves():
@@ -33,3 +38,17 @@ def test_openmp_waits_passively_before_any_library_loads():
                       if "OMP_WAIT_POLICY" in ast.unparse(node))
     before = [ast.unparse(node) for node in body[:setdefault]]
     assert before == ["from __future__ import annotations", "import os"]
+
+
+@pytest.mark.slow
+def test_importing_the_package_loads_no_modeling_library():
+    """Chapters that only read artifacts import ``analysis.models`` without paying for
+    scikit-learn, XGBoost, MAPIE or Optuna; the first heavy name used imports its module."""
+    script = ("import sys, analysis.models as m\n"
+              "heavy = ('sklearn', 'xgboost', 'mapie', 'optuna')\n"
+              "print(sorted(h for h in heavy if h in sys.modules))\n"
+              "m.make_model\n"
+              "print(sorted(h for h in heavy if h in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
+                         text=True, cwd=PROJECT_ROOT).stdout.splitlines()
+    assert out[0] == "[]" and "sklearn" in out[1]

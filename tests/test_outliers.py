@@ -8,11 +8,18 @@ import pytest
 from _mood_tracks import make_oof, make_outlier_tracks
 
 from analysis import outliers
+from analysis.models import oof_models
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def tracks() -> pd.DataFrame:
     return make_outlier_tracks()
+
+
+@pytest.fixture(scope="module")
+def listed(tracks) -> pd.DataFrame:
+    """The top three atypical tracks of each macro-genre (one forest per group: computed once)."""
+    return outliers.audio_atypical(tracks, top=3)
 
 
 def test_scores_are_deterministic_and_aligned(tracks):
@@ -22,8 +29,7 @@ def test_scores_are_deterministic_and_aligned(tracks):
     assert first.index.equals(tracks.index) and first.notna().all()
 
 
-def test_planted_outlier_tops_its_macro_genre_with_reasons(tracks):
-    listed = outliers.audio_atypical(tracks, top=3)
+def test_planted_outlier_tops_its_macro_genre_with_reasons(tracks, listed):
     metal = listed[listed["macro_genre"].eq("Metal & Punk")]
     top = metal.iloc[0]
     assert top["track_id"] == tracks.attrs["odd"] and top["rank"] == 1
@@ -65,8 +71,7 @@ def test_no_reason_when_no_feature_is_extreme():
     assert reasons.iloc[0] == ()
 
 
-def test_seed_agreement_is_a_share(tracks):
-    listed = outliers.audio_atypical(tracks, top=3)
+def test_seed_agreement_is_a_share(tracks, listed):
     assert outliers.seed_agreement(tracks, listed, seed=outliers.RANDOM_STATE) == 1.0
     assert 0 <= outliers.seed_agreement(tracks, listed) <= 1
 
@@ -135,10 +140,11 @@ def test_load_oof_reads_and_lists_models(tmp_path, tracks):
     make_oof(tracks).to_parquet(tmp_path / "oof" / "random__ridge.parquet")
     make_oof(tracks).rename(columns={"y_pred": "p_hit"}).to_parquet(
         tmp_path / "oof" / "cold_start__hit_classifier.parquet")
-    assert outliers.available_oof(models_dir=tmp_path) == ["ridge"]
-    assert len(outliers.load_oof("ridge", models_dir=tmp_path)) == len(tracks)
-    with pytest.raises(FileNotFoundError, match=r"available: \['ridge'\]"):
-        outliers.load_oof("xgboost", models_dir=tmp_path)
+    assert oof_models("cold_start", tmp_path, column="y_pred") == ["ridge"]
+    assert oof_models("cold_start", tmp_path) == ["hit_classifier", "ridge"]
+    assert len(outliers.read_oof("cold_start", "ridge", tmp_path)) == len(tracks)
+    with pytest.raises(FileNotFoundError, match=r"available: \['hit_classifier', 'ridge'\]"):
+        outliers.read_oof("cold_start", "xgboost", tmp_path)
 
 
 @pytest.mark.slow

@@ -65,7 +65,7 @@ def test_tables_name_the_shortlist_from_its_constant(metrics):
 ])
 def test_tuning_adds_or_costs(facts, gain, words):
     edited = copy.deepcopy(facts)
-    for protocol in edited["comparison"]["protocols"].values():
+    for protocol in edited["comparison"]["by_protocol"].values():
         protocol["tuning_gain"] = gain
     assert words in prose.comparison(edited)
 

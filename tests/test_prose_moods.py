@@ -106,6 +106,7 @@ def test_performer_tables_and_sentence(tmp_path, outlier_tracks):
     lists = outliers.performer_lists(outlier_tracks, models_dir=tmp_path, top=5)
     text = prose.performers(prose.performer_facts(lists))
     assert "`xgboost`" in text and f"{lists['rmse']:.1f}" in text
+    assert "under the cold-start protocol" in text
     assert "90% prediction interval" in text
     shown = prose.performers_table(lists["under"])
     assert shown["Expected"].dtype == "float64"
@@ -115,7 +116,8 @@ def test_performer_tables_and_sentence(tmp_path, outlier_tracks):
 
 
 def test_performers_by_standardised_residual_without_intervals():
-    facts = {"model": "m", "rmse": 10.0, "tracks": 100, "by": "z", "level": None,
+    facts = {"model": "m", "protocol": "cold_start", "rmse": 10.0, "tracks": 100, "by": "z",
+             "level": None,
              "over_actual": 90, "over_expected": 40, "under_expected": 70, "under_actual": 5,
              "excluded_zero": 1, "excluded_versions": 2}
     assert "ranked by the residual standardised within its fold" in prose.performers(facts)
@@ -124,6 +126,7 @@ def test_performers_by_standardised_residual_without_intervals():
 def test_performers_not_built_yet():
     assert prose.performer_facts(None) is None
     assert "callout-note" in prose.performers(None)
+    assert "the cold-start out-of-fold predictions" in prose.performers(None)
     assert "not available" in prose.show_performers(None, "over", name="x").data
 
 

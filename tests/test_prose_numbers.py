@@ -36,9 +36,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 import pytest
 import yaml
+from _notebooks import markdown_cell, raw_cell, read_cells, write_notebook
 
 from analysis.paths import PROJECT_ROOT
 
@@ -147,14 +147,14 @@ def prose_of_notebook(path: Path) -> list[Prose]:
     the caption options of code cells."""
     page = str(path.relative_to(PROJECT_ROOT))
     out = []
-    for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
-        front = _FRONT_MATTER.match(cell.source) if cell.cell_type == "raw" and i == 0 else None
+    for i, cell in enumerate(read_cells(path)):
+        front = _FRONT_MATTER.match(cell["source"]) if cell["cell_type"] == "raw" and i == 0 else None
         if front:
             out += front_matter_prose(page, front.group(1))
-        elif cell.cell_type in ("markdown", "raw"):
-            out.append(Prose(page, f"cell {i} ({cell.cell_type})", cell.source))
+        elif cell["cell_type"] in ("markdown", "raw"):
+            out.append(Prose(page, f"cell {i} ({cell['cell_type']})", cell["source"]))
         else:
-            for key, value in _captions(cell.source):
+            for key, value in _captions(cell["source"]):
                 out.append(Prose(page, f"cell {i} ({key})", value))
     return out
 
@@ -275,15 +275,13 @@ def test_qmd_chunks_are_code_but_their_captions_are_prose(tmp_path, monkeypatch)
 
 def test_notebook_front_matter_is_prose_only_in_its_title_block(tmp_path, monkeypatch):
     """A ``code-links`` path with a digit is configuration; a digit in the subtitle is prose."""
-    notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_raw_cell('---\ntitle: "Data"\nsubtitle: "Top 3 tracks"\ncode-links:\n'
-                                 '  - href: ../notebooks/01-data.ipynb\n'
-                                 '    text: "Notebook 1"\n---'),
-        nbformat.v4.new_markdown_cell("Body with 42."),
-        nbformat.v4.new_raw_cell("---\ntitle: later raw cells stay prose, 7\n---"),
+    path = write_notebook(tmp_path / "page.ipynb", [
+        raw_cell('---\ntitle: "Data"\nsubtitle: "Top 3 tracks"\ncode-links:\n'
+                 '  - href: ../notebooks/01-data.ipynb\n'
+                 '    text: "Notebook 1"\n---'),
+        markdown_cell("Body with 42."),
+        raw_cell("---\ntitle: later raw cells stay prose, 7\n---"),
     ])
-    path = tmp_path / "page.ipynb"
-    nbformat.write(notebook, path)
     monkeypatch.setattr(f"{__name__}.PROJECT_ROOT", tmp_path)
     found = {p.where: typed_numbers(p.text) for p in prose_of_notebook(path)}
     assert found == {"front matter (title)": [], "front matter (subtitle)": ["Top 3 tracks"],

@@ -150,6 +150,7 @@ def test_publish_notebooks_copies_every_chapter(tmp_path):
         sorted(site.published_notebooks().values())
 
 
+@pytest.mark.slow  # the tool reads and writes through nbformat, seconds to import
 def test_per_cell_echo_fallback_is_idempotent_and_keeps_outputs(tmp_path):
     """tools/hide_code_cells.py (the per-cell fallback QUARTO-FACTS verified) only adds
     ``#| echo: false`` lines: outputs stay byte-identical and a second run changes nothing."""

@@ -117,9 +117,16 @@ def test_corpus_is_what_the_generator_writes(tmp_path: Path) -> None:
 # --- valid inputs ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def valid_frame() -> pd.DataFrame:
+@pytest.fixture(scope="module")
+def valid_read() -> pd.DataFrame:
+    """``valid.csv`` as read: once per module (validation takes a fraction of a second)."""
     return read_tracks_csv(VALID)
+
+
+@pytest.fixture
+def valid_frame(valid_read: pd.DataFrame) -> pd.DataFrame:
+    """Each test's own copy of the valid frame."""
+    return valid_read.copy()
 
 
 def test_valid_file_reads_with_contract_dtypes(valid_frame: pd.DataFrame) -> None:

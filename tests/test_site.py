@@ -12,9 +12,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import nbformat
 import pytest
 import yaml
+from _notebooks import read_cells
 
 from analysis.paths import PROJECT_ROOT
 
@@ -56,10 +56,9 @@ def readme_commands() -> list[str]:
 def test_notebook_chapters_are_executed_and_light(chapter):
     """Quarto renders stored outputs: a chapter committed unexecuted would render empty."""
     path = PROJECT_ROOT / chapter
-    notebook = nbformat.read(path, as_version=4)
-    code = [c for c in notebook.cells if c.cell_type == "code"]
-    assert all(c.execution_count is not None for c in code), "run `make chapters`"
-    assert not any(o.get("output_type") == "error" for c in code for o in c.outputs)
+    code = [c for c in read_cells(path) if c["cell_type"] == "code"]
+    assert all(c["execution_count"] is not None for c in code), "run `make chapters`"
+    assert not any(o.get("output_type") == "error" for c in code for o in c["outputs"])
     assert path.stat().st_size < 2_000_000, "aggregate before plotting: notebook over 2 MB"
 
 

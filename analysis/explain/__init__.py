@@ -92,6 +92,8 @@ from analysis.explain.cache import (
     dependence_frame,
     load_explanations,
     metrics_fingerprint,
+    protocol_summaries,
+    protocol_summary,
 )
 from analysis.explain.groups import feature_group, feature_groups, group_contributions, mean_abs
 from analysis.explain.importance import (
@@ -141,6 +143,8 @@ __all__ = [
     "mean_abs",
     "metrics_fingerprint",
     "parse_booster",
+    "protocol_summaries",
+    "protocol_summary",
     "stratified_sample",
     "tree_contributions",
     "xgboost_contributions",

@@ -31,6 +31,16 @@ from analysis.explain.importance import (
 )
 from analysis.explain.sampling import stratified_sample
 from analysis.labels import ARTIST_HISTORY_GROUP, DRIVER_GROUP_DESCRIPTIONS
+from analysis.models.artifacts import (
+    champion_entry,
+    finding_entry,
+    has_model,
+    load_metrics,
+    load_oof,
+    model_entry,
+    n_splits,
+)
+from analysis.models.settings import CHAMPION_MODEL
 from analysis.protocols import HONEST_PROTOCOLS, RANDOM_STATE
 from analysis.trees import (
     BIAS,
@@ -116,7 +126,6 @@ def build_explanations(
     byte-identical files.
     """
     from analysis.features import make_features
-    from analysis.models import load_metrics
 
     log = print if verbose else (lambda message: None)
     start = time.perf_counter()
@@ -242,8 +251,7 @@ def _explain_protocol(ctx: _Context, protocol: str, settings: dict, log) -> dict
     trees = parse_booster(booster)
     section = {
         "champion": {
-            "manifest_sha256": ctx.metrics.get("champions", {}).get(protocol, {}).get(
-                "manifest_sha256"),
+            "manifest_sha256": champion_entry(ctx.metrics, protocol)["manifest_sha256"],
             "n_trees": int(len(trees.offsets) - 1), "max_depth": trees.max_depth,
             "n_features": len(columns),
         },
@@ -275,7 +283,7 @@ def _sample_matrix(ctx: _Context, protocol: str, columns: list[str],
     """The champion's training matrix (known_artist: out-of-fold artist history), sample rows."""
     from analysis.models import design_matrix
 
-    X_all = design_matrix(ctx.tracks, protocol, n_splits=_n_splits(ctx), base=ctx.base)
+    X_all = design_matrix(ctx.tracks, protocol, n_splits=n_splits(ctx.metrics), base=ctx.base)
     missing = [c for c in columns if c not in X_all.columns]
     if missing:
         raise ValueError(
@@ -376,7 +384,7 @@ def _held_out(ctx: _Context, protocol: str, champion, columns: list[str],
         r2_without = r2_score(y_test, np.asarray(no_history.predict(X_test[track_columns])))
         hist = grouped[ARTIST_HISTORY_GROUP].abs().to_numpy()
         track = grouped.drop(columns=ARTIST_HISTORY_GROUP).sum(axis=1).abs().to_numpy()
-        leak_audit = ctx.metrics.get("findings", {}).get("leak_audit", {}).get("known_artist", {})
+        leak_audit = finding_entry(ctx.metrics, "leak_audit")["known_artist"]
         history = {
             "shap_mean_abs_history": float(np.average(hist, weights=weights)),
             "shap_mean_abs_track": float(np.average(track, weights=weights)),
@@ -385,7 +393,7 @@ def _held_out(ctx: _Context, protocol: str, champion, columns: list[str],
                                            + np.average(track, weights=weights))),
             "fold": fold, "r2_with_history": fold_r2,
             "r2_without_history": r2_without,
-            "r2_history_alone": leak_audit.get("r2_of_artist_mean_alone"),
+            "r2_history_alone": leak_audit["r2_of_artist_mean_alone"],
             "r2_history_alone_source": "metrics.json findings.leak_audit.known_artist "
                                        "(out-of-fold artist mean used as the prediction)",
         }
@@ -396,38 +404,31 @@ def _held_out(ctx: _Context, protocol: str, champion, columns: list[str],
             "permutation": permutation, "ladder": ladder, "artist_history": history}
 
 
-def _n_splits(ctx: _Context) -> int:
-    """Inner folds of the build's out-of-fold artist history (as ``metrics.json`` records)."""
-    from analysis.protocols import N_SPLITS
-
-    return int(ctx.metrics.get("budget", {}).get("n_splits", N_SPLITS))
-
-
 def _fold_matrices(ctx: _Context, protocol: str, fold: int, columns: Sequence[str]):
     """Training and test matrices of one outer fold, exactly as analysis.models builds them."""
     from analysis.models import design_matrix
     from analysis.protocols import protocol_folds
 
-    n_splits = _n_splits(ctx)
-    folds = protocol_folds(ctx.tracks, protocol, n_splits=n_splits)
+    splits = n_splits(ctx.metrics)
+    folds = protocol_folds(ctx.tracks, protocol, n_splits=splits)
     train, test = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
-    X = design_matrix(ctx.tracks, protocol, fit_rows=train, n_splits=n_splits, base=ctx.base)
+    X = design_matrix(ctx.tracks, protocol, fit_rows=train, n_splits=splits, base=ctx.base)
     y = ctx.tracks["popularity"].to_numpy(dtype="float64")
     return X.iloc[train][list(columns)], y[train], X.iloc[test][list(columns)], y[test], test
 
 
 def _fold_params(ctx: _Context, protocol: str, fold: int, champion) -> tuple[dict, str]:
-    from analysis.models import CHAMPION_MODEL
-
-    entry = ctx.metrics["protocols"][protocol]["models"].get(CHAMPION_MODEL, {})
-    fold_params = entry.get("fold_params")
+    """The tuned parameters the build fitted outer fold ``fold`` with (``metrics.json``), or the
+    champion's own when the build recorded none for it."""
+    fold_params = (model_entry(ctx.metrics, protocol, CHAMPION_MODEL).get("fold_params")
+                   if has_model(ctx.metrics, protocol, CHAMPION_MODEL) else None)
     if fold_params and len(fold_params) > fold:
         return dict(fold_params[fold]), f"metrics.json fold_params[{fold}] of {CHAMPION_MODEL}"
     return dict(champion.manifest["params"]), "the champion's parameters (no fold parameters)"
 
 
 def _fit(params: Mapping, X: pd.DataFrame, y: np.ndarray):
-    from analysis.models import CHAMPION_MODEL, make_model
+    from analysis.models import make_model
 
     return make_model(CHAMPION_MODEL, params=dict(params)).fit(X, y)
 
@@ -441,8 +442,6 @@ def _oof_match(ctx: _Context, protocol: str, fold: int, test: np.ndarray, pred: 
     should equal the OOF file's up to the file's 0.01-point storage.
     """
     from sklearn.metrics import r2_score
-
-    from analysis.models import CHAMPION_MODEL, load_oof
 
     try:
         oof = load_oof(protocol, CHAMPION_MODEL, ctx.models_dir)

@@ -26,6 +26,8 @@ __all__ = [
     "dependence_frame",
     "load_explanations",
     "metrics_fingerprint",
+    "protocol_summaries",
+    "protocol_summary",
 ]
 
 SUMMARY_FILE = "summary.json"
@@ -46,6 +48,40 @@ def metrics_fingerprint(metrics: Mapping) -> str:
     content = {k: v for k, v in metrics.items() if k != "timings"}
     text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def protocol_summaries(summary: Mapping) -> Mapping[str, Mapping]:
+    """Every explained champion's section of ``summary.json``, by protocol (build order).
+
+    Examples
+    --------
+    >>> list(protocol_summaries({"protocols": {"known_artist": {}, "cold_start": {}}}))
+    ['known_artist', 'cold_start']
+    """
+    try:
+        return summary["protocols"]
+    except KeyError:
+        raise KeyError("summary.json has no protocols") from None
+
+
+def protocol_summary(summary: Mapping, protocol: str) -> Mapping:
+    """One champion's section of ``summary.json``: ``champion``, ``checks``, orders,
+    ``dependence_features``, ``interaction_partners``, ``permutation``, ``feature_ladder`` and
+    (``known_artist``) ``artist_history``. A missing protocol is reported by its path.
+
+    Examples
+    --------
+    >>> protocol_summary({"protocols": {"cold_start": {"checks": {}}}}, "cold_start")
+    {'checks': {}}
+    >>> protocol_summary({"protocols": {}}, "cold_start")
+    Traceback (most recent call last):
+    ...
+    KeyError: 'summary.json has no protocols.cold_start'
+    """
+    try:
+        return protocol_summaries(summary)[protocol]
+    except KeyError:
+        raise KeyError(f"summary.json has no protocols.{protocol}") from None
 
 
 @dataclass(frozen=True)
@@ -80,6 +116,14 @@ class Explanations:
     sample: pd.DataFrame
     interactions: pd.DataFrame
     pair: pd.DataFrame
+
+    def protocol_summaries(self) -> Mapping[str, Mapping]:
+        """Every champion's section of :attr:`summary`, by protocol (:func:`protocol_summaries`)."""
+        return protocol_summaries(self.summary)
+
+    def protocol_summary(self, protocol: str) -> Mapping:
+        """One champion's section of :attr:`summary` (:func:`protocol_summary`)."""
+        return protocol_summary(self.summary, protocol)
 
 
 def load_explanations(models_dir: str | os.PathLike | None = None) -> Explanations:
@@ -127,7 +171,7 @@ def dependence_frame(
     if per_macro is not None:
         sample = sample[sample["order"] < per_macro]
     if color_by is None:
-        partners = explanations.summary["protocols"][protocol]["interaction_partners"]
+        partners = explanations.protocol_summary(protocol)["interaction_partners"]
         color_by = (partners.get(feature) or {}).get("numeric_partner")
     out = pd.DataFrame({
         "track_id": sample["track_id"].to_numpy(),

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.explain.groups import feature_group
-from analysis.labels import ARTIST_HISTORY_GROUP
+from analysis.labels import ARTIST_HISTORY_GROUP, ladder_step
 from analysis.protocols import RANDOM_STATE
 
 __all__ = [
@@ -35,10 +35,10 @@ PERMUTATION_REPEATS = 5
 #: one primary genre; each next step adds one kind of metadata a label knows at release.
 LADDER_STEPS: tuple[tuple[str, str], ...] = (
     ("original columns + genre", "original"),
-    ("+ credited artists, single release", "credits"),
-    ("+ title markers", "title text"),
-    ("+ album-name markers", "album-name text"),
-    ("+ artist history", ARTIST_HISTORY_GROUP),
+    (ladder_step("n_artists", "is_single"), "credits"),
+    (ladder_step("title text"), "title text"),
+    (ladder_step("album-name text"), "album-name text"),
+    (ladder_step(ARTIST_HISTORY_GROUP), ARTIST_HISTORY_GROUP),
 )
 
 

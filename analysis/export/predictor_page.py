@@ -23,7 +23,7 @@ from analysis.artifacts import atomic_write
 from analysis.export.compact_json import compact_number, dumps_compact, raw_rows
 from analysis.export.manifest import manifest_entry, read_manifest, write_manifest
 from analysis.export.trees_json import build_document, export_xgboost, predict_exported
-from analysis.labels import PREDICTOR_MODEL_NAMES
+from analysis.labels import CONTROL_LABELS, PREDICTOR_MODEL_NAMES
 
 __all__ = [
     "NEIGHBOUR_FEATURES",
@@ -92,15 +92,6 @@ _DISPLAY = {
     **{name: ("range", *shown) for name, shown in _RANGES.items()},
     **{name: ("integer", unit, 1.0, 1.0) for name, unit in _INTEGERS.items()},
     **{name: ("toggle", word, 1.0, 1.0) for name, word in _TOGGLES.items()},
-}
-_LABELS = {
-    "duration_ms": "Duration", "loudness": "Loudness", "tempo": "Tempo", "key": "Key",
-    "time_signature": "Time signature", "mode": "Major mode", "explicit": "Explicit lyrics",
-    "n_artists": "Credited artists", "title_length": "Title length",
-    "album_length": "Album name length",
-    "artist_mean_popularity": "Artist mean popularity",
-    "artist_n_tracks": "Artist's other tracks",
-    "artist_max_popularity": "Artist best popularity",
 }
 
 
@@ -176,7 +167,7 @@ def _control_specs(feature_names: Sequence[str], stats: Mapping[str, Any]) -> li
                           "share": s["mean"], "group": "markers"})
             continue
         spec = {
-            "feature": name, "label": _LABELS.get(name, name.capitalize()),
+            "feature": name, "label": CONTROL_LABELS.get(name, name.capitalize()),
             "description": feature.description, "kind": kind, "unit": unit, "scale": scale,
             "step": step, "group": group,
             # Control bounds: the observed range, in display units.
@@ -284,14 +275,11 @@ def _presets(tracks: Any, champions: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _honest_metrics(metrics: Mapping[str, Any] | None, protocol: str) -> dict[str, Any] | None:
+def _honest_metrics(metrics: Mapping[str, Any], protocol: str) -> dict[str, Any]:
     """R², MAE (mean ± sd over the protocol's grouped folds) of the champion's model type."""
-    from analysis.models import CHAMPION_MODEL
+    from analysis.models import CHAMPION_MODEL, model_entry
 
-    try:
-        entry = metrics["protocols"][protocol]["models"][CHAMPION_MODEL]["metrics"]
-    except (KeyError, TypeError):
-        return None
+    entry = model_entry(metrics, protocol, CHAMPION_MODEL)["metrics"]
     out = {"source": f"models/metrics.json: protocols.{protocol}.models.{CHAMPION_MODEL}",
            "protocol": protocol}
     for key in ("r2", "mae", "rmse", "spearman", "hit_auc"):
@@ -303,7 +291,7 @@ def _honest_metrics(metrics: Mapping[str, Any] | None, protocol: str) -> dict[st
 
 
 def _hit_classifier(
-    champion: Any, X: Any, metrics: Mapping[str, Any] | None, protocol: str
+    champion: Any, X: Any, metrics: Mapping[str, Any], protocol: str
 ) -> dict[str, Any]:
     """The champion's hit classifier as an embedded tree document, checked like the trees.
 
@@ -313,7 +301,7 @@ def _hit_classifier(
     """
     import xgboost as xgb
 
-    from analysis.models import HIT_THRESHOLD
+    from analysis.models import HIT_THRESHOLD, triage_metric
 
     feature_names = list(champion.feature_names)
     doc = json.loads(build_document(champion.hit_booster, feature_names, {}))
@@ -324,14 +312,9 @@ def _hit_classifier(
     if diff > 1e-6:
         raise RuntimeError(f"{champion.name}: exported hit classifier differs from Python by "
                            f"{diff:.2e}; nothing written")
-    triage = None
-    try:
-        entry = metrics["protocols"][protocol]["triage"]
-        triage = {k: _sig(entry["metrics"][k]["mean"], 4)
-                  for k in ("hit_auc", "top1_precision", "brier", "hit_rate")}
-        triage["source"] = f"models/metrics.json: protocols.{protocol}.triage"
-    except (KeyError, TypeError):
-        pass
+    triage = {k: _sig(triage_metric(metrics, protocol, k), 4)
+              for k in ("hit_auc", "top1_precision", "brier", "hit_rate")}
+    triage["source"] = f"models/metrics.json: protocols.{protocol}.triage"
     return {
         "threshold": HIT_THRESHOLD,
         "model": doc,
@@ -414,6 +397,7 @@ def export_champions(
     from analysis.features import genre_column, macro_column
     from analysis.genres import MACRO_GENRES, load_taxonomy
     from analysis.models import load as load_champion
+    from analysis.models import load_metrics, n_splits
 
     log = print if verbose else (lambda *a, **k: None)
     models_dir = paths.resolve_models_dir(models_dir)
@@ -424,8 +408,7 @@ def export_champions(
 
         tracks = load_tracks().tracks
     tracks = tracks.reset_index(drop=True)
-    metrics_path = paths.metrics_file(models_dir)
-    metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.is_file() else None
+    metrics = load_metrics(models_dir)
     champions = {name: load_champion(name, models_dir=models_dir) for name in names}
 
     taxonomy = load_taxonomy()
@@ -444,8 +427,7 @@ def export_champions(
     accuracy: dict[str, dict] = {}
     base_X = None
     for name, champion in champions.items():
-        X = champion_matrix(champion, tracks,
-                            n_splits=(metrics or {}).get("budget", {}).get("n_splits"))
+        X = champion_matrix(champion, tracks, n_splits=n_splits(metrics))
         if base_X is None or champion.protocol == "cold_start":
             base_X = X
         booster = champion.booster

@@ -9,8 +9,8 @@ prediction interval is and whether it covers in every macro-genre.
 
 Modules, one concern each:
 
-- :mod:`~analysis.models.settings` thresholds, model names and labels, fixed parameters,
-  :class:`Budget`;
+- :mod:`~analysis.models.settings` thresholds, model names, fixed parameters, :class:`Budget`
+  (display labels, :data:`MODEL_LABELS` among them, are in :mod:`analysis.labels`);
 - :mod:`~analysis.models.zoo` the estimators (:func:`make_model`, :class:`HurdleRegressor`,
   :func:`make_hit_classifier`);
 - :mod:`~analysis.models.scoring` metrics of one set of predictions and fold summaries;
@@ -30,6 +30,11 @@ XGBoost with library defaults, XGBoost tuned by Optuna *inside* each training fo
 attempts at doing better (a scikit-learn HistGradientBoosting, a hurdle model for the
 zero-popularity mass, and, for ``known_artist``, a tuned XGBoost constrained to rise with the
 artist's mean popularity). Performance figures live in :mod:`analysis.bench`.
+
+Importing this package loads the constants and the ``metrics.json`` readers only; the names
+that need scikit-learn, XGBoost, MAPIE or Optuna (the zoo, training, conformal intervals,
+champions) are imported from their module on first use, so a chapter that only reads
+artifacts does not pay for them.
 """
 
 from __future__ import annotations
@@ -42,39 +47,38 @@ import os
 # (a submodule imported directly runs this package file first).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from typing import TYPE_CHECKING
+
+from analysis.labels import MODEL_LABELS
 from analysis.models.artifacts import (
     MetricsSchemaError,
+    budget,
     build_timings,
     champion_entry,
+    champion_model,
     champion_names,
     champion_timings,
     check_schema,
     error_analysis_entry,
     finding_entry,
+    has_model,
     interval_entry,
     load_metrics,
     load_oof,
     model_entry,
+    model_label,
     model_metric,
     model_names,
     model_timings,
+    n_splits,
+    oof_models,
+    original_results,
     protocol_entry,
     protocol_names,
     triage_entry,
     triage_metric,
     worst_coverage_gap,
 )
-from analysis.models.build import build_models
-from analysis.models.champion import (
-    Champion,
-    ChampionIntegrityError,
-    load,
-    load_champion,
-    write_champion,
-)
-from analysis.models.conformal import apply_offsets, conformal_offsets
-from analysis.models.design import design_matrix
-from analysis.models.scoring import score_hit_probabilities, score_predictions
 from analysis.models.settings import (
     CHAMPION_MODEL,
     CONFIDENCE_LEVELS,
@@ -82,7 +86,6 @@ from analysis.models.settings import (
     HIT_CLASSIFIER,
     HIT_THRESHOLD,
     MAX_TREE_DEPTH,
-    MODEL_LABELS,
     MODEL_NAMES,
     ORIGINAL_RESULTS,
     ORIGINAL_RF_JOBLIB_BYTES,
@@ -93,11 +96,49 @@ from analysis.models.settings import (
     TUNED_OBJECTIVE,
     Budget,
 )
-from analysis.models.tuning import tune_xgboost
-from analysis.models.zoo import HurdleRegressor, make_hit_classifier, make_model
 
-#: The name ``tests/_tiny_champions.py`` writes its champions with (before the split).
-_write_champion = write_champion
+if TYPE_CHECKING:  # imported on first use by __getattr__ below
+    from analysis.models.build import build_models
+    from analysis.models.champion import (
+        Champion,
+        ChampionIntegrityError,
+        load,
+        load_champion,
+        write_champion,
+    )
+    from analysis.models.conformal import apply_offsets, conformal_offsets
+    from analysis.models.design import design_matrix
+    from analysis.models.scoring import score_hit_probabilities, score_predictions
+    from analysis.models.tuning import tune_xgboost
+    from analysis.models.zoo import HurdleRegressor, make_hit_classifier, make_model
+
+#: Public names whose module loads scikit-learn, XGBoost, MAPIE or Optuna: name -> module.
+_LAZY: dict[str, str] = {
+    "build_models": "build",
+    "Champion": "champion", "ChampionIntegrityError": "champion", "load": "champion",
+    "load_champion": "champion", "write_champion": "champion",
+    "apply_offsets": "conformal", "conformal_offsets": "conformal",
+    "design_matrix": "design",
+    "score_hit_probabilities": "scoring", "score_predictions": "scoring",
+    "tune_xgboost": "tuning",
+    "HurdleRegressor": "zoo", "make_hit_classifier": "zoo", "make_model": "zoo",
+}
+
+
+def __getattr__(name: str):
+    """Import a heavy public name from its module on first use (PEP 562)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "CHAMPION_MODEL",
@@ -117,10 +158,12 @@ __all__ = [
     "TUNED_OBJECTIVE",
     "apply_offsets",
     "Budget",
+    "budget",
     "build_models",
     "build_timings",
     "Champion",
     "champion_entry",
+    "champion_model",
     "champion_names",
     "champion_timings",
     "ChampionIntegrityError",
@@ -129,6 +172,7 @@ __all__ = [
     "design_matrix",
     "error_analysis_entry",
     "finding_entry",
+    "has_model",
     "HurdleRegressor",
     "interval_entry",
     "load",
@@ -139,9 +183,13 @@ __all__ = [
     "make_model",
     "MetricsSchemaError",
     "model_entry",
+    "model_label",
     "model_metric",
     "model_names",
     "model_timings",
+    "n_splits",
+    "oof_models",
+    "original_results",
     "protocol_entry",
     "protocol_names",
     "score_hit_probabilities",

@@ -25,8 +25,8 @@ from collections.abc import Mapping
 import pandas as pd
 
 from analysis import paths
-from analysis.models.conformal import level_key
-from analysis.models.settings import CHAMPION_MODEL, MODEL_NAMES, SCHEMA_VERSION
+from analysis.labels import MODEL_LABELS
+from analysis.models.settings import CHAMPION_MODEL, MODEL_NAMES, SCHEMA_VERSION, level_key
 from analysis.protocols import PROTOCOL_INFO
 
 #: Layouts of ``metrics.json`` this code can read.
@@ -43,14 +43,16 @@ class MetricsSchemaError(ValueError):
 def check_schema(metrics: Mapping, *, source: str = "metrics.json") -> Mapping:
     """Return ``metrics`` if its ``schema_version`` is one this code reads.
 
-    A dict without ``schema_version`` (a hand-built subset, as tests write) is accepted; a
-    version this code does not know raises, rather than reading keys that may mean
-    something else.
+    Every ``metrics.json`` says which layout it was written in, builds and hand-written test
+    fixtures alike; a file without ``schema_version``, or with a version this code does not
+    know, raises rather than being read by keys that may mean something else. (The accessors
+    below take any mapping, so doctests and unit tests may pass a hand-built subset.)
 
     Raises
     ------
     MetricsSchemaError
-        If ``schema_version`` is present and not in :data:`SUPPORTED_SCHEMA_VERSIONS`.
+        If ``schema_version`` is missing or not in :data:`SUPPORTED_SCHEMA_VERSIONS`; the
+        message names ``source`` (the file).
 
     Examples
     --------
@@ -61,10 +63,21 @@ def check_schema(metrics: Mapping, *, source: str = "metrics.json") -> Mapping:
     ...
     analysis.models.artifacts.MetricsSchemaError: metrics.json: schema_version 99 is not one \
 this code reads (1); rebuild it with `python -m analysis.cli models` or update analysis.models
+    >>> check_schema({"protocols": {}}, source="models/metrics.json")
+    Traceback (most recent call last):
+    ...
+    analysis.models.artifacts.MetricsSchemaError: models/metrics.json: no schema_version; \
+every metrics.json must name its layout (this code reads 1): rebuild it with \
+`python -m analysis.cli models`, or add "schema_version" where a fixture writes it
     """
-    version = metrics.get("schema_version")
-    if version is not None and version not in SUPPORTED_SCHEMA_VERSIONS:
-        supported = ", ".join(str(v) for v in sorted(SUPPORTED_SCHEMA_VERSIONS))
+    supported = ", ".join(str(v) for v in sorted(SUPPORTED_SCHEMA_VERSIONS))
+    if "schema_version" not in metrics:
+        raise MetricsSchemaError(
+            f"{source}: no schema_version; every metrics.json must name its layout (this code "
+            f"reads {supported}): rebuild it with `python -m analysis.cli models`, or add "
+            '"schema_version" where a fixture writes it')
+    version = metrics["schema_version"]
+    if version not in SUPPORTED_SCHEMA_VERSIONS:
         raise MetricsSchemaError(
             f"{source}: schema_version {version!r} is not one this code reads ({supported}); "
             "rebuild it with `python -m analysis.cli models` or update analysis.models")
@@ -83,6 +96,22 @@ def load_metrics(models_dir: str | os.PathLike | None = None) -> dict:
     return dict(check_schema(json.loads(path.read_text()), source=str(path)))
 
 
+def oof_models(
+    protocol: str, models_dir: str | os.PathLike | None = None, *, column: str | None = None
+) -> list[str]:
+    """The models with stored out-of-fold predictions under ``protocol``, sorted by name.
+
+    ``column`` keeps only the files that hold it: ``"y_pred"`` the popularity predictions
+    (which leaves the hit classifier's probabilities, ``p_hit``, out).
+    """
+    import pyarrow.parquet as pq
+
+    prefix = f"{protocol}__"
+    files = sorted(paths.oof_dir(models_dir).glob(f"{prefix}*.parquet"))
+    return [p.name[len(prefix):-len(".parquet")] for p in files
+            if column is None or column in pq.read_schema(p).names]
+
+
 def load_oof(
     protocol: str, model: str, models_dir: str | os.PathLike | None = None, *,
     columns: list[str] | None = None,
@@ -92,8 +121,18 @@ def load_oof(
     Columns: ``track_id``, ``fold``, ``y_true`` and ``y_pred`` (``p_hit`` for the hit
     classifier), the replica's ``source_index``, and ``lower_80`` … ``upper_90`` where the
     model has intervals; ``columns`` reads only those.
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the expected file and the models that do have predictions under ``protocol``.
     """
-    return pd.read_parquet(paths.oof_file(protocol, model, models_dir), columns=columns)
+    path = paths.oof_file(protocol, model, models_dir)
+    if not path.is_file():
+        have = oof_models(protocol, models_dir)
+        raise FileNotFoundError(f"{path}: no out-of-fold predictions for {protocol} × {model} "
+                                f"(available: {have or 'none'}).")
+    return pd.read_parquet(path, columns=columns)
 
 
 def _get(metrics: Mapping, *keys: str):
@@ -106,6 +145,36 @@ def _get(metrics: Mapping, *keys: str):
             path = ".".join(keys[:depth + 1])
             raise KeyError(f"metrics.json has no {path}") from None
     return value
+
+
+def budget(metrics: Mapping) -> Mapping:
+    """The :class:`~analysis.models.settings.Budget` the build ran with, as recorded
+    (``n_trials``, ``max_trees``, ``n_splits``, ``random_forest_trees``, ...).
+
+    Examples
+    --------
+    >>> budget({"budget": {"n_splits": 5, "random_forest_trees": 300}})["random_forest_trees"]
+    300
+    """
+    return _get(metrics, "budget")
+
+
+def n_splits(metrics: Mapping) -> int:
+    """The build's outer (and inner) folds: what a matrix with out-of-fold artist history
+    must be rebuilt with to match the build (:func:`analysis.models.design_matrix`).
+
+    Examples
+    --------
+    >>> n_splits({"budget": {"n_splits": 5}})
+    5
+    """
+    return int(_get(metrics, "budget", "n_splits"))
+
+
+def original_results(metrics: Mapping) -> Mapping:
+    """The original's published R² and MAE per model, as the build recorded them
+    (:data:`~analysis.models.settings.ORIGINAL_RESULTS`)."""
+    return _get(metrics, "original_results")
 
 
 def protocol_names(metrics: Mapping) -> list[str]:
@@ -144,11 +213,43 @@ def model_names(metrics: Mapping, protocol: str) -> list[str]:
     return [m for m in MODEL_NAMES if m in stored] + [m for m in stored if m not in MODEL_NAMES]
 
 
+def has_model(metrics: Mapping, protocol: str, model: str) -> bool:
+    """Whether the build scored ``model`` under ``protocol`` (the Random Forests may be
+    skipped, ``xgboost_monotone`` runs under ``known_artist`` only).
+
+    Examples
+    --------
+    >>> m = {"protocols": {"cold_start": {"models": {"xgboost": {}}}}}
+    >>> has_model(m, "cold_start", "xgboost"), has_model(m, "cold_start", "random_forest")
+    (True, False)
+    """
+    return model in _get(metrics, "protocols", protocol, "models")
+
+
 def model_entry(metrics: Mapping, protocol: str, model: str) -> Mapping:
     """One protocol × model record: ``label``, ``params``, ``metrics``, ``oof_file`` and, where
     they apply, ``fold_params``, ``fold_tuning``, ``intervals``, ``fold_conformal_offsets``,
     ``error_analysis``, ``reused_from_previous_build``."""
     return _get(metrics, "protocols", protocol, "models", model)
+
+
+def model_label(metrics: Mapping, model: str) -> str:
+    """How tables name ``model``: the ``label`` the build stored with it (the first protocol
+    that ran it), else :data:`analysis.labels.MODEL_LABELS`, else the name itself.
+
+    Examples
+    --------
+    >>> model_label({"protocols": {"cold_start": {"models": {"xgboost": {"label": "XGB"}}}}},
+    ...             "xgboost")
+    'XGB'
+    >>> model_label({"protocols": {}}, "linear_regression")
+    'Linear Regression'
+    """
+    for protocol in protocol_names(metrics):
+        entry = _get(metrics, "protocols", protocol, "models").get(model, {})
+        if "label" in entry:
+            return entry["label"]
+    return MODEL_LABELS.get(model, model)
 
 
 def model_metric(
@@ -214,6 +315,17 @@ def champion_entry(metrics: Mapping, protocol: str) -> Mapping:
     """The champion written for ``protocol``: ``path``, ``model``, ``params``, ``tuning``,
     ``n_trees``, ``model_bytes``, ``artifact_bytes``, ``manifest_sha256``, ``offsets``."""
     return _get(metrics, "champions", protocol)
+
+
+def champion_model(metrics: Mapping, protocol: str) -> str:
+    """The model type of the champion written for ``protocol`` (``xgboost_tuned``).
+
+    Examples
+    --------
+    >>> champion_model({"champions": {"cold_start": {"model": "xgboost_tuned"}}}, "cold_start")
+    'xgboost_tuned'
+    """
+    return _get(metrics, "champions", protocol, "model")
 
 
 def finding_entry(metrics: Mapping, name: str) -> Mapping:

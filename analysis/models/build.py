@@ -25,6 +25,7 @@ import pandas as pd
 from analysis import paths
 from analysis.artifacts import atomic_write, dumps_json, sha256_file
 from analysis.features import ArtistHistory, feature_names
+from analysis.labels import MODEL_LABELS
 from analysis.models.artifacts import load_metrics, model_entry, model_timings, protocol_entry
 from analysis.models.champion import write_champion
 from analysis.models.conformal import conformal_offsets
@@ -52,7 +53,6 @@ from analysis.models.settings import (
     HIT_CLASSIFIER,
     HIT_CLASSIFIER_SETTINGS,
     HIT_THRESHOLD,
-    MODEL_LABELS,
     MODEL_NAMES,
     ORIGINAL_RESULTS,
     ORIGINAL_RF_JOBLIB_BYTES,

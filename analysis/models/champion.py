@@ -21,13 +21,14 @@ from analysis import paths
 from analysis.artifacts import dumps_json, sha256_file
 from analysis.features import ARTIST_HISTORY_COLUMNS, ArtistHistory, features_from_raw
 from analysis.genres import MACRO_GENRES
-from analysis.models.conformal import apply_offsets, level_key
+from analysis.models.conformal import apply_offsets
 from analysis.models.settings import (
     CHAMPION_MODEL,
     CONFIDENCE_LEVELS,
     HIT_CLASSIFIER_FILE,
     HIT_CLASSIFIER_SETTINGS,
     HIT_THRESHOLD,
+    level_key,
     recorded_versions,
 )
 from analysis.protocols import RANDOM_STATE
@@ -146,17 +147,40 @@ class Champion:
         pandas.DataFrame
             ``prediction``, ``lower``, ``upper``, indexed like ``df``.
         """
-        key = level_key(confidence)
-        if key not in self.offsets["global"]:
-            raise ValueError(f"confidence must be one of {sorted(self.offsets['global'])}")
+        self._check_confidence(confidence)
+        return self._interval(self.features(df, name=name), df.index, confidence)
+
+    def predict_table(
+        self, df: pd.DataFrame, *, confidence: float = 0.9, name: str = "<DataFrame>"
+    ) -> pd.DataFrame:
+        """:meth:`predict_interval` and :meth:`predict_hit_probability` in one table, from one
+        validation of ``df`` (what the Jupyter predictor shows on every change).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``prediction``, ``lower``, ``upper``, ``hit_probability``, indexed like ``df``.
+        """
+        self._check_confidence(confidence)
         X = self.features(df, name=name)
+        table = self._interval(X, df.index, confidence)
+        table["hit_probability"] = np.asarray(self.hit_booster.inplace_predict(X),
+                                              dtype="float64")
+        return table
+
+    def _check_confidence(self, confidence: float) -> None:
+        if level_key(confidence) not in self.offsets["global"]:
+            raise ValueError(f"confidence must be one of {sorted(self.offsets['global'])}")
+
+    def _interval(self, X: pd.DataFrame, index: pd.Index, confidence: float) -> pd.DataFrame:
+        """Prediction and Mondrian interval of a validated matrix ``X``."""
         pred = np.asarray(self.booster.inplace_predict(X), dtype="float64")
         macro_columns = {m: f for m, f in zip(MACRO_GENRES, _macro_columns(), strict=True)}
         strata = np.array([None] * len(X), dtype=object)
         for macro, column in macro_columns.items():
             strata[X[column].to_numpy() == 1.0] = macro
         lower, upper = apply_offsets(pred, strata, self.offsets, confidence)
-        return pd.DataFrame({"prediction": pred, "lower": lower, "upper": upper}, index=df.index)
+        return pd.DataFrame({"prediction": pred, "lower": lower, "upper": upper}, index=index)
 
 
 def _macro_columns() -> list[str]:

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from analysis.genres import MACRO_GENRES
-from analysis.models.settings import CONFIDENCE_LEVELS, POPULARITY_BOUNDS
+from analysis.models.settings import CONFIDENCE_LEVELS, POPULARITY_BOUNDS, level_key
 
 
 class _Precomputed(RegressorMixin, BaseEstimator):
@@ -47,17 +47,6 @@ def _split_conformal_quantiles(
     regressor.conformalize(X, np.asarray(y_true, dtype="float64"))
     _, bounds = regressor.predict_interval(np.zeros((1, 1)))
     return [float(bounds[0, 1, i]) for i in range(len(levels))]
-
-
-def level_key(level: float) -> str:
-    """How a confidence level is spelled as a key of offsets and metrics.json.
-
-    Examples
-    --------
-    >>> level_key(0.9), level_key(0.80)
-    ('0.9', '0.8')
-    """
-    return f"{level:g}"
 
 
 def conformal_offsets(

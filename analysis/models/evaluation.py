@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.features import check_allowed
-from analysis.models.conformal import apply_offsets, conformal_offsets, coverage, level_key
+from analysis.models.conformal import apply_offsets, conformal_offsets, coverage
 from analysis.models.design import Design, as_array, design_matrix
 from analysis.models.scoring import score_hit_probabilities, score_predictions
 from analysis.models.settings import (
@@ -27,6 +27,7 @@ from analysis.models.settings import (
     INTERVAL_MODELS,
     TUNING_INNER_FOLD,
     Budget,
+    level_key,
 )
 from analysis.models.tuning import tune_xgboost
 from analysis.models.zoo import joblib_bytes, make_hit_classifier, make_model

@@ -1,5 +1,6 @@
-"""What a modeling build is set up with: thresholds, model names and labels, fixed
-parameters, the published results we compare against, and the :class:`Budget`.
+"""What a modeling build is set up with: thresholds, model names, fixed parameters, the
+published results we compare against, and the :class:`Budget` (the models' display labels
+are in :mod:`analysis.labels`).
 
 Everything here is a constant decided before any fold was scored; no function in this
 module computes a result. The other modules of :mod:`analysis.models` read them from here,
@@ -21,6 +22,17 @@ TOP_SHARE = 0.01
 
 #: Nominal coverages of the prediction intervals.
 CONFIDENCE_LEVELS: tuple[float, ...] = (0.8, 0.9)
+
+def level_key(level: float) -> str:
+    """How a confidence level is spelled as a key of offsets and metrics.json.
+
+    Examples
+    --------
+    >>> level_key(0.9), level_key(0.80)
+    ('0.9', '0.8')
+    """
+    return f"{level:g}"
+
 
 #: The issue's bound on per-macro-genre interval coverage: within 2 points of nominal.
 COVERAGE_TOLERANCE = 0.02
@@ -109,17 +121,6 @@ ORIGINAL_RESULTS: dict[str, dict[str, float]] = {
 #: The original Random Forest's cost on this machine (issue 3), printed beside ours.
 ORIGINAL_RF_SECONDS = 145.0
 ORIGINAL_RF_JOBLIB_BYTES = int(1.8e9)
-
-MODEL_LABELS: dict[str, str] = {
-    "linear_regression": "Linear Regression",
-    HIT_CLASSIFIER: f"XGBoost hit classifier (popularity >= {HIT_THRESHOLD})",
-    "random_forest": "Random Forest (300 trees)",
-    "xgboost": "XGBoost (defaults)",
-    "xgboost_tuned": "XGBoost (tuned)",
-    "hist_gradient_boosting": "HistGradientBoosting",
-    "xgboost_hurdle": "XGBoost hurdle (zero / non-zero)",
-    "xgboost_monotone": "XGBoost tuned, monotone in artist mean",
-}
 
 #: Popularity bands of the error analysis (left-closed, right-open; last band closed).
 POPULARITY_BANDS: tuple[tuple[str, int, int], ...] = (

@@ -15,9 +15,9 @@ Every public name is importable from ``analysis.plots`` itself, as chapters do.
 
 from __future__ import annotations
 
+from analysis.plots import style
 from analysis.plots.data import plot_cleaning_funnel
 from analysis.plots.drivers import (
-    _swarm_offsets,  # noqa: F401  (tests use it through analysis.plots)
     plot_driver_importance,
     plot_drivers_by_macro_genre,
     plot_history_vs_track,
@@ -46,52 +46,14 @@ from analysis.plots.modeling import (
     plot_zero_mass,
 )
 from analysis.plots.moods import (
-    _label_positions,  # noqa: F401  (tests use it through analysis.plots)
     plot_effect_sizes,
     plot_group_boxes,
     plot_mood_map,
 )
-from analysis.plots.style import (
-    ACCENT_COLORS,
-    DIV_ID_PREFIX,
-    EXPLICIT_COLORS,
-    FEATURE_VALUE_SCALE,
-    FONT_FAMILY,
-    MACRO_GENRE_COLORS,
-    MIN_CHART_WIDTH,
-    NEUTRAL_COLOR,
-    PLOT_CONFIG,
-    PLOTLY_JS_SRC,
-    PROTOCOL_COLORS,
-    PROTOCOL_LABELS,
-    ROOT_PLOTLY_JS_SRC,
-    TEMPLATE_NAME,
-    ZERO_COLOR,
-    ensure_plotly_js,
-    figure_html,
-    set_style,
-    show,
-    show_root_page,
-)
+from analysis.plots.style import *  # noqa: F403  (its __all__, listed once there)
 
+#: The charts, then the style's names (:data:`analysis.plots.style.__all__`).
 __all__ = [
-    "ACCENT_COLORS",
-    "DIV_ID_PREFIX",
-    "EXPLICIT_COLORS",
-    "FEATURE_VALUE_SCALE",
-    "FONT_FAMILY",
-    "MACRO_GENRE_COLORS",
-    "MIN_CHART_WIDTH",
-    "NEUTRAL_COLOR",
-    "PLOTLY_JS_SRC",
-    "PLOT_CONFIG",
-    "PROTOCOL_COLORS",
-    "PROTOCOL_LABELS",
-    "ROOT_PLOTLY_JS_SRC",
-    "TEMPLATE_NAME",
-    "ZERO_COLOR",
-    "ensure_plotly_js",
-    "figure_html",
     "plot_binned_means",
     "plot_cleaning_funnel",
     "plot_correlation_heatmap",
@@ -118,9 +80,7 @@ __all__ = [
     "plot_shap_beeswarm",
     "plot_shap_dependence",
     "plot_zero_mass",
-    "set_style",
-    "show",
-    "show_root_page",
+    *style.__all__,
 ]
 
 #: Names of the chapter benchmark, which lives in :mod:`analysis.bench` now; still importable

@@ -16,7 +16,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analysis.labels import ARTIST_HISTORY_GROUP, PROTOCOL_LABELS, column_axis_label, driver_label
+from analysis.labels import (
+    ARTIST_HISTORY_GROUP,
+    PROTOCOL_ADJECTIVES,
+    PROTOCOL_LABELS,
+    column_axis_label,
+    driver_label,
+)
 from analysis.plots.style import (
     _LINE_COLOR,
     _TEXT_COLOR,
@@ -369,7 +375,7 @@ def plot_history_vs_track(history: dict, *, title: str | None = None) -> go.Figu
     Parameters
     ----------
     history
-        ``summary["protocols"]["known_artist"]["artist_history"]`` of
+        ``explanations.protocol_summary("known_artist")["artist_history"]`` of
         :func:`analysis.explain.load_explanations`.
     """
     fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.14,
@@ -377,7 +383,7 @@ def plot_history_vs_track(history: dict, *, title: str | None = None) -> go.Figu
     bars = [("Artist mean alone", history.get("r2_history_alone"), NEUTRAL_COLOR),
             ("Track only (no history)", history["r2_without_history"],
              PROTOCOL_COLORS["cold_start"]),
-            ("Track + artist history", history["r2_with_history"],
+            (f"Track + {driver_label(ARTIST_HISTORY_GROUP)}", history["r2_with_history"],
              PROTOCOL_COLORS["known_artist"])]
     bars = [b for b in bars if b[1] is not None]
     fig.add_bar(x=[b[0] for b in bars], y=[round(b[1], 4) for b in bars],
@@ -385,10 +391,11 @@ def plot_history_vs_track(history: dict, *, title: str | None = None) -> go.Figu
                 textposition="outside", cliponaxis=False, showlegend=False,
                 hovertemplate="%{x}: R² %{y:.3f}<extra></extra>", row=1, col=1)
     share = history["shap_share_history"]
-    for label, value, color in (("artist history", share, PROTOCOL_COLORS["known_artist"]),
+    for label, value, color in ((driver_label(ARTIST_HISTORY_GROUP), share,
+                                 PROTOCOL_COLORS["known_artist"]),
                                 ("the track", 1 - share, PROTOCOL_COLORS["cold_start"])):
-        fig.add_bar(x=["known-artist model"], y=[round(value, 4)], name=label,
-                    marker_color=color, text=[f"{label}<br>{value:.0%}"],
+        fig.add_bar(x=[f"{PROTOCOL_ADJECTIVES['known_artist']} model"], y=[round(value, 4)],
+                    name=label, marker_color=color, text=[f"{label}<br>{value:.0%}"],
                     textposition="inside", insidetextanchor="middle",
                     hovertemplate=f"{label}: %{{y:.1%}}<extra></extra>", row=1, col=2)
     fig.update_yaxes(range=[0, 1], row=1, col=1)

@@ -12,8 +12,22 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from analysis.explain.cache import protocol_summary
 from analysis.genres import MACRO_GENRES
-from analysis.labels import PROTOCOL_LABELS
+from analysis.labels import (
+    PROTOCOL_ADJECTIVES,
+    PROTOCOL_LABELS,
+    PROTOCOL_SHORT_NAMES,
+)
+from analysis.models.artifacts import (
+    error_analysis_entry,
+    finding_entry,
+    has_model,
+    interval_entry,
+    model_label,
+    model_metric,
+    model_names,
+)
 from analysis.plots.style import (
     _GRID_COLOR,
     _LINE_COLOR,
@@ -40,13 +54,6 @@ __all__ = [
 ]
 
 
-def _model_label(metrics: dict, name: str) -> str:
-    for section in metrics["protocols"].values():
-        if name in section["models"]:
-            return section["models"][name]["label"]
-    return name
-
-
 def plot_leak_comparison(metrics: dict, *, metric: str = "r2", title: str | None = None
                          ) -> go.Figure:
     """The same models scored under the leaky replica and the two honest protocols.
@@ -54,19 +61,19 @@ def plot_leak_comparison(metrics: dict, *, metric: str = "r2", title: str | None
     Bars are fold means; error bars one standard deviation over folds (the replica has a
     single split, so none).
     """
-    models = list(metrics["protocols"]["seed_replica"]["models"])
+    models = model_names(metrics, "seed_replica")
     fig = go.Figure()
     for protocol in PROTOCOL_LABELS:
-        section = metrics["protocols"][protocol]
-        present = [m for m in models if m in section["models"]]
-        values = [section["models"][m]["metrics"][metric] for m in present]
+        present = [m for m in models if has_model(metrics, protocol, m)]
+        means = [model_metric(metrics, protocol, m, metric) for m in present]
+        sds = [model_metric(metrics, protocol, m, metric, "sd") for m in present]
         fig.add_bar(
-            x=[_model_label(metrics, m) for m in present],
-            y=_r([v["mean"] for v in values], 4),
-            error_y=dict(type="data", array=_r([v["sd"] or 0 for v in values], 4),
+            x=[model_label(metrics, m) for m in present],
+            y=_r(means, 4),
+            error_y=dict(type="data", array=_r([sd or 0 for sd in sds], 4),
                          visible=protocol != "seed_replica", color=_LINE_COLOR),
             name=PROTOCOL_LABELS[protocol], marker_color=PROTOCOL_COLORS[protocol],
-            text=[f"{v['mean']:.2f}" for v in values], textposition="outside",
+            text=[f"{mean:.2f}" for mean in means], textposition="outside",
             hovertemplate="%{x}<br>" + PROTOCOL_LABELS[protocol] + ": %{y:.3f}<extra></extra>",
         )
     label = {"r2": "R² (share of popularity variance explained)", "mae": "MAE (points)"}
@@ -83,7 +90,7 @@ def plot_leak_mechanism(metrics: dict, *, title: str | None = None) -> go.Figure
     mean used directly as the prediction, computed on all rows (the original) versus out of
     fold (known_artist).
     """
-    audit = metrics["findings"]["leak_audit"]
+    audit = finding_entry(metrics, "leak_audit")
     leaky, honest = audit["seed_replica"], audit["known_artist"]
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.16, subplot_titles=(
         "Replica test rows", "Artist mean alone<br>as the prediction"))
@@ -97,7 +104,8 @@ def plot_leak_mechanism(metrics: dict, *, title: str | None = None) -> go.Figure
     )
     r2 = [leaky["r2_of_artist_mean_alone"], honest["r2_of_artist_mean_alone"]]
     fig.add_bar(
-        row=1, col=2, x=["over all rows<br>(original)", "out of fold<br>(known artist)"],
+        row=1, col=2, x=["over all rows<br>(original)",
+                         f"out of fold<br>({PROTOCOL_SHORT_NAMES['known_artist']})"],
         y=_r(r2, 4), marker_color=[PROTOCOL_COLORS["seed_replica"],
                                    PROTOCOL_COLORS["known_artist"]],
         text=[f"{v:.2f}" for v in r2], textposition="outside", showlegend=False,
@@ -115,8 +123,7 @@ def plot_error_by_macro_genre(metrics: dict, *, model: str = "xgboost_tuned",
     fig = go.Figure()
     order = None
     for protocol in ("cold_start", "known_artist"):
-        table = metrics["protocols"][protocol]["models"][model]["error_analysis"][
-            "by_macro_genre"]
+        table = error_analysis_entry(metrics, protocol, model=model)["by_macro_genre"]
         if order is None:
             order = sorted(table, key=lambda m: table[m]["mae"])
         fig.add_bar(
@@ -139,8 +146,7 @@ def plot_error_by_popularity_band(metrics: dict, *, model: str = "xgboost_tuned"
     fig = go.Figure()
     bands = None
     for protocol in ("cold_start", "known_artist"):
-        table = metrics["protocols"][protocol]["models"][model]["error_analysis"][
-            "by_popularity_band"]
+        table = error_analysis_entry(metrics, protocol, model=model)["by_popularity_band"]
         bands = [b for b in table if table[b]["n"]]
         fig.add_bar(
             x=bands, y=_r([table[b]["bias"] for b in bands], 3),
@@ -162,8 +168,7 @@ def plot_error_by_popularity_band(metrics: dict, *, model: str = "xgboost_tuned"
 def plot_zero_mass(metrics: dict, *, protocol: str = "cold_start", model: str = "xgboost_tuned",
                    title: str | None = None) -> go.Figure:
     """Where the model puts tracks whose popularity is exactly 0, against all other tracks."""
-    hist = metrics["protocols"][protocol]["models"][model]["error_analysis"][
-        "prediction_histogram"]
+    hist = error_analysis_entry(metrics, protocol, model=model)["prediction_histogram"]
     edges = hist["bin_edges"]
     centres = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=True)]
     fig = go.Figure()
@@ -190,12 +195,12 @@ def plot_interval_coverage(metrics: dict, *, level: str = "0.9", model: str = "x
                                          for p in ("cold_start", "known_artist")])
     order = list(MACRO_GENRES)[::-1]
     for col, protocol in enumerate(("cold_start", "known_artist"), start=1):
-        intervals = metrics["protocols"][protocol]["models"][model]["intervals"]
         for kind, name, color, symbol in (
             ("global", "one offset for all", NEUTRAL_COLOR, "circle-open"),
             ("mondrian", "one offset per macro-genre", PROTOCOL_COLORS[protocol], "circle"),
         ):
-            table = intervals[kind][level]["by_macro_genre"]
+            table = interval_entry(metrics, protocol, level, kind=kind,
+                                   model=model)["by_macro_genre"]
             present = [m for m in order if m in table]
             fig.add_scatter(
                 row=1, col=col, x=_r([100 * table[m]["coverage"] for m in present], 2),
@@ -224,7 +229,7 @@ def plot_feature_ladder(summary: dict, *, title: str | None = None) -> go.Figure
     """
     fig = go.Figure()
     for protocol in ("cold_start", "known_artist"):
-        steps = summary["protocols"][protocol]["feature_ladder"]["steps"]
+        steps = protocol_summary(summary, protocol)["feature_ladder"]["steps"]
         fig.add_bar(
             x=[step["step"] for step in steps], y=_r([step["r2"] for step in steps], 4),
             name=PROTOCOL_LABELS[protocol], marker_color=PROTOCOL_COLORS[protocol],
@@ -242,7 +247,7 @@ def plot_feature_ladder(summary: dict, *, title: str | None = None) -> go.Figure
 
 def plot_sampling_artefacts(metrics: dict, *, title: str | None = None) -> go.Figure:
     """New-artist R² with the allowed features, then with the forbidden sampling artefacts."""
-    finding = metrics["findings"]["sampling_artefacts"]
+    finding = finding_entry(metrics, "sampling_artefacts")
     labels = ["allowed features<br>(what we report)", "+ 3 sampling counts",
               "+ counts and genre-list<br>membership"]
     values = [finding["allowed_features"]["r2"]] + [
@@ -257,8 +262,9 @@ def plot_sampling_artefacts(metrics: dict, *, title: str | None = None) -> go.Fi
         text=[f"{v['mean']:.2f}" for v in values], textposition="outside",
         hovertemplate="%{x}: R² %{y:.3f}<extra></extra>",
     ))
-    fig.update_layout(title=title, yaxis=dict(title="R², new-artist folds (XGBoost defaults)",
-                                              range=[0, 1]))
+    fig.update_layout(title=title, yaxis=dict(
+        title=f"R², {PROTOCOL_ADJECTIVES['cold_start']} folds (XGBoost defaults)",
+        range=[0, 1]))
     return fig
 
 

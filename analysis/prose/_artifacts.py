@@ -1,8 +1,9 @@
 """Reading the model artifacts for the prose: ``metrics.json`` and the cached explanations.
 
-Small readers shared by the Drivers, Conclusions and front-page facts. They read; they never
-compute a model result, and they import no model code (``metrics.json`` is a plain dict,
-:class:`analysis.explain.Explanations` a bundle of frames).
+Small readers shared by the Drivers, Conclusions and front-page facts, built on the typed
+accessors of :mod:`analysis.models.artifacts` (the one place that knows the layout of
+``metrics.json``) and of :mod:`analysis.explain.cache`. They read; they never compute a model
+result.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-#: The champions' model type when ``metrics.json`` does not name it
-#: (``analysis.models.CHAMPION_MODEL``; not imported, so reading metrics loads no model code).
-DEFAULT_CHAMPION = "xgboost_tuned"
+from analysis.models import artifacts
 
 #: The replica model quoted beside the original's headline, in order of preference.
 REPLICA_PREFERENCE = ("random_forest", "xgboost_tuned", "xgboost")
@@ -21,28 +20,25 @@ REPLICA_PREFERENCE = ("random_forest", "xgboost_tuned", "xgboost")
 
 def metric(metrics: Mapping, protocol: str, model: str, name: str) -> tuple[float, float | None]:
     """A model's fold mean and sd of one metric."""
-    value = metrics["protocols"][protocol]["models"][model]["metrics"][name]
-    return value["mean"], value["sd"]
+    return (artifacts.model_metric(metrics, protocol, model, name),
+            artifacts.model_metric(metrics, protocol, model, name, "sd"))
 
 
 def triage_metric(metrics: Mapping, protocol: str, name: str) -> tuple[float, float | None]:
     """A triage metric (hit ROC-AUC, top-1% precision) of the protocol's hit classifier."""
-    value = metrics["protocols"][protocol]["triage"]["metrics"][name]
-    return value["mean"], value["sd"]
+    return (artifacts.triage_metric(metrics, protocol, name),
+            artifacts.triage_metric(metrics, protocol, name, "sd"))
 
 
 def champion_model(metrics: Mapping, protocol: str) -> str:
     """The model type of a protocol's champion (``metrics.json`` ``champions``)."""
-    return metrics.get("champions", {}).get(protocol, {}).get("model", DEFAULT_CHAMPION)
+    return artifacts.champion_model(metrics, protocol)
 
 
 def replica_model(metrics: Mapping) -> str:
     """The replica model quoted beside the original's headline: its Random Forest if run."""
-    models = metrics["protocols"]["seed_replica"]["models"]
-    for name in REPLICA_PREFERENCE:
-        if name in models:
-            return name
-    return next(iter(models))
+    models = artifacts.model_names(metrics, "seed_replica")
+    return next((name for name in REPLICA_PREFERENCE if name in models), models[0])
 
 
 def champion_r2(metrics: Mapping, protocol: str) -> tuple[float, float | None]:
@@ -65,4 +61,4 @@ def is_audio(group: str) -> bool:
 
 def artist_history(explanations) -> dict:
     """The known-artist champion's artist history against the track (``summary.json``)."""
-    return explanations.summary["protocols"]["known_artist"]["artist_history"]
+    return explanations.protocol_summary("known_artist")["artist_history"]

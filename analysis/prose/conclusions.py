@@ -12,8 +12,22 @@ from collections.abc import Mapping
 import pandas as pd
 
 from analysis.embed import markdown_table
-from analysis.labels import PROTOCOL_ADJECTIVES, PROTOCOL_CASES
-from analysis.models import MODEL_LABELS, TOP_SHARE
+from analysis.labels import (
+    LEAKY,
+    PROTOCOL_ADJECTIVES,
+    PROTOCOL_CASES,
+    PROTOCOL_SHORT_NAMES,
+    protocol_column,
+)
+from analysis.models import TOP_SHARE
+from analysis.models.artifacts import (
+    finding_entry,
+    has_model,
+    model_entry,
+    model_label,
+    original_results,
+    protocol_names,
+)
 from analysis.prose._artifacts import (
     artist_history,
     champion_model,
@@ -58,7 +72,7 @@ def facts(metrics: Mapping, explanations, cleaning_summary: Mapping,
     """
     known, known_sd = champion_r2(metrics, "known_artist")
     cold, cold_sd = champion_r2(metrics, "cold_start")
-    entry = metrics["protocols"][protocol]["models"][champion_model(metrics, protocol)]
+    entry = model_entry(metrics, protocol, champion_model(metrics, protocol))
     return {
         "protocol": protocol,
         "known": known, "known_sd": known_sd, "cold": cold, "cold_sd": cold_sd,
@@ -71,7 +85,7 @@ def facts(metrics: Mapping, explanations, cleaning_summary: Mapping,
                                                     "popularity_conflict_max_spread")},
         "intervals": _interval_facts(entry.get("intervals", {}).get("mondrian", {})),
         "leak_rows": _leak_rows(metrics),
-        "leak_audit": metrics["findings"]["leak_audit"]["seed_replica"],
+        "leak_audit": finding_entry(metrics, "leak_audit")["seed_replica"],
     }
 
 
@@ -104,15 +118,13 @@ def _interval_facts(mondrian: Mapping) -> list[dict]:
 
 def _leak_rows(metrics: Mapping) -> list[dict]:
     rows = []
-    original = metrics["original_results"]
+    original = original_results(metrics)
     for name in ORIGINAL_MODELS:
-        labels = [section["models"][name]["label"] for section in metrics["protocols"].values()
-                  if "label" in section["models"].get(name, {})]
         rows.append({
-            "label": labels[0] if labels else MODEL_LABELS.get(name, name),
+            "label": model_label(metrics, name),
             "published": original[name]["r2"] if name in original else None,
-            "r2": {p: metric(metrics, p, name, "r2") if name in section["models"] else None
-                   for p, section in metrics["protocols"].items()},
+            "r2": {p: metric(metrics, p, name, "r2") if has_model(metrics, p, name) else None
+                   for p in protocol_names(metrics)},
         })
     return rows
 
@@ -162,9 +174,8 @@ INTERVAL = ("the {level:.0%} interval covers {coverage:.1%} of held-out tracks (
             "{highest:.1%} across macro-genres) and is {mean_width:.0f} points wide on average")
 
 #: Columns of the leak table: the model, then its R² as published and under each protocol.
-LEAK_COLUMNS = ["model", "published (leaky)", "replica (leaky)", "known artist (honest)",
-                "new artist (honest)"]
 LEAK_PROTOCOLS = ("seed_replica", "known_artist", "cold_start")
+LEAK_COLUMNS = ["model", f"published ({LEAKY})", *(protocol_column(p) for p in LEAK_PROTOCOLS)]
 PUBLISHED = "{:.3f}"
 MISSING = "–"
 
@@ -179,7 +190,7 @@ LEAK_LESSON = (
 )
 
 SUMMARY: tuple[str, ...] = (
-    "**Honest numbers are {lower}.** R² {known:.2f} (known artist) and {cold:.2f} (new artist), "
+    "**Honest numbers are {lower}.** R² {known:.2f} ({known_name}) and {cold:.2f} ({cold_name}), "
     "not the {replica:.2f} of the leaky recipe.",
     "**The artist is the signal.** History carries {history_share:.0%} of the known-artist "
     "model's movement.",
@@ -260,7 +271,8 @@ def leak_lesson(f: Mapping) -> str:
 def summary(f: Mapping) -> str:
     """Three findings with numbers for the Conclusions' Summary."""
     lower = by_sign(f["replica"] - max(f["known"], f["cold"]), LOWER, NOT_LOWER)
-    return bullets(fill(item, f, lower=lower) for item in SUMMARY)
+    return bullets(fill(item, f, lower=lower, known_name=PROTOCOL_SHORT_NAMES["known_artist"],
+                        cold_name=PROTOCOL_SHORT_NAMES["cold_start"]) for item in SUMMARY)
 
 
 def triage_example(champion, tracks: pd.DataFrame, *, n: int = 5,

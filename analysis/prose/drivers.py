@@ -52,7 +52,6 @@ def facts(explanations, protocol: str = PROTOCOL) -> dict:
     protocol : str, optional
         The champion read track by track (beeswarm, dependence, interactions, macro-genres).
     """
-    summary = explanations.summary
     cold = importance(explanations, protocol)
     audio = cold[cold["group"].map(is_audio)]
     features = explanations.features
@@ -66,12 +65,13 @@ def facts(explanations, protocol: str = PROTOCOL) -> dict:
         },
         "leaders": _rows(cold.head(3)),
         "audio": _rows(audio),
-        "sample": summary["sample"],
-        "checks": {p: _check_facts(section) for p, section in summary["protocols"].items()},
+        "sample": explanations.summary["sample"],
+        "checks": {p: _check_facts(section)
+                   for p, section in explanations.protocol_summaries().items()},
         "importance": {p: _importance_facts(explanations, p) for p in PROTOCOLS},
         "push": _push_facts(explanations, protocol),
         "dependence": _dependence_facts(explanations, protocol),
-        "partners": summary["protocols"][protocol]["interaction_partners"],
+        "partners": explanations.protocol_summary(protocol)["interaction_partners"],
         "pair": _pair_facts(explanations, protocol),
         "macro": _macro_facts(explanations, protocol),
     }
@@ -113,7 +113,7 @@ def audio_share(explanations, protocol: str) -> tuple[float, int]:
 
 def _importance_facts(explanations, protocol: str) -> dict:
     table = importance(explanations, protocol)
-    perm = explanations.summary["protocols"][protocol]["permutation"]
+    perm = explanations.protocol_summary(protocol)["permutation"]
     first = table.iloc[0]
     by_perm = table.sort_values("permutation_rank").iloc[0]
     share, audio = audio_share(explanations, protocol)
@@ -156,8 +156,8 @@ def _push_facts(explanations, protocol: str) -> list[tuple[str, float]]:
 def _dependence_facts(explanations, protocol: str) -> dict:
     from analysis.explain import dependence_frame
 
-    features = explanations.summary["protocols"][protocol]["dependence_features"]
-    partners = explanations.summary["protocols"][protocol]["interaction_partners"]
+    section = explanations.protocol_summary(protocol)
+    features, partners = section["dependence_features"], section["interaction_partners"]
     quarters = []
     for feature in features:
         frame = dependence_frame(explanations, protocol, feature)
@@ -184,7 +184,7 @@ def _pair_facts(explanations, protocol: str) -> dict:
 
     a, b = DEFAULT_INTERACTION_PAIR
     inter, own = pair_strength(explanations, protocol)
-    partner = explanations.summary["protocols"][protocol]["interaction_partners"].get(a, {})
+    partner = explanations.protocol_summary(protocol)["interaction_partners"].get(a, {})
     return {"a": a, "b": b, "interaction": inter, "own": own,
             "tracks": int((explanations.pair["protocol"] == protocol).sum()),
             "partner": partner.get("partner"),

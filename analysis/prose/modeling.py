@@ -13,19 +13,41 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from analysis.labels import PROTOCOL_ADJECTIVES, PROTOCOL_AUDIENCES
+from analysis.labels import (
+    LADDER_STEP_PREFIX,
+    LEAKY,
+    MODEL_LABELS,
+    PROTOCOL_ADJECTIVES,
+    PROTOCOL_AUDIENCES,
+    PROTOCOL_SHORT_NAMES,
+)
 from analysis.models import (
     CHAMPION_MODEL,
     CONFIDENCE_LEVELS,
     COVERAGE_TOLERANCE,
     HIT_THRESHOLD,
-    MODEL_LABELS,
-    MODEL_NAMES,
     ORIGINAL_RESULTS,
     ORIGINAL_RF_JOBLIB_BYTES,
     ORIGINAL_RF_SECONDS,
     POPULARITY_BANDS,
     TOP_SHARE,
+)
+from analysis.models.artifacts import (
+    budget,
+    champion_entry,
+    champion_names,
+    error_analysis_entry,
+    finding_entry,
+    has_model,
+    interval_entry,
+    model_entry,
+    model_metric,
+    model_names,
+    model_timings,
+    original_results,
+    protocol_entry,
+    protocol_names,
+    triage_entry,
     worst_coverage_gap,
 )
 from analysis.prose._render import bullets, by_sign, fill, numbered, spelled, upper_first
@@ -67,17 +89,22 @@ METRIC_NAMES: dict[str, str] = {
 
 
 def _metrics(entry: Mapping) -> dict:
-    """A model entry's fold means, by metric."""
+    """A model or hit-classifier entry's fold means, by metric."""
     return {name: value["mean"] for name, value in entry["metrics"].items()}
+
+
+def _means(metrics: Mapping, protocol: str, model: str) -> dict:
+    """A model's fold means, by metric."""
+    return _metrics(model_entry(metrics, protocol, model))
 
 
 def best_honest_models(metrics: Mapping) -> dict[str, str]:
     """Per honest protocol, the model with the highest mean R² (ties: table order)."""
     out = {}
     for protocol in HONEST_PROTOCOLS:
-        models = metrics["protocols"][protocol]["models"]
-        out[protocol] = max(models, key=lambda m: (models[m]["metrics"]["r2"]["mean"],
-                                                   -list(models).index(m)))
+        names = model_names(metrics, protocol)
+        out[protocol] = max(names, key=lambda m, p=protocol: (
+            model_metric(metrics, p, m, "r2"), -names.index(m)))
     return out
 
 
@@ -91,48 +118,49 @@ def facts(metrics: Mapping, explanations=None) -> dict:
     explanations : analysis.explain.Explanations, optional
         ``models/shap/``, for the feature ladder (``ladder`` is None without it).
     """
-    protocols = metrics["protocols"]
-    champions = {p: protocols[p]["models"][CHAMPION_MODEL] for p in HONEST_PROTOCOLS}
-    replica = protocols["seed_replica"]["models"]
     return {
-        "champions": {p: _metrics(entry) for p, entry in champions.items()},
-        "replica_best": max(v["metrics"]["r2"]["mean"] for v in replica.values()),
-        "replica_rf": (replica.get("random_forest")
-                       or replica.get("xgboost"))["metrics"]["r2"]["mean"],
-        "published": metrics["original_results"]["random_forest"]["r2"],
+        "champions": {p: _means(metrics, p, CHAMPION_MODEL) for p in HONEST_PROTOCOLS},
+        "replica_best": max(model_metric(metrics, "seed_replica", m, "r2")
+                            for m in model_names(metrics, "seed_replica")),
+        "replica_rf": model_metric(metrics, "seed_replica",
+                                   "random_forest" if has_model(metrics, "seed_replica",
+                                                                "random_forest") else "xgboost",
+                                   "r2"),
+        "published": original_results(metrics)["random_forest"]["r2"],
         "leak": _leak_facts(metrics),
         "original": _original_facts(metrics),
         "comparison": _comparison_facts(metrics),
         "attempts": _attempt_facts(metrics),
-        "triage": {p: {"classifier": _metrics(protocols[p]["triage"]),
-                       "regressor": _metrics(champions[p])} for p in HONEST_PROTOCOLS},
+        "triage": {p: {"classifier": _metrics(triage_entry(metrics, p)),
+                       "regressor": _means(metrics, p, CHAMPION_MODEL)}
+                   for p in HONEST_PROTOCOLS},
         "forest_cost": _forest_cost_facts(metrics),
-        "errors": {p: entry["error_analysis"] for p, entry in champions.items()},
-        "intervals": {p: _interval_facts(entry["intervals"]) for p, entry in champions.items()},
-        "overlap": protocols["cold_start"]["featured_artist_overlap"],
-        "artefacts": _artefact_facts(metrics["findings"]["sampling_artefacts"]),
-        "album": {p: entry["error_analysis"]["by_album_seen_in_training"]
-                  for p, entry in champions.items()},
+        "errors": {p: error_analysis_entry(metrics, p) for p in HONEST_PROTOCOLS},
+        "intervals": {p: _interval_facts(metrics, p) for p in HONEST_PROTOCOLS},
+        "overlap": protocol_entry(metrics, "cold_start")["featured_artist_overlap"],
+        "artefacts": _artefact_facts(finding_entry(metrics, "sampling_artefacts")),
+        "album": {p: error_analysis_entry(metrics, p)["by_album_seen_in_training"]
+                  for p in HONEST_PROTOCOLS},
         "ladder": None if explanations is None else {
-            p: explanations.summary["protocols"][p]["feature_ladder"]
+            p: explanations.protocol_summary(p)["feature_ladder"]
             for p in ("cold_start", "known_artist")},
     }
 
 
 def _leak_facts(metrics: Mapping) -> dict:
-    audit = metrics["findings"]["leak_audit"]
-    return {"rows": metrics["protocols"]["seed_replica"]["rows"],
+    audit = finding_entry(metrics, "leak_audit")
+    return {"rows": protocol_entry(metrics, "seed_replica")["rows"],
             "leaky": audit["seed_replica"], "honest": audit["known_artist"]}
 
 
 def _original_facts(metrics: Mapping) -> dict:
-    models = metrics["protocols"]["seed_replica"]["models"]
-    rows = [{"model": name, "r2": models[name]["metrics"]["r2"]["mean"],
-             "mae": models[name]["metrics"]["mae"]["mean"], "original_r2": original["r2"],
-             "original_mae": original["mae"]}
-            for name, original in ORIGINAL_RESULTS.items() if name in models]
+    rows = [{"model": name, "r2": model_metric(metrics, "seed_replica", name, "r2"),
+             "mae": model_metric(metrics, "seed_replica", name, "mae"),
+             "original_r2": original["r2"], "original_mae": original["mae"]}
+            for name, original in ORIGINAL_RESULTS.items()
+            if has_model(metrics, "seed_replica", name)]
     return {"rows": rows,
-            "genre_only": metrics["findings"]["leak_audit"][
+            "genre_only": finding_entry(metrics, "leak_audit")[
                 "replica_linear_regression_genre_only"]}
 
 
@@ -140,30 +168,32 @@ def _comparison_facts(metrics: Mapping) -> dict:
     best = best_honest_models(metrics)
     out = {}
     for protocol in HONEST_PROTOCOLS:
-        models = metrics["protocols"][protocol]["models"]
-        winner = models[best[protocol]]["metrics"]
+        winner = best[protocol]
+
+        def r2(model: str, p: str = protocol) -> float:
+            return model_metric(metrics, p, model, "r2")
+
         out[protocol] = {
-            "winner": best[protocol], "r2": winner["r2"]["mean"], "r2_sd": winner["r2"]["sd"],
-            "mae": winner["mae"]["mean"],
-            "tuning_gain": (models["xgboost_tuned"]["metrics"]["r2"]["mean"]
-                            - models["xgboost"]["metrics"]["r2"]["mean"]),
-            "linear": models["linear_regression"]["metrics"]["r2"]["mean"],
+            "winner": winner, "r2": r2(winner),
+            "r2_sd": model_metric(metrics, protocol, winner, "r2", "sd"),
+            "mae": model_metric(metrics, protocol, winner, "mae"),
+            "tuning_gain": r2("xgboost_tuned") - r2("xgboost"),
+            "linear": r2("linear_regression"),
         }
-    tuned = [metrics["protocols"][p]["models"][CHAMPION_MODEL] for p in HONEST_PROTOCOLS]
+    tuned = [model_entry(metrics, p, CHAMPION_MODEL) for p in HONEST_PROTOCOLS]
     slopes = [params["huber_slope"] for entry in tuned for params in entry["fold_params"]]
     start = tuned[0]["params"]["starts"][0]["huber_slope"]
-    return {"protocols": out, "slope_start": start, "slope_min": min(slopes),
+    return {"by_protocol": out, "slope_start": start, "slope_min": min(slopes),
             "slope_max": max(slopes), "slope_unchanged": set(slopes) == {start}}
 
 
 def _attempt_facts(metrics: Mapping) -> list[dict]:
     rows = []
     for protocol in HONEST_PROTOCOLS:
-        models = metrics["protocols"][protocol]["models"]
-        base = _metrics(models[CHAMPION_MODEL])
+        base = _means(metrics, protocol, CHAMPION_MODEL)
         for name in ATTEMPTS:
-            if name in models:
-                m = _metrics(models[name])
+            if has_model(metrics, protocol, name):
+                m = _means(metrics, protocol, name)
                 rows.append({"protocol": protocol, "model": name, "r2": m["r2"],
                              "r2_change": m["r2"] - base["r2"], "mae": m["mae"],
                              "mae_change": m["mae"] - base["mae"]})
@@ -171,26 +201,26 @@ def _attempt_facts(metrics: Mapping) -> list[dict]:
 
 
 def _forest_cost_facts(metrics: Mapping) -> dict:
-    timings = metrics["timings"]["protocols"]
     forests = {}
     for protocol in PROTOCOL_INFO:
-        entry = timings.get(protocol, {}).get("random_forest")
+        entry = model_timings(metrics, protocol, "random_forest")
         if entry and "joblib_bytes" in entry:
             forests[protocol] = {"seconds": entry["fit_seconds"]["mean"],
                                  "gigabytes": max(entry["joblib_bytes"]["folds"]) / 1e9}
     return {
-        "forests": forests, "trees": metrics["budget"]["random_forest_trees"],
+        "forests": forests, "trees": budget(metrics)["random_forest_trees"],
         "original_seconds": ORIGINAL_RF_SECONDS,
         "original_gigabytes": ORIGINAL_RF_JOBLIB_BYTES / 1e9,
-        "champion_megabytes": (max(c["artifact_bytes"] for c in metrics["champions"].values())
-                               / 1e6 if forests else None),
+        "champion_megabytes": (max(champion_entry(metrics, c)["artifact_bytes"]
+                                   for c in champion_names(metrics)) / 1e6
+                               if forests else None),
     }
 
 
-def _interval_facts(intervals: Mapping) -> dict:
+def _interval_facts(metrics: Mapping, protocol: str) -> dict:
     out = {}
     for kind in ("global", "mondrian"):
-        table = intervals[kind][LEVEL]
+        table = interval_entry(metrics, protocol, LEVEL, kind=kind)
         per = [v["coverage"] for v in table["by_macro_genre"].values()]
         out[kind] = {"coverage": table["coverage"], "mean_width": table["mean_width"],
                      "lowest": min(per), "highest": max(per)}
@@ -318,8 +348,9 @@ SUMMARY: tuple[str, ...] = (
     "**A known artist is worth a lot.** Artist history {error_verb} the error from "
     "{cold[mae]:.1f} to {known[mae]:.1f} points and {auc_verb} the hit classifier's ROC-AUC from "
     "{cold_auc:.2f} to {known_auc:.2f}.",
-    "**Intervals are wide but honest.** {level:.0%} intervals cover {known_cover:.1%} (known "
-    "artist) and {cold_cover:.1%} (new artist) of held-out tracks, about {known_width:.0f} and "
+    "**Intervals are wide but honest.** {level:.0%} intervals cover {known_cover:.1%} "
+    "({known_name}) and {cold_cover:.1%} ({cold_name}) of held-out tracks, about "
+    "{known_width:.0f} and "
     "{cold_width:.0f} points wide.",
 )
 CUTS, RAISES = "cuts", "raises"
@@ -342,8 +373,6 @@ LADDER = (
     "input."
 )
 LADDER_STEP = "{step} {gain:+.2f}"
-#: How a ladder step's name starts (dropped when the step is listed as a gain).
-STEP_PREFIX = "+ "
 
 
 # --- sentences ---------------------------------------------------------------------------------
@@ -372,7 +401,7 @@ def comparison(f: Mapping) -> str:
     """Which model wins each honest protocol, and what tuning added."""
     c = f["comparison"]
     sentences = []
-    for protocol, p in c["protocols"].items():
+    for protocol, p in c["by_protocol"].items():
         gain = p["tuning_gain"]
         tuning = (fill(TUNING_GAIN, p) if gain > 0
                   else fill(TUNING_LOSS, {}, tuning_loss=abs(gain)))
@@ -462,6 +491,8 @@ def summary(f: Mapping) -> str:
                          known_cover=cover["known_artist"]["coverage"],
                          cold_cover=cover["cold_start"]["coverage"],
                          known_width=cover["known_artist"]["mean_width"],
+                         known_name=PROTOCOL_SHORT_NAMES["known_artist"],
+                         cold_name=PROTOCOL_SHORT_NAMES["cold_start"],
                          cold_width=cover["cold_start"]["mean_width"])
                     for item in SUMMARY)
 
@@ -478,7 +509,7 @@ def ladder(f: Mapping) -> str:
     sentences = []
     for protocol, rung in f["ladder"].items():
         steps = rung["steps"]
-        gains = ", ".join(fill(LADDER_STEP, {}, step=b["step"].removeprefix(STEP_PREFIX),
+        gains = ", ".join(fill(LADDER_STEP, {}, step=b["step"].removeprefix(LADDER_STEP_PREFIX),
                                gain=b["r2"] - a["r2"])
                           for a, b in zip(steps, steps[1:], strict=False))
         sentences.append(fill(LADDER, rung, audience=PROTOCOL_AUDIENCES[protocol], gains=gains,
@@ -495,11 +526,11 @@ def comparison_table(metrics: Mapping, *, digits: int = 3) -> pd.DataFrame:
     Cells read ``mean ± sd`` over folds (the replica has one split, so no sd).
     """
     rows = []
-    for protocol in [p for p in PROTOCOL_INFO if p in metrics["protocols"]]:
-        section = metrics["protocols"][protocol]
-        for name in [m for m in MODEL_NAMES if m in section["models"]]:
-            entry = section["models"][name]
-            row = {"protocol": protocol + (" (LEAKY)" if section["leaky"] else ""),
+    for protocol in protocol_names(metrics):
+        leaky = protocol_entry(metrics, protocol)["leaky"]
+        for name in model_names(metrics, protocol):
+            entry = model_entry(metrics, protocol, name)
+            row = {"protocol": protocol + (f" ({LEAKY.upper()})" if leaky else ""),
                    "model": entry["label"]}
             for metric, label in METRIC_HEADERS.items():
                 value = entry["metrics"][metric]
@@ -519,11 +550,12 @@ def targets_table(metrics: Mapping) -> pd.DataFrame:
     worst macro-genre's interval coverage gap (:func:`analysis.models.worst_coverage_gap`)."""
     rows = []
     for protocol, metric, comparison, target in TARGETS:
-        section = metrics["protocols"][protocol]
         model = "random_forest" if protocol == "seed_replica" else CHAMPION_MODEL
-        entry = section["models"].get(model)
+        entry = model_entry(metrics, protocol, model) if has_model(metrics, protocol,
+                                                                   model) else None
         if metric == "hit_auc":
-            model, entry = section["triage"]["model"], section["triage"]
+            entry = triage_entry(metrics, protocol)
+            model = entry["model"]
         value = None if entry is None else entry["metrics"][metric]["mean"]
         if value is None:
             met = None
@@ -555,9 +587,10 @@ def triage_table(metrics: Mapping) -> pd.DataFrame:
     """
     rows = []
     for protocol in HONEST_PROTOCOLS:
-        section = metrics["protocols"][protocol]
-        entries = [(MODEL_LABELS[CHAMPION_MODEL], section["models"][CHAMPION_MODEL]["metrics"]),
-                   (section["triage"]["label"], section["triage"]["metrics"])]
+        triage = triage_entry(metrics, protocol)
+        entries = [(MODEL_LABELS[CHAMPION_MODEL],
+                    model_entry(metrics, protocol, CHAMPION_MODEL)["metrics"]),
+                   (triage["label"], triage["metrics"])]
         for label, m in entries:
             rows.append({
                 "protocol": protocol, "model": label,

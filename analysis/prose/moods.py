@@ -15,7 +15,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from analysis import moods, outliers
-from analysis.labels import feature_name
+from analysis.labels import PROTOCOL_MODEL_NAMES, feature_name
 from analysis.prose._render import bullets, fill
 
 # --- facts -------------------------------------------------------------------------------------
@@ -132,7 +132,8 @@ def performer_facts(lists: dict | None) -> dict | None:
         return None
     over, under = lists["over"], lists["under"]
     return {
-        "model": lists["model"], "rmse": lists["rmse"], "tracks": lists["tracks"],
+        "model": lists["model"], "protocol": lists["protocol"], "rmse": lists["rmse"],
+        "tracks": lists["tracks"],
         "by": lists["by"], "level": lists.get("level"),
         "over_actual": over["actual"].iloc[0], "over_expected": over["expected"].iloc[0],
         "under_expected": under["expected"].iloc[0], "under_actual": under["actual"].iloc[0],
@@ -242,7 +243,7 @@ ATYPICAL_COLUMNS: dict[str, str] = {
 }
 
 PERFORMERS = (
-    "Expectations come from the `{model}` model under the cold-start protocol (out-of-fold RMSE "
+    "Expectations come from the `{model}` model under the {protocol} protocol (out-of-fold RMSE "
     "{rmse:.1f} popularity points over {tracks:,} tracks), ranked by {how}. The top "
     "over-performer scores {over_actual:.0f} against an expected {over_expected:.0f}; the top "
     "hidden gem was expected at {under_expected:.0f} and scores {under_actual:.0f}. The "
@@ -254,10 +255,12 @@ BY_EXCEEDANCE = "how far popularity falls outside the model's {interval}predicti
 INTERVAL_LEVEL = "{level}% "
 BY_Z = "the residual standardised within its fold"
 PERFORMERS_MISSING = (
-    "::: {.callout-note}\n## Lists not built yet\nThe over- and under-performer lists need "
-    "the cold-start out-of-fold predictions (`models/oof/cold_start__<model>.parquet`, written "
+    "::: {{.callout-note}}\n## Lists not built yet\nThe over- and under-performer lists need "
+    "the {protocol} out-of-fold predictions (`models/oof/cold_start__<model>.parquet`, written "
     "by `make models`). They appear here once those exist.\n:::"
 )
+#: The protocol the note on missing lists names (:func:`analysis.outliers.performer_lists`'s).
+MISSING_PROTOCOL = "cold_start"
 PERFORMERS_TABLE_MISSING = "*(not available yet)*"
 INTERVAL_RANGE = "–"
 
@@ -370,10 +373,10 @@ def atypical(a: Mapping) -> str:
 def performers(p: Mapping | None) -> str:
     """Takeaway for the over-/under-performer lists, or a note that they are not built yet."""
     if p is None:
-        return PERFORMERS_MISSING
+        return fill(PERFORMERS_MISSING, {}, protocol=PROTOCOL_MODEL_NAMES[MISSING_PROTOCOL])
     interval = fill(INTERVAL_LEVEL, p) if p.get("level") else ""
     how = fill(BY_EXCEEDANCE, p, interval=interval) if p["by"] == "exceedance" else BY_Z
-    return fill(PERFORMERS, p, how=how)
+    return fill(PERFORMERS, p, how=how, protocol=PROTOCOL_MODEL_NAMES[p["protocol"]])
 
 
 def performers_table(table: pd.DataFrame) -> pd.DataFrame:
