@@ -41,30 +41,6 @@ __all__ = [
     "validate_tracks",
 ]
 
-#: The 20 named columns of the Kaggle ``dataset.csv``, in file order.
-RAW_COLUMNS: tuple[str, ...] = (
-    "track_id",
-    "artists",
-    "album_name",
-    "track_name",
-    "popularity",
-    "duration_ms",
-    "explicit",
-    "danceability",
-    "energy",
-    "key",
-    "loudness",
-    "mode",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-    "time_signature",
-    "track_genre",
-)
-
 #: Spotify's audio features (what a predictor may use for a track nobody has heard yet).
 AUDIO_COLUMNS: tuple[str, ...] = (
     "danceability",
@@ -79,6 +55,19 @@ AUDIO_COLUMNS: tuple[str, ...] = (
     "valence",
     "tempo",
     "time_signature",
+)
+
+#: The 20 named columns of the Kaggle ``dataset.csv``, in file order.
+RAW_COLUMNS: tuple[str, ...] = (
+    "track_id",
+    "artists",
+    "album_name",
+    "track_name",
+    "popularity",
+    "duration_ms",
+    "explicit",
+    *AUDIO_COLUMNS,
+    "track_genre",
 )
 
 #: Audio features that Spotify reports as a confidence or proportion in [0, 1].
