@@ -690,13 +690,16 @@ export function validateRecords(split, spec, encoding = []) {
   // The genre must be one of the taxonomy's labels (analysis.features.features_from_raw).
   if ("track_genre" in cells) {
     const genres = cells.track_genre;
+    const stripped_ = new Array(records.length).fill(null);
+    cells.primary_genre = stripped_;
     for (let i = 0; i < records.length; i++) {
       const g = genres[i];
       if (g === null) continue;
       const stripped = spec.strip(g);
-      genres[i] = stripped;
-      const already = (rowProblems.get(i) ?? []).some((p) => p.column === "track_genre");
-      if (!spec.genres.has(stripped) && !already && skip[i] === 0) {
+      stripped_[i] = stripped;
+      // As the Python triage: only rows that passed every other check (features_from_raw's
+      // rule runs on validated rows).
+      if (!spec.genres.has(stripped) && !rowProblems.has(i) && skip[i] === 0) {
         addRow(i, {
           line: records[i].line, column: "track_genre", value: g,
           message: fill(M.unknown_genre, { value: pyRepr(stripped), count: spec.taxonomy.genres.length }),
@@ -763,9 +766,12 @@ export function acceptedCatalogue(split, validation, spec) {
   const explicit = new Int8Array(n).fill(-1);
   if (cells.explicit) keep.forEach((i, k) => { explicit[k] = cells.explicit[i]; });
   const text = {};
-  for (const column of ["track_id", "artists", "album_name", "track_name", "track_genre"]) {
+  for (const column of ["track_id", "artists", "album_name", "track_name"]) {
     text[column] = cells[column] ? keep.map((i) => cells[column][i]) : null;
   }
+  // The genre as the model reads it (stripped), and as the file gives it (for the output).
+  text.track_genre = cells.primary_genre ? keep.map((i) => cells.primary_genre[i]) : null;
+  text.track_genre_raw = cells.track_genre ? keep.map((i) => cells.track_genre[i]) : null;
   text.macro_genre = text.track_genre ? text.track_genre.map((g) => (g === null ? null : spec.taxonomy.genre_to_macro[g] ?? null)) : null;
   return { n, line, numbers, explicit, text };
 }
@@ -934,15 +940,18 @@ export function modelSupport(model, spec) {
   }
 }
 
+/** Rows per block of {@link predictRows}: small enough for the block to stay in cache. */
+export const SCORE_CHUNK = 1024;
+
 /**
- * Score every row: predicted popularity, hit probability (both as XGBoost computes them, in
- * float32), the 80% and 90% intervals, the out-of-distribution flag and its reason.
+ * Predicted popularity and hit probability of every row of a catalogue, as XGBoost computes
+ * them (float32), block by block: build the block's model columns, then walk each model's
+ * trees tree by tree ({@link predictMatrix}).
  *
- * @param {object} model Exported champion (with `metadata.hit_probability.model`).
- * @param {Catalogue} catalogue
  * @param {{chunk?: number, onProgress?: (done: number, total: number) => void}} [options]
+ * @returns {{prediction: Float64Array, pHit: Float64Array}}
  */
-export function scoreCatalogue(model, catalogue, spec, options = {}) {
+export function predictRows(model, catalogue, spec, options = {}) {
   spec = prepareSpec(spec);
   const m = prepareModel(model);
   const hit = m.metadata.hit_probability && m.metadata.hit_probability.model;
@@ -951,7 +960,7 @@ export function scoreCatalogue(model, catalogue, spec, options = {}) {
   const build = featureBuilder(m, spec);
   const F = m.numFeatures;
   const n = catalogue.n;
-  const chunk = options.chunk ?? 4096;
+  const chunk = options.chunk ?? SCORE_CHUNK;
   const X = new Float32Array(Math.min(chunk, Math.max(n, 1)) * F);
   const prediction = new Float64Array(n);
   const pHit = new Float64Array(n);
@@ -962,19 +971,53 @@ export function scoreCatalogue(model, catalogue, spec, options = {}) {
     pHit.set(predictMatrix(h, X, rows, { float32: true }), start);
     if (options.onProgress) options.onProgress(start + rows, n);
   }
+  return { prediction, pHit };
+}
+
+/**
+ * Rows `[start, end)` of a catalogue as a catalogue of their own (copies: what a helper
+ * worker is sent to score its share).
+ */
+export function sliceCatalogue(catalogue, start, end) {
+  const numbers = {};
+  for (const [c, v] of Object.entries(catalogue.numbers)) numbers[c] = v.slice(start, end);
+  const text = {};
+  for (const [c, v] of Object.entries(catalogue.text)) text[c] = v ? v.slice(start, end) : null;
+  return { n: end - start, line: catalogue.line.slice(start, end), numbers, explicit: catalogue.explicit.slice(start, end), text };
+}
+
+/**
+ * The rest of the scores from the predictions: the 80% and 90% intervals (the export's
+ * Mondrian offsets by macro-genre) and the out-of-distribution flag with its reason.
+ */
+export function completeScores(model, catalogue, spec, { prediction, pHit }) {
+  spec = prepareSpec(spec);
+  const m = prepareModel(model);
+  const n = catalogue.n;
   const levels = spec.confidence_levels;
   const bounds = levels.map(() => [new Float64Array(n), new Float64Array(n)]);
   const macro = catalogue.text.macro_genre;
   for (let r = 0; r < n; r++) {
     const group = macro ? macro[r] : null;
-    levels.forEach((confidence, k) => {
-      const iv = intervalFor(m, prediction[r], { group, confidence });
+    for (let k = 0; k < levels.length; k++) {
+      const iv = intervalFor(m, prediction[r], { group, confidence: levels[k] });
       bounds[k][0][r] = iv.lower;
       bounds[k][1][r] = iv.upper;
-    });
+    }
   }
-  const ood = outOfDistribution(m, catalogue, spec);
-  return { prediction, pHit, levels, bounds, ...ood };
+  return { prediction, pHit, levels, bounds, ...outOfDistribution(m, catalogue, spec) };
+}
+
+/**
+ * Score every row: predicted popularity, hit probability (both as XGBoost computes them, in
+ * float32), the 80% and 90% intervals, the out-of-distribution flag and its reason.
+ *
+ * @param {object} model Exported champion (with `metadata.hit_probability.model`).
+ * @param {Catalogue} catalogue
+ * @param {{chunk?: number, onProgress?: (done: number, total: number) => void}} [options]
+ */
+export function scoreCatalogue(model, catalogue, spec, options = {}) {
+  return completeScores(model, catalogue, spec, predictRows(model, catalogue, spec, options));
 }
 
 /**
@@ -1034,25 +1077,40 @@ export function reasonsFor(model, catalogue, row, spec) {
     const g = spec.drivers.groups[name] ?? name;
     sums.set(g, (sums.get(g) ?? 0) + e.contributions[i]);
   });
+  // Largest first; equal ones in the order their first column comes (a stable sort).
   return [...sums.entries()]
-    .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]) || (a[0] < b[0] ? -1 : 1))
+    .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
     .slice(0, spec.drivers.top)
     .map(([group, value]) => ({ group, label: spec.drivers.labels[group] ?? group, value }));
 }
 
-/** "genre +4.2, energy -1.3, duration +0.8" */
+/** Python's `f"{x:.1f}"` of a non-negative number (ties to even, as Python rounds). */
+function fixed1(x) {
+  const scaled = x * 10;
+  const floor = Math.floor(scaled);
+  if (scaled - floor === 0.5) return ((floor % 2 === 0 ? floor : floor + 1) / 10).toFixed(1);
+  return x.toFixed(1);
+}
+
+/** One reason as the Python triage words it: "genre +4.2", "album-name markers −3.1". */
+export function formatReason(label, points) {
+  const text = fixed1(Math.abs(points));
+  return `${label} ${points < 0 && text !== "0.0" ? "\u2212" : "+"}${text}`;
+}
+
+/** "genre +4.2, energy −1.3, duration +0.8" */
 export function reasonText(reasons) {
-  return reasons.map((r) => `${r.label} ${r.value >= 0 ? "+" : "-"}${Math.abs(r.value).toFixed(1)}`).join(", ");
+  return reasons.map((r) => formatReason(r.label, r.value)).join(", ");
 }
 
 /**
  * The "sounds like" features of every row, standardised by the training tracks' mean and
- * standard deviation (row-major Float32Array, rows × features; NaN where absent).
+ * standard deviation (row-major Float64Array, rows × features; NaN where absent).
  */
 export function soundsLikeMatrix(catalogue, spec) {
   const { features, mean, sd } = prepareSpec(spec).sounds_like;
   const k = features.length;
-  const Z = new Float32Array(catalogue.n * k);
+  const Z = new Float64Array(catalogue.n * k);
   features.forEach((f, j) => {
     const v = catalogue.numbers[f];
     for (let r = 0; r < catalogue.n; r++) Z[r * k + j] = (v[r] - mean[j]) / sd[j];
@@ -1061,23 +1119,26 @@ export function soundsLikeMatrix(catalogue, spec) {
 }
 
 /**
- * The `k` rows nearest to row `seed` (Euclidean distance in the standardised features),
- * among `candidates` (row indices; default every row), the seed itself excluded.
- * @returns {{row: number, distance: number}[]} Nearest first (ties by row).
+ * The `k` rows nearest to row `seed` (Euclidean distance in the standardised features), among
+ * `candidates` (row indices; default every row), as the Python triage's "sounds like": every
+ * row with the seed's track id (the seed itself when there is none) excluded, ties by line.
+ * @returns {{row: number, distance: number}[]} Nearest first.
  */
-export function nearestRows(Z, width, seed, k, candidates = null) {
+export function nearestRows(Z, width, seed, k, { candidates = null, trackId = null, line = null } = {}) {
   const rows = candidates ?? Int32Array.from({ length: Z.length / width }, (_, i) => i);
+  const own = trackId && trackId[seed] !== null ? trackId[seed] : null;
   const out = [];
   for (const r of rows) {
-    if (r === seed) continue;
+    if (r === seed || (own !== null && trackId[r] === own)) continue;
     let s = 0;
     for (let j = 0; j < width; j++) {
       const d = Z[r * width + j] - Z[seed * width + j];
       s += d * d;
     }
-    if (Number.isFinite(s)) out.push({ row: r, distance: Math.sqrt(s) });
+    out.push({ row: r, distance: Math.sqrt(s) });
   }
-  out.sort((a, b) => a.distance - b.distance || a.row - b.row);
+  const lineOf = (r) => (line ? line[r] : r);
+  out.sort((a, b) => a.distance - b.distance || lineOf(a.row) - lineOf(b.row));
   return out.slice(0, k);
 }
 
@@ -1091,7 +1152,7 @@ export function rankedRecord(catalogue, scores, row, rank) {
   const rec = {
     rank, line: catalogue.line[row],
     track_id: t("track_id"), track_name: t("track_name"), artists: t("artists"),
-    album_name: t("album_name"), track_genre: t("track_genre"), macro_genre: t("macro_genre"),
+    album_name: t("album_name"), track_genre: t("track_genre_raw"), macro_genre: t("macro_genre"),
     p_hit: scores.pHit[row], predicted_popularity: scores.prediction[row],
   };
   scores.levels.forEach((level, k) => {
@@ -1106,11 +1167,64 @@ export function rankedRecord(catalogue, scores, row, rank) {
   return rec;
 }
 
-/** Rejected rows in the contract's columns (`line`, `column`, `value`, `reason`). */
+/**
+ * The offending value as a problem's message shows it (empty when none), as the Python
+ * triage's rejects file has it: the text after ", got " (or of a duplicate index value or an
+ * unknown genre), read back as Python's `ast.literal_eval` would (a quoted text unquoted, a
+ * number as Python prints it), or as shown when it is no literal (inf, a value cut short).
+ */
+export function valueOf(message) {
+  const m = GOT.exec(message) || WHOLE.exec(message);
+  if (!m) return "";
+  return literalText(m.groups.value);
+}
+
+const GOT = /, got (?<value>.+)$/s;
+const WHOLE = /^(?:duplicate index value |unknown genre )(?<value>'.*?'|\S+?)(?::|$)/s;
+const PY_INT = /^-?\d+$/;
+const PY_FLOAT = /^-?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?$/;
+
+function literalText(shown) {
+  if (shown === "True" || shown === "False" || shown === "None") return shown;
+  if (PY_INT.test(shown)) return String(BigInt(shown));
+  if (PY_FLOAT.test(shown)) return pyFloatRepr(Number(shown));
+  const q = shown[0];
+  if ((q === "'" || q === '"') && shown.length >= 2 && shown.endsWith(q)) {
+    const body = shown.slice(1, -1);
+    let out = "";
+    for (let i = 0; i < body.length; i++) {
+      const c = body[i];
+      if (c === q) return shown; // an unescaped quote: not one literal
+      if (c !== "\\") { out += c; continue; }
+      const e = body[++i];
+      const hex = (n) => {
+        const h = body.slice(i + 1, i + 1 + n);
+        if (!/^[0-9a-fA-F]+$/.test(h) || h.length !== n) return null;
+        i += n;
+        return String.fromCodePoint(parseInt(h, 16));
+      };
+      const simple = { "\\": "\\", "'": "'", '"': '"', n: "\n", t: "\t", r: "\r", a: "\x07", b: "\b", f: "\f", v: "\v", 0: "\0" };
+      if (e in simple) out += simple[e];
+      else if (e === "x") { const h = hex(2); if (h === null) return shown; out += h; }
+      else if (e === "u") { const h = hex(4); if (h === null) return shown; out += h; }
+      else if (e === "U") { const h = hex(8); if (h === null) return shown; out += h; }
+      else if (e === undefined) return shown;
+      else out += `\\${e}`;
+    }
+    return out;
+  }
+  return shown;
+}
+
+/**
+ * Rejected rows in the contract's columns (`line`, `column` — empty for a problem of the
+ * whole row —, `value`, `reason`), ordered by line then column, as the Python triage writes
+ * them.
+ */
 export function rejectRecords(validation) {
   const out = [];
   for (const [, list] of validation.rowProblems) {
-    for (const p of list) out.push({ line: p.line, column: p.column, value: p.value, reason: p.message });
+    for (const p of list) out.push({ line: p.line, column: p.column ?? "", value: valueOf(p.message), reason: p.message });
   }
   out.sort((a, b) => a.line - b.line);
   return out;
@@ -1141,7 +1255,10 @@ export function toCsv(records, columns) {
  * @param {Uint8Array} bytes The file as read (plain or gzip).
  * @param {object} model Exported champion.
  * @param {object} spec `triage_spec.json`.
- * @param {{onProgress?: (phase: string, done: number, total: number) => void}} [options]
+ * @param {{onProgress?: (phase: string, done: number, total: number) => void,
+ *   predict?: (catalogue: Catalogue, onProgress: Function) => Promise<{prediction: Float64Array, pHit: Float64Array}>}} [options]
+ *   `predict`: another way to get {@link predictRows}' answer (the worker shares the rows
+ *   with a helper worker).
  * @returns {Promise<{status: "ok"|"error", problems: Problem[], rejects: object[],
  *   read: number, accepted: number, rejectedLines: number, catalogue?: Catalogue,
  *   scores?: object, order?: Int32Array, timings: Object<string, number>}>}
@@ -1177,10 +1294,15 @@ export async function triageBytes(bytes, model, spec, options = {}) {
   if (fileProblems.length) return failed(validation.problems, { rejects, read, rejectedLines });
   const catalogue = acceptedCatalogue(split, validation, spec);
   if (catalogue.n === 0) {
-    return failed([{ line: null, column: null, value: null, message: "no row of the file could be scored: every row was rejected (see the rejects)" }],
-      { rejects, read, rejectedLines });
+    const rowProblems = [...validation.rowProblems.values()].flat().sort(problemOrder(spec));
+    return failed([{ line: null, column: null, value: null, message: fill(spec.messages.no_valid_row, { count: rejectedLines }) },
+      ...rowProblems], { rejects, read, rejectedLines });
   }
-  const scores = scoreCatalogue(model, catalogue, spec, { onProgress: (done, total) => progress("scoring", done, total) });
+  const onProgress = (done, total) => progress("scoring", done, total);
+  const predicted = options.predict
+    ? await options.predict(catalogue, onProgress)
+    : predictRows(model, catalogue, spec, { onProgress });
+  const scores = completeScores(model, catalogue, spec, predicted);
   lap("score");
   progress("ranking", 0, 1);
   const order = rankOrder(scores.pHit, scores.prediction, catalogue.line);

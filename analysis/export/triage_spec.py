@@ -118,6 +118,8 @@ _MESSAGES: dict[str, str] = {
     "dtype": "has dtype {actual} but must be {expected}",
     "unknown_genre": "unknown genre {value}: expected one of the {count} labels in "
                      "analysis/macro_genres.csv",
+    # the Python triage's (analysis.triage), when every row of a catalogue is rejected
+    "no_valid_row": "no valid row: all {count} rows were rejected",
 }
 
 # How analysis.schema's custom pandera checks are evaluated in the browser (by name).
@@ -461,6 +463,30 @@ def _drivers(names: Sequence[str]) -> dict[str, Any]:
     }
 
 
+#: Why a champion cannot score in the browser, by the kind of column it needs.
+_UNUSABLE = {
+    "artist_history": (
+        "it reads each artist's popularity history (mean, count and best of the artist's "
+        "other tracks), and the browser export carries only its prior, not the history of "
+        "every training artist: every artist would look unknown, and its ranking would not "
+        "be the one the Python triage gives. Score with it in Python instead."),
+}
+
+
+def _browser_models(recipes: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Which selectable champions the browser can score, and in plain words why not."""
+    from analysis.export.predictor_page import SELECTABLE_MODELS
+    from analysis.features import feature_names
+
+    out = {}
+    for model, words in SELECTABLE_MODELS.items():
+        kinds = {recipes[n]["kind"] for n in feature_names(model)}
+        blocking = sorted(kinds & set(_UNUSABLE))
+        out[model] = {"display_name": words["display_name"], "usable": not blocking,
+                      "reason": _UNUSABLE[blocking[0]] if blocking else None}
+    return out
+
+
 def spec_constants() -> dict[str, Any]:
     """Everything in the spec that comes from code, not data (fast to build and test)."""
     from analysis.export.predictor_page import SELECTABLE_MODELS
@@ -469,6 +495,7 @@ def spec_constants() -> dict[str, Any]:
     from analysis.models import CONFIDENCE_LEVELS, HIT_THRESHOLD
     names = list(dict.fromkeys(n for model in SELECTABLE_MODELS for n in feature_names(model)))
     taxonomy = load_taxonomy()
+    recipes = _feature_recipes(names)
     return {
         "format": SPEC_FORMAT,
         "version": SPEC_VERSION,
@@ -490,7 +517,8 @@ def spec_constants() -> dict[str, Any]:
             "casefold": _casefold_table(),
             "version_part": _regex(_VERSION_PART.pattern, ignore_case=False),
         },
-        "features": _feature_recipes(names),
+        "features": recipes,
+        "models": _browser_models(recipes),
         "ood": {"columns": list(OOD_COLUMNS), "quantiles": list(OOD_QUANTILES),
                 "genre_column": "track_genre", "audio_columns": list(AUDIO_COLUMNS)},
         "drivers": _drivers(names),

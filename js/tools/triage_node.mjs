@@ -42,6 +42,7 @@ if (command === "validate") {
     process.stdout.write(JSON.stringify({
       file: basename(file), status: r.status, problems: r.problems, rejects: r.rejects,
       read: r.read, accepted: r.accepted, rejected_lines: r.rejectedLines,
+      accepted_lines: r.status === "ok" ? Array.from(r.catalogue.line) : [],
     }) + "\n");
   }
 } else if (command === "triage") {
