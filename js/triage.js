@@ -142,6 +142,9 @@ export function prepareSpec(spec) {
   const ws = spec.text.whitespace;
   const stripRe = new RegExp(`^[${ws}]+|[${ws}]+$`, "gu");
   const casefold = new Map(Object.entries(spec.text.casefold).map(([cp, s]) => [parseInt(cp, 16), s]));
+  // Letters Python's case-insensitive re matches to an ASCII letter and JavaScript's does not.
+  const fold = new Map(Object.entries(spec.text.match_fold ?? {}).map(([cp, s]) => [String.fromCodePoint(parseInt(cp, 16)), s]));
+  const foldRe = fold.size ? new RegExp(`[${[...fold.keys()].join("")}]`, "gu") : null;
   const compile = (r, extra = "") => new RegExp(r.js, r.flags + extra);
   const markers = {};
   const asciiMarkers = {};
@@ -159,6 +162,7 @@ export function prepareSpec(spec) {
     strip: (s) => s.replace(stripRe, ""),
     isBlank: (s) => s.replace(stripRe, "") === "",
     casefold: (s) => pyCasefold(s, casefold),
+    matchText: foldRe ? (s) => (foldRe.lastIndex = 0, foldRe.test(s) ? s.replace(foldRe, (c) => fold.get(c)) : s) : (s) => s,
     versionPart: compile(spec.text.version_part, "g"),
     markers,
     asciiMarkers,
@@ -871,14 +875,14 @@ function textFeature(slot, name, recipe, spec) {
           if (row.version === undefined) row.version = versionPart(t, spec);
           const v = row.version;
           if (v === "") return re.test("") ? 1 : 0;
-          return (PRINTABLE_ASCII.test(v) ? ascii : re).test(v) ? 1 : 0;
+          return PRINTABLE_ASCII.test(v) ? (ascii.test(v) ? 1 : 0) : (re.test(spec.matchText(v)) ? 1 : 0);
         } };
       }
       return { slot, value: (cat, row) => {
         const col = get(cat);
         const t = col ? col[row.r] : null;
         if (t === null) return NaN;
-        return (PRINTABLE_ASCII.test(t) ? ascii : re).test(t) ? 1 : 0;
+        return PRINTABLE_ASCII.test(t) ? (ascii.test(t) ? 1 : 0) : (re.test(spec.matchText(t)) ? 1 : 0);
       } };
     }
     case "length": {

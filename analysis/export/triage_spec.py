@@ -336,6 +336,23 @@ def _casefold_table() -> dict[str, str]:
     return out
 
 
+def _match_fold() -> dict[str, str]:
+    """Characters Python's case-insensitive ``re`` matches to an ASCII letter where
+    JavaScript's ``iu`` flags (simple case folding) do not: İ and ı match ``i`` in Python.
+    ``js/triage.js`` replaces them by that letter before testing a marker (both are letters,
+    one UTF-16 unit each, so word boundaries and positions stay)."""
+    import string
+
+    out = {}
+    for c in range(0x80, sys.maxunicode + 1):
+        if 0xD800 <= c < 0xE000 or not re.fullmatch("[a-z]", chr(c), re.IGNORECASE):
+            continue
+        letters = [p for p in string.ascii_lowercase if re.fullmatch(p, chr(c), re.IGNORECASE)]
+        if len(letters) == 1 and chr(c).casefold() != letters[0]:
+            out[f"{c:x}"] = letters[0]
+    return out
+
+
 def _schema_rules() -> dict[str, Any]:
     from analysis.schema import (
         _BOOLEAN_COLUMNS,
@@ -515,6 +532,7 @@ def spec_constants() -> dict[str, Any]:
         "text": {
             "whitespace": _WS,
             "casefold": _casefold_table(),
+            "match_fold": _match_fold(),
             "version_part": _regex(_VERSION_PART.pattern, ignore_case=False),
         },
         "features": recipes,
