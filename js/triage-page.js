@@ -294,10 +294,21 @@ export function createTriageApp(document, options = {}) {
   const table = el(document, "table", { class: "table table-sm triage-table", "data-role": "ranked" });
   const thead = el(document, "thead");
   const headRow = el(document, "tr");
-  for (const h of ["Rank", "Track", "Genre", "Hit probability", "Popularity (80% interval)", ""]) headRow.append(el(document, "th", { scope: "col" }, h));
+  for (const [h, short, cls] of [["#", null, null], ["Track", null, null], ["Genre", null, "triage-col-genre"],
+    ["Hit probability", "Hit", "triage-num"], ["Popularity", "Pop.", "triage-num"]]) {
+    const th = el(document, "th", { scope: "col", class: cls });
+    // a phone shows the short label (js/triage.css); the long one stays for screen readers
+    if (short) th.append(el(document, "span", { class: "triage-long" }, h), el(document, "span", { class: "triage-short", "aria-hidden": "true" }, short));
+    else th.textContent = h;
+    headRow.append(th);
+  }
+  const caption = el(document, "caption", { class: "triage-caption" },
+    "Hit probability: the chance of reaching the hit threshold. Popularity: the predicted score with its 80% interval. " +
+    "Open a row for the reasons.");
   thead.append(headRow);
   const tbody = el(document, "tbody");
   table.append(thead, tbody);
+  table.prepend(caption);
   tableBox.append(table);
   const pager = el(document, "div", { class: "triage-pager", "data-role": "pager" });
   const prev = el(document, "button", { type: "button", class: "btn btn-outline-secondary btn-sm", "data-role": "prev" }, "Previous");
@@ -506,20 +517,25 @@ export function createTriageApp(document, options = {}) {
     const track = el(document, "td", { class: "triage-track" });
     track.append(el(document, "span", { class: "triage-title" }, rec.track_name ?? "(no title)"));
     track.append(el(document, "span", { class: "triage-artists" }, rec.artists ?? ""));
+    // on a phone the genre column folds into the track's cell (js/triage.css)
+    track.append(el(document, "span", { class: "triage-genre-inline" }, [rec.track_genre, rec.macro_genre].filter(Boolean).join(" · ")));
     tr.append(track);
-    const genre = el(document, "td", {});
+    const genre = el(document, "td", { class: "triage-col-genre" });
     genre.append(el(document, "span", {}, rec.track_genre ?? "–"));
     if (rec.macro_genre) genre.append(el(document, "span", { class: "triage-macro" }, rec.macro_genre));
     tr.append(genre);
     tr.append(el(document, "td", { class: "triage-num", "data-role": "p-hit", "data-value": rec.p_hit }, formatPercent(rec.p_hit)));
-    tr.append(el(document, "td", { class: "triage-num" }, `${fixed(rec.predicted_popularity, 0)} (${fixed(rec.lower_80, 0)}–${fixed(rec.upper_80, 0)})`));
-    const flag = el(document, "td", {});
-    if (rec.out_of_distribution) flag.append(el(document, "span", { class: "triage-badge", title: `Outside the training data: ${rec.ood_reason}`, "data-role": "ood" }, "unusual"));
+    const popularity = el(document, "td", { class: "triage-num" });
+    popularity.append(el(document, "span", {}, fixed(rec.predicted_popularity, 0)),
+      el(document, "span", { class: "triage-interval" }, ` (${fixed(rec.lower_80, 0)}–${fixed(rec.upper_80, 0)})`));
+    tr.append(popularity);
+    const flags = el(document, "span", { class: "triage-flags" });
+    if (rec.out_of_distribution) flags.append(el(document, "span", { class: "triage-badge", title: `Outside the training data: ${rec.ood_reason}`, "data-role": "ood" }, "unusual"));
     const distance = state.view.distance ? state.view.distance.get(row) : undefined;
-    if (distance !== undefined) flag.append(el(document, "span", { class: "triage-distance", "data-role": "distance" }, `distance ${distance.toFixed(2)}`));
-    tr.append(flag);
+    if (distance !== undefined) flags.append(el(document, "span", { class: "triage-distance", "data-role": "distance" }, `distance ${distance.toFixed(2)}`));
+    if (flags.childNodes.length) track.append(flags);
     const detail = el(document, "tr", { class: "triage-detail", "data-role": "detail", "data-row": row, hidden: true });
-    const cell = el(document, "td", { colspan: "6" });
+    const cell = el(document, "td", { colspan: "5" });
     detail.append(cell);
     const toggle = () => openRow(tr, detail, cell, rec, row);
     tr.addEventListener("click", toggle);
@@ -553,7 +569,10 @@ export function createTriageApp(document, options = {}) {
     fact("Album", rec.album_name ?? "not given");
     fact("Input line", String(rec.line));
     if (rec.out_of_distribution) fact("Outside the training data", rec.ood_reason);
-    cell.append(reasons, facts);
+    // the details follow the table's width without widening its columns (js/triage.css)
+    const body = el(document, "div", { class: "triage-detail-body" });
+    body.append(reasons, facts);
+    cell.append(body);
     try {
       const answer = await call({ type: "explain", row });
       reasons.textContent = answer.reasons.length

@@ -70,7 +70,8 @@ def js_problems(outcome: dict) -> list[tuple]:
     """All problems the browser found: the file's, then every reject's (a file with no valid
     row lists its rows' problems again after "no valid row": counted once)."""
     whole = [(p["line"], p["column"], p["message"]) for p in outcome["problems"]
-             if (p["line"] is None or p["line"] < 2) and not p["message"].startswith("no valid row")]
+             if (p["line"] is None or p["line"] < 2)
+             and not p["message"].startswith("no valid row")]
     rows = [(r["line"], r["column"] or None, r["reason"]) for r in outcome["rejects"]]
     return whole + rows
 
@@ -81,7 +82,7 @@ def test_corpus_file_matches_analysis_schema(name, corpus_outcomes):
     expected = python_problems(CORPUS / name)
     outcome = corpus_outcomes[name]
     got = js_problems(outcome)
-    assert [(line, column) for line, column, _ in got] == [(l, c) for l, c, _ in expected]
+    assert [(line, column) for line, column, _ in got] == [(r, c) for r, c, _ in expected]
     for (_, _, mine), (_, _, theirs) in zip(got, expected, strict=True):
         if theirs.startswith("gzip stream is corrupt"):  # quotes the engine's zlib message
             assert mine.startswith("gzip stream is corrupt (") and mine.endswith("; fetch it again")
@@ -150,8 +151,9 @@ def test_accepted_variants(tmp_path):
 
 #: One cell of valid.csv's first row changed: (column, text).
 CELLS = [
-    ("energy", " 0.5"), ("energy", "+.5"), ("energy", "5e-1"), ("energy", "0x1"), ("energy", "1_0"),
-    ("energy", "NaN"), ("energy", "inf"), ("energy", "-Infinity"), ("energy", "1,5"), ("energy", "١"),
+    ("energy", " 0.5"), ("energy", "+.5"), ("energy", "5e-1"), ("energy", "0x1"),
+    ("energy", "1_0"), ("energy", "NaN"), ("energy", "inf"), ("energy", "-Infinity"),
+    ("energy", "1,5"), ("energy", "١"),
     ("energy", "  "), ("energy", "1e400"), ("energy", "1.0000000000000002"), ("tempo", "-0"),
     ("tempo", "fast and loud, very loud indeed, the loudest tempo ever"), ("popularity", "5.0"),
     ("popularity", "5.5"), ("popularity", "1e1"), ("popularity", "1e20"), ("popularity", "-3"),

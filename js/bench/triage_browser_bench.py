@@ -185,9 +185,9 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
+    from site_harness import Server
 
     from analysis.export.triage_data import write_benchmark_catalogue
-    from site_harness import Server
 
     catalogue = write_benchmark_catalogue(rows=args.rows)
     server = Server(ROOT)
