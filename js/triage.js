@@ -206,15 +206,30 @@ function startsWith(bytes, prefix) {
 
 /** Decompress a gzip stream with the platform's DecompressionStream. */
 async function gunzip(bytes, spec) {
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  const reader = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip")).getReader();
+  const chunks = [];
+  let size = 0;
   try {
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
   } catch (error) {
-    const text = String(error && error.message || error);
+    const text = String((error && error.message) || error);
     const truncated = /truncat|unexpected end|premature|incomplete|end of (the )?(compressed )?(data|input|stream)/i.test(text);
-    const message = truncated ? spec.messages.gzip_truncated : fill(spec.messages.gzip_corrupt, { detail: text });
+    // zlib's own reason ("invalid literal/lengths set"), worded as Python's zlib error is
+    const reason = text.replace(/^.*not valid:\s*/i, "").replace(/\.$/, "");
+    const detail = /^(invalid|incorrect|unknown|too many|header)/i.test(reason)
+      ? `Error -3 while decompressing data: ${reason}` : text;
+    const message = truncated ? spec.messages.gzip_truncated : fill(spec.messages.gzip_corrupt, { detail });
     throw new TriageFileError([{ line: null, column: null, value: null, message }]);
   }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) { out.set(c, at); at += c.length; }
+  return out;
 }
 
 /**

@@ -204,6 +204,42 @@ def test_a_file_that_cannot_be_scored_says_why(open_page, root_url, name, words)
     v.assert_clean()
 
 
+def test_the_browser_reads_the_corpus_as_node_does(open_page, root_url):
+    """Chromium's own gzip and UTF-8 decoders (DecompressionStream, TextDecoder) give every
+    corpus file the outcome Node gives (checked against Python by tests/test_triage_web.py)."""
+    import subprocess
+
+    corpus = sorted(p for p in (PROJECT_ROOT / "tests" / "malformed").iterdir()
+                    if p.name.endswith((".csv", ".csv.gz")))
+    run = subprocess.run(["node", "js/tools/triage_node.mjs", "validate", *map(str, corpus)],
+                         cwd=PROJECT_ROOT, check=True, capture_output=True, text=True)
+    expected = {d["file"]: d for d in map(json.loads, run.stdout.splitlines())}
+    v = open_triage(open_page, root_url)
+    page = v.page
+    for path in corpus:
+        result = score_file(page, path)
+        shown = page.evaluate("window.triageHarness.app.state.result.rejectsShown")
+        node = expected[path.name]
+        assert result["status"] == node["status"], path.name
+        assert result["problems"] == node["problems"], path.name
+        assert shown == node["rejects"], path.name
+        assert (result["read"], result["accepted"]) == (node["read"], node["accepted"]), path.name
+    v.assert_clean()
+
+
+def test_a_gzip_catalogue_is_read_like_the_plain_one(open_page, root_url, tmp_path):
+    import gzip
+
+    example = PROJECT_ROOT / "models" / "triage" / "example_catalogue.csv"
+    path = tmp_path / "example.csv.gz"
+    path.write_bytes(gzip.compress(example.read_bytes(), mtime=0))
+    v = open_triage(open_page, root_url)
+    plain = score_example(v.page)
+    packed = score_file(v.page, path)
+    assert packed == plain
+    v.assert_clean()
+
+
 def test_names_are_text_not_markup(open_page, root_url, tmp_path):
     text = (PROJECT_ROOT / "tests" / "malformed" / "valid.csv").read_text("utf-8")
     rows = list(csv.reader(io.StringIO(text)))
