@@ -1259,20 +1259,31 @@ export function rejectRecords(validation) {
   return out;
 }
 
-function csvCell(v) {
+function csvCell(v, integer) {
   if (v === null || v === undefined) return "";
   if (typeof v === "boolean") return v ? "True" : "False";
-  if (typeof v === "number") return Number.isFinite(v) ? String(v) : "";
+  if (typeof v === "number") return !Number.isFinite(v) ? "" : integer && Number.isInteger(v) ? String(v) : pyFloatRepr(v);
   const s = String(v);
   return /[",\r\n]/.test(s) || /^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** CSV text of records (header = `columns`), RFC 4180 quoting, booleans as True/False. */
-export function toCsv(records, columns) {
+/**
+ * CSV text of records (header = `columns`), as pandas' `to_csv` writes the Python triage's
+ * frames: RFC 4180 quoting, booleans True/False, floats as Python prints them, the
+ * `integers` columns (line, rank, duration) as integers, missing values empty. One
+ * deliberate difference: a text with a leading or trailing space or a lone carriage return
+ * is quoted (pandas leaves it bare), so that no reader trims it or splits the row.
+ * (The Python command line writes with pyarrow instead: every text quoted, true/false.)
+ */
+export function toCsv(records, columns, integers = INTEGER_COLUMNS) {
+  const whole = columns.map((c) => integers.includes(c));
   const lines = [columns.join(",")];
-  for (const r of records) lines.push(columns.map((c) => csvCell(r[c])).join(","));
+  for (const r of records) lines.push(columns.map((c, k) => csvCell(r[c], whole[k])).join(","));
   return lines.join("\n") + "\n";
 }
+
+/** Output columns holding whole numbers (int64 in the Python triage's frames). */
+export const INTEGER_COLUMNS = ["rank", "line", "duration_ms"];
 
 // ---------------------------------------------------------------------------------------------
 // The whole pipeline

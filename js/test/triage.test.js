@@ -283,8 +283,9 @@ describe("scoring, ranking, reasons", () => {
   });
 
   test("CSV: quoting, booleans as True/False, missing as empty", () => {
-    const text = toCsv([{ a: 'x, "y"', b: true, c: null, d: 1.5 }, { a: " lead", b: false, c: undefined, d: NaN }], ["a", "b", "c", "d"]);
-    assert.equal(text, 'a,b,c,d\n"x, ""y""",True,,1.5\n" lead",False,,\n');
+    const text = toCsv([{ a: 'x, "y"', b: true, c: null, d: 1.5, line: 7 }, { a: " lead", b: false, c: undefined, d: 72, line: 9 },
+      { a: "", b: null, c: 1e-5, d: NaN, line: 10 }], ["a", "b", "c", "d", "line"]);
+    assert.equal(text, 'a,b,c,d,line\n"x, ""y""",True,,1.5,7\n" lead",False,,72.0,9\n,,1e-05,,10\n');
   });
 
   test("accepted rows keep their input lines", async () => {
