@@ -1026,15 +1026,59 @@ export function completeScores(model, catalogue, spec, { prediction, pHit }) {
   const levels = spec.confidence_levels;
   const bounds = levels.map(() => [new Float64Array(n), new Float64Array(n)]);
   const macro = catalogue.text.macro_genre;
-  for (let r = 0; r < n; r++) {
-    const group = macro ? macro[r] : null;
+  const exact = exactOffsets(m, spec);
+  if (exact) {
+    // As analysis.models.conformal.apply_offsets: prediction ± q, clipped to [0, 100].
+    const [lo, hi] = Array.isArray(m.metadata.interval.clip) ? m.metadata.interval.clip : [0, 100];
+    const clip = (v) => Math.min(hi, Math.max(lo, v));
     for (let k = 0; k < levels.length; k++) {
-      const iv = intervalFor(m, prediction[r], { group, confidence: levels[k] });
-      bounds[k][0][r] = iv.lower;
-      bounds[k][1][r] = iv.upper;
+      const key = String(levels[k]);
+      const own = new Map(Object.entries(exact.by_stratum).map(([g, q]) => [g, q[key]]));
+      const fallback = exact.global[key];
+      for (let r = 0; r < n; r++) {
+        const q = (macro && own.get(macro[r])) ?? fallback;
+        bounds[k][0][r] = clip(prediction[r] - q);
+        bounds[k][1][r] = clip(prediction[r] + q);
+      }
+    }
+  } else {
+    for (let r = 0; r < n; r++) {
+      const group = macro ? macro[r] : null;
+      for (let k = 0; k < levels.length; k++) {
+        const iv = intervalFor(m, prediction[r], { group, confidence: levels[k] });
+        bounds[k][0][r] = iv.lower;
+        bounds[k][1][r] = iv.upper;
+      }
     }
   }
   return { prediction, pHit, levels, bounds, ...outOfDistribution(m, catalogue, spec) };
+}
+
+/**
+ * The champion's unrounded conformal offsets from the spec (`intervals[model name]`), when
+ * they are the model's own: the same levels and strata as the export's
+ * `metadata.interval`, each within its six-significant-digit rounding. Otherwise null, and
+ * the export's rounded offsets serve (bounds then within 5e-6 of the Python triage's).
+ */
+export function exactOffsets(model, spec) {
+  const m = prepareModel(model);
+  const shown = m.metadata && m.metadata.interval;
+  const exact = spec.intervals && m.metadata && spec.intervals[m.metadata.name];
+  if (!exact || !shown || !shown.global || !exact.global) return null;
+  const close = (a, b) => typeof a === "number" && typeof b === "number" && Math.abs(a - b) <= 1e-5 * Math.abs(b) + 1e-9;
+  const same = (x, y) => {
+    const keys = Object.keys(y);
+    return Object.keys(x).length === keys.length && keys.every((key) => close(x[key], y[key]));
+  };
+  const strata = shown.by_stratum ?? {};
+  const exactStrata = exact.by_stratum ?? {};
+  if (!same(exact.global, shown.global)) return null;
+  if (Object.keys(exactStrata).length !== Object.keys(strata).length) return null;
+  for (const [g, levels] of Object.entries(strata)) {
+    if (!exactStrata[g] || !same(exactStrata[g], levels)) return null;
+  }
+  for (const level of spec.confidence_levels) if (typeof exact.global[String(level)] !== "number") return null;
+  return { global: exact.global, by_stratum: exactStrata };
 }
 
 /**

@@ -542,8 +542,23 @@ def spec_constants() -> dict[str, Any]:
         "drivers": _drivers(names),
         "hit_threshold": HIT_THRESHOLD,
         "confidence_levels": [float(level) for level in CONFIDENCE_LEVELS],
+        "intervals": _interval_offsets(),
         "output": {"ranked": list(RANKED_COLUMNS), "rejects": list(REJECT_COLUMNS)},
     }
+
+
+def _interval_offsets() -> dict[str, Any]:
+    """Each usable champion's conformal offsets as the champion holds them
+    (``models/champions/<name>/offsets.json``), unrounded: the export keeps six significant
+    digits, which would move the triage's interval bounds up to 5e-6 away from the Python
+    triage's. ``js/triage.js`` uses them only where they round to the export's."""
+    from analysis.export.predictor_page import SELECTABLE_MODELS
+
+    out = {}
+    for model in SELECTABLE_MODELS:
+        offsets = json.loads((paths.champion_dir(model) / "offsets.json").read_text("utf-8"))
+        out[model] = {"global": offsets["global"], "by_stratum": offsets.get("by_stratum", {})}
+    return out
 
 
 def sounds_like_stats(tracks: Any) -> dict[str, Any]:
