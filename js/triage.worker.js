@@ -272,9 +272,11 @@ function csv({ kind, rows: chosen }) {
     if (!state.current) throw new Error("no catalogue read");
     return new Blob([toCsv(state.current.result.rejects, state.spec.output.rejects)], { type: "text/csv" });
   }
-  const { result, rank } = current();
+  // The rows shown (filtered) or the whole ranking, in rank order; `rank` counts within the
+  // file (1, 2, ...), as the Python triage numbers the rows passing its filters.
+  const { result } = current();
   const list = chosen ?? result.order;
-  const records = Array.from(list, (row) => rankedRecord(result.catalogue, result.scores, row, rank[row]));
+  const records = Array.from(list, (row, k) => rankedRecord(result.catalogue, result.scores, row, k + 1));
   return new Blob([toCsv(records, state.spec.output.ranked)], { type: "text/csv" });
 }
 

@@ -187,6 +187,10 @@ def test_downloads_hold_the_output_contract(open_page, root_url):
         page.click("[data-role=download-ranked]")
     pop = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
     assert len(pop) == n and {r["macro_genre"] for r in pop} == {"Pop"}
+    # numbered within the file, as the Python triage numbers the rows passing its filters
+    assert [int(r["rank"]) for r in pop] == list(range(1, n + 1))
+    overall = [int(r["line"]) for r in ranked if r["macro_genre"] == "Pop"]
+    assert [int(r["line"]) for r in pop] == overall
     v.assert_clean()
 
 
