@@ -11,8 +11,11 @@
   (:func:`analysis.export.triage_data.write_parity_fixture`) and
   ``js/test/triage_parity.test.js`` compares: every model column identical, predictions and
   hit probabilities within 1e-4 of the champion's.
-* The ranked output of the example catalogue against :func:`analysis.triage.triage`, where
-  that module exists.
+* The ranked output of the example catalogue against :func:`analysis.triage.triage`, and
+  the Python command line's files (``python -m analysis.cli triage``) on the example and
+  (slow) on a sample of real tracks with defects put in, where that module exists (after
+  the Python triage's branch is merged; skipped before): same rejects, same ranking, same
+  out-of-distribution flags, scores bit for bit (``tests/_triage_cli_parity.py``).
 
 Classification (the contract shared with the Python triage): a problem on a data line
 (line 2 and after) rejects that row; one without a line or on the header stops the file.
@@ -227,3 +230,110 @@ def test_ranked_example_matches_the_python_triage(tmp_path):
     rejects = [r for r in theirs.rejects.to_dict("records") if r["reason"] != _INT64_ECHO]
     assert mine["rejects"] == [{k: (int(v) if k == "line" else v) for k, v in r.items()}
                                for r in rejects]
+
+
+# --- the Python command line, where analysis.triage exists (after the merge) --------------------
+
+EXAMPLE = PROJECT_ROOT / "models" / "triage" / "example_catalogue.csv"
+
+
+def _against_the_command_line(source: Path, tmp_path: Path) -> dict:
+    """``python -m analysis.cli triage`` and ``js/tools/triage_node.mjs`` on one file,
+    compared by :func:`_triage_cli_parity.compare` (skips without ``analysis.triage``)."""
+    pytest.importorskip("analysis.triage.cli", reason="analysis.triage not here yet (the "
+                        "Python triage's branch)")
+    from _triage_cli_parity import compare, run_cli, run_node
+
+    ranked, rejects, summary = run_cli(source, tmp_path)
+    report = compare(run_node(source, tmp_path / "node.json"), ranked, rejects)
+    print(summary)
+    print(json.dumps(report, indent=1))
+    return report
+
+
+def test_the_command_line_ranks_the_example_as_the_browser(tmp_path):
+    report = _against_the_command_line(EXAMPLE, tmp_path)
+    assert report["mismatches"] == []
+    # predictions and bounds bit for bit; hit probabilities too where XGBoost's expf is
+    # glibc's (js/predictor.js emulates it), within a float32 ulp elsewhere
+    assert report["max_abs_diff"]["predicted_popularity"] == 0
+    assert max(report["max_abs_diff"].values()) <= 1e-6
+    assert report["browser"]["rejected_lines"] == report["cli"]["rejected_lines"] > 0
+    assert report["browser"]["out_of_distribution"] == report["cli"]["out_of_distribution"] > 0
+
+
+#: Defects spread over a sample of real tracks: (column, text), each put in several rows.
+DEFECTS = [
+    ("tempo", "fast"), ("energy", "1.4"), ("valence", "-0.2"), ("track_genre", "polka-core"),
+    ("duration_ms", ""), ("explicit", "maybe"), ("popularity", "55.5"), ("loudness", "inf"),
+    ("key", "12"), ("mode", "2"), ("time_signature", "9"), ("danceability", ""),
+    ("track_id", "spotify:track:xyz"), ("speechiness", "abc"), ("duration_ms", "-5"),
+    ("tempo", "1e400"), ("acousticness", "nan"), ("track_genre", ""),
+    ("instrumentalness", "0,5"), ("tempo", " 120.5 "), ("track_genre", " pop "),
+    ("explicit", "true"), ("duration_ms", "200000.0"), ("popularity", ""),
+    ("track_name", 'A, "quoted"\nsong'),
+]
+
+
+@pytest.mark.slow
+def test_the_command_line_ranks_real_tracks_as_the_browser(raw_path, tmp_path):
+    """12,000 real tracks (a fixed sample), with every defect above in three rows, a
+    duplicate index value, a row with an extra field and one with a field short."""
+    pytest.importorskip("analysis.triage.cli", reason="analysis.triage not here yet")
+    import random
+
+    tracks = read_tracks_csv(raw_path).sample(12_000, random_state=14)
+    buffer = io.StringIO()
+    tracks.to_csv(buffer)
+    rows = list(csv.reader(io.StringIO(buffer.getvalue())))
+    header = rows[0]
+    rng = random.Random(7)
+    picks = iter(rng.sample(range(1, len(rows)), 3 * len(DEFECTS) + 3))
+    for column, text in DEFECTS * 3:
+        rows[next(picks)][header.index(column)] = text
+    rows[next(picks)][0] = rows[1][0]
+    rows[next(picks)].append("extra")
+    short = next(picks)
+    rows[short] = rows[short][:-1]
+    source = _write(tmp_path / "sample.csv", header, rows[1:])
+    report = _against_the_command_line(source, tmp_path)
+    assert report["mismatches"] == []
+    assert report["max_abs_diff"]["predicted_popularity"] == 0
+    assert max(report["max_abs_diff"].values()) <= 1e-6
+    assert report["browser"]["rejected_lines"] == report["cli"]["rejected_lines"] > 50
+
+
+# --- XGBoost's float32 sigmoid: glibc's expf, emulated -------------------------------------------
+
+@pytest.mark.skipif(__import__("platform").libc_ver()[0] != "glibc",
+                    reason="XGBoost calls the C library's expf: glibc's is the one emulated")
+def test_expf_is_glibcs_bit_for_bit(tmp_path):
+    """``js/predictor.js``'s ``expf`` against the C library's, on 200,000 float32 inputs
+    (hit probabilities then equal XGBoost's; ``Math.exp`` rounded to float32 differs from
+    glibc's expf on about one input in 2,000)."""
+    import ctypes
+    import ctypes.util
+
+    import numpy as np
+
+    libm = ctypes.CDLL(ctypes.util.find_library("m"))
+    libm.expf.restype, libm.expf.argtypes = ctypes.c_float, [ctypes.c_float]
+    rng = np.random.default_rng(14)
+    x = np.concatenate([rng.uniform(-104, 89, 100_000), rng.normal(0, 4, 100_000),
+                        [0.0, -0.0, 88.7, 88.72, -103.97, -104.0, 1e-30]]).astype(np.float32)
+    (tmp_path / "x.f32").write_bytes(x.tobytes())
+    script = ("import {readFileSync, writeFileSync} from 'node:fs';"
+              "import {expf} from './js/predictor.js';"
+              f"const b = readFileSync({json.dumps(str(tmp_path / 'x.f32'))});"
+              "const x = new Float32Array(b.buffer, b.byteOffset, b.length / 4);"
+              f"writeFileSync({json.dumps(str(tmp_path / 'y.f32'))}, "
+              "Buffer.from(x.map(expf).buffer));")
+    subprocess.run([NODE, "--input-type=module", "-e", script], cwd=PROJECT_ROOT, check=True,
+                   timeout=120)
+    mine = np.frombuffer((tmp_path / "y.f32").read_bytes(), dtype=np.float32)
+    theirs = np.array([libm.expf(float(v)) for v in x], dtype=np.float32)
+    differ = np.flatnonzero(mine.view(np.uint32) != theirs.view(np.uint32))
+    assert differ.size == 0, [(float(x[i]), float(mine[i]), float(theirs[i])) for i in differ[:5]]
+    with np.errstate(over="ignore"):  # 88.72 and beyond: inf, as expf says
+        correctly_rounded = np.exp(x.astype(np.float64)).astype(np.float32)
+    assert (correctly_rounded != theirs).sum() > 20  # the emulation is needed
