@@ -449,7 +449,7 @@ export function createTriageApp(document, options = {}) {
         (r.rejectsTotal > r.rejectsShown.length ? `; the first ${formatCount(r.rejectsShown.length)} are listed, all are in the download.` : ".");
     for (const x of r.rejectsShown) {
       const tr = el(document, "tr", { "data-line": x.line });
-      tr.append(el(document, "td", {}, String(x.line)), el(document, "td", {}, x.column ?? "–"),
+      tr.append(el(document, "td", {}, String(x.line)), el(document, "td", {}, x.column || "–"),
         el(document, "td", { class: "triage-value" }, x.value ?? ""), el(document, "td", {}, x.reason));
       rejectsBody.append(tr);
     }

@@ -93,6 +93,12 @@ def test_example_is_ranked_explained_and_its_rejects_listed(open_page, root_url)
     rejected = page.eval_on_selector_all("[data-role=rejects-table] tbody tr",
                                          "trs => trs.map(tr => +tr.dataset.line)")
     assert sorted(set(rejected)) == EXAMPLE_REJECTED_LINES
+    # every reject named: line, column ("–" for a problem of the whole row), reason
+    cells = page.eval_on_selector_all(
+        "[data-role=rejects-table] tbody tr",
+        "trs => trs.map(tr => [...tr.cells].map(td => td.textContent))")
+    assert all(line and column and reason for line, column, _value, reason in cells)
+    assert [c[1] for c in cells if c[0] == "303"] == ["–"]  # the row with a field too many
     rows = shown_rows(page)
     assert [r["rank"] for r in rows] == list(range(1, 26))
     assert all(a["p"] >= b["p"] for a, b in zip(rows, rows[1:], strict=False))
