@@ -250,6 +250,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--no-corpus", dest="corpus", action="store_false",
                         help="skip the malformed corpus")
+    parser.add_argument("--trace-run", type=int, default=1, metavar="N",
+                        help="record a Chromium trace of run N (default 1; 0: none) into "
+                             "data/triage_web/triage_bench_trace.json")
     args = parser.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
@@ -264,7 +267,8 @@ def main(argv: list[str] | None = None) -> dict:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             for i in range(args.runs):
-                trace = catalogue.parent / "triage_bench_trace.json" if i == 0 else None
+                trace = (catalogue.parent / "triage_bench_trace.json"
+                         if i + 1 == args.trace_run else None)
                 runs.append(run_once(browser, f"{server.url}/js/harness/triage.html", catalogue,
                                      trace=trace))
             corpus = (run_corpus(browser, f"{server.url}/js/harness/triage.html")
@@ -295,7 +299,9 @@ def main(argv: list[str] | None = None) -> dict:
         "page_transfer_bytes_before": best["weight_before"],
         "page_transfer_bytes_after": best["weight_after"],
         "files_loaded": best["files"],
-        "first_run_threads": runs[0]["threads"],
+        "traced_run": args.trace_run,
+        "traced_run_threads": (runs[args.trace_run - 1]["threads"]
+                               if 0 < args.trace_run <= len(runs) else None),
         "console_errors": sum(len(r["console_errors"]) for r in runs),
         "offsite_requests": sum(len(r["offsite"]) for r in runs),
         "corpus": [{k: c[k] for k in ("file", "status", "read", "accepted", "rejected_lines",
@@ -326,10 +332,12 @@ def main(argv: list[str] | None = None) -> dict:
               f"{report['page_transfer_bytes_before']:,} bytes loaded, "
               f"{report['page_transfer_bytes_after']:,} after scoring; files: "
               f"{', '.join(report['files_loaded'])}")
-        t = report["first_run_threads"]
-        print(f"  first run, CPU time per thread (trace; other processes' load excluded): "
-              f"{t['cpu_ms']} ms; main thread's longest task {t['main_longest_task_cpu_ms']} ms "
-              f"CPU ({t['main_longest_task_wall_ms']} ms wall)")
+        t = report["traced_run_threads"]
+        if t is not None:
+            print(f"  run {args.trace_run}, CPU time per thread (trace; other processes' load "
+                  f"excluded): {t['cpu_ms']} ms; main thread's longest task "
+                  f"{t['main_longest_task_cpu_ms']} ms CPU "
+                  f"({t['main_longest_task_wall_ms']} ms wall)")
         print(f"  console errors {report['console_errors']}, off-site requests "
               f"{report['offsite_requests']}")
         if corpus:
