@@ -58,9 +58,10 @@ models:
 explain:
 	$(PYTHON) -m analysis.cli explain
 
-## export: write the browser models under models/export/
+## export: write the browser models under models/export/ and the triage page's spec and example catalogue under models/triage/
 export:
 	$(PYTHON) -m analysis.cli export
+	$(PYTHON) -m analysis.export.triage_spec
 
 ## rebuild: retrain, re-explain and re-export everything, then execute the chapters and render (slow: about 12 minutes of models plus about 75 minutes of Random Forests on 2 cores, then SHAP and export; `make rebuild SKIP_RANDOM_FOREST=1` carries the forests of the previous build over)
 rebuild: data models explain export chapters site

@@ -46,7 +46,7 @@ from analysis.paths import PROJECT_ROOT
 PAGES: tuple[str, ...] = (
     "index.qmd", "chapters/01-data.ipynb", "chapters/02-eda.ipynb",
     "chapters/03-genre-moods.ipynb", "chapters/04-modeling.ipynb", "chapters/05-drivers.ipynb",
-    "chapters/06-predictor.qmd", "chapters/07-conclusions.ipynb",
+    "chapters/06-predictor.qmd", "chapters/07-conclusions.ipynb", "chapters/08-triage.qmd",
 )
 
 #: Phrases that may contain hand-typed digits, each with its reason.

@@ -9,7 +9,10 @@ Two layers, kept apart:
   ``node --test js/test/`` checks the JavaScript with (:mod:`~analysis.export.parity`);
 * the predictor page's exports (:mod:`~analysis.export.predictor_page`): the selectable
   champions with the metadata the page's controls, interval, presets and model card need, the
-  reference tracks and the manifest, written by :func:`export_champions`.
+  reference tracks and the manifest, written by :func:`export_champions`;
+* the triage page's rules as data (:mod:`~analysis.export.triage_spec`, ``models/triage/``)
+  and the catalogues its parity test and benchmark read (:mod:`~analysis.export.triage_data`,
+  written from the real data into the gitignored ``data/triage_web/``).
 
 The exports' JSON text (exact float32 numbers, compact arrays) is written by
 :mod:`~analysis.export.compact_json`; the trees are read by :mod:`analysis.trees`.

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   explain,
+  expf,
   gaussLegendre01,
   intervalFor,
   predict,
@@ -338,5 +339,40 @@ describe("prepareModel", () => {
     assert.throws(() => prepareModel(cyclic), /bad split or child index/);
     const outOfRange = makeModel([stump(7, 0.5, 1, 2)]);
     assert.throws(() => prepareModel(outOfRange), /bad split/);
+  });
+});
+
+describe("float32 links as XGBoost computes them", () => {
+  // Inputs where glibc's expf (what XGBoost calls) is not Math.exp rounded to float32:
+  // [x, expf(x) from glibc 2.36's libm] (tests/test_triage_web.py checks many more).
+  const GLIBC = [
+    [-16.669580459594727, 5.7609380377243724e-08], [6.141057968139648, 464.5447692871094],
+    [-4.037411212921143, 0.017643088474869728], [5.727046489715576, 307.06103515625],
+    [-8.482030868530273, 0.0002071575727313757], [18.904375076293945, 162205584.0],
+    [3.975203275680542, 53.26094055175781], [-17.248018264770508, 3.230582734659038e-08],
+  ];
+  test("expf is glibc's, not the correctly rounded exp", () => {
+    for (const [x, y] of GLIBC) {
+      assert.equal(expf(x), y, String(x));
+      assert.notEqual(Math.fround(Math.exp(x)), y);
+    }
+    assert.equal(expf(0), 1);
+    assert.equal(expf(1), Math.fround(Math.E));
+    assert.equal(expf(89), Infinity);
+    assert.equal(expf(-104), 0);
+    assert.ok(Number.isNaN(expf(NaN)));
+  });
+
+  test("logistic in float32 is XGBoost's common::Sigmoid over expf", () => {
+    const f = Math.fround;
+    for (const [x, e] of GLIBC) {
+      // margin -x: Sigmoid computes expf(x), then 1 / (e + 1), each step in float32
+      const model = makeModel([stump(0, 0.5, -x, -x)], { link: "logistic", base: 0.5 });
+      const z = predict(model, [0, 0], { float32: true, outputMargin: true });
+      if (z !== f(-x)) continue; // the base margin moved it: covered by the triage parity
+      assert.equal(predict(model, [0, 0], { float32: true }), f(1 / f(f(e + 1) + f(1e-16))));
+    }
+    const saturated = makeModel([stump(0, 0.5, -200, -200)], { link: "logistic", base: 0.5 });
+    assert.ok(predict(saturated, [0, 0], { float32: true }) > 0); // expf clamps at 88.7: no 1/inf
   });
 });
