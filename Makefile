@@ -14,7 +14,7 @@ NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 SKIP_RANDOM_FOREST ?=
 
 .PHONY: help all install install-python install-browser install-js data models explain export \
-        chapters site-assets site publish rebuild test test-fast bench lint clean
+        external chapters site-assets site publish rebuild test test-fast bench lint clean
 
 ## help: list the targets
 help:
@@ -63,8 +63,12 @@ export:
 	$(PYTHON) -m analysis.cli export
 	$(PYTHON) -m analysis.export.triage_spec
 
-## rebuild: retrain, re-explain and re-export everything, then execute the chapters and render (slow: about 12 minutes of models plus about 75 minutes of Random Forests on 2 cores, then SHAP and export; `make rebuild SKIP_RANDOM_FOREST=1` carries the forests of the previous build over)
-rebuild: data models explain export chapters site
+## external: score the committed champions on the external crawls into models/external.json (about 2-3 minutes; finds, verifies or downloads the crawls, see README "External crawls")
+external:
+	$(PYTHON) -m analysis.cli external
+
+## rebuild: retrain, re-explain and re-export everything, rescore the external crawls, then execute the chapters and render (slow: about 12 minutes of models plus about 75 minutes of Random Forests on 2 cores, then SHAP, export and the external scores; `make rebuild SKIP_RANDOM_FOREST=1` carries the forests of the previous build over)
+rebuild: data models explain export external chapters site
 
 ## chapters: execute every chapter notebook in place from the committed models (about a minute; stored outputs are what Quarto renders)
 chapters: site-assets

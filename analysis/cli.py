@@ -46,6 +46,18 @@ def _export(args: argparse.Namespace) -> None:
     export_champions(models_dir=paths.MODELS_DIR)
 
 
+def _external(args: argparse.Namespace) -> None:
+    from analysis.external import build_external, set_counts, set_names
+
+    start = time.perf_counter()
+    report = build_external(paths.MODELS_DIR, external_dir=args.external_dir)
+    for name in set_names(report):
+        c = set_counts(report, name)
+        print(f"{name}: read {c['read']:,}, rejected {c['rejected']:,}, duplicates "
+              f"{c['duplicates']:,}, in training {c['overlap_dropped']:,}, scored {c['scored']:,}")
+    print(f"external evaluation in {time.perf_counter() - start:.1f} s")
+
+
 def _chapters(args: argparse.Namespace) -> None:
     targets = [Path(p) for p in args.notebooks] or sorted(paths.CHAPTERS_DIR.glob("*.ipynb"))
     for notebook in targets:
@@ -73,6 +85,8 @@ VERBS: dict[str, tuple[Callable[[argparse.Namespace], None], str]] = {
     "models": (_models, "retrain every protocol x model and write models/"),
     "explain": (_explain, "compute SHAP and permutation importances for the champions (cached)"),
     "export": (_export, "export the champion models for the browser predictor"),
+    "external": (_external, "score the champions on the external crawls into "
+                            "models/external.json"),
     "chapters": (_chapters, "execute chapter notebooks in place"),
     "site-assets": (_site_assets, "copy plotly.js and the DataTables bundle into assets/"),
     "bench": (_bench, "print the performance figures the issues set targets for"),
@@ -91,6 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name == "models":
             sub.add_argument("--skip-random-forest", action="store_true",
                              help="leave out the 300-tree forests (the original's cost)")
+        if name == "external":
+            sub.add_argument("--external-dir",
+                             help="folder holding the external crawls' files (default: "
+                                  f"${paths.EXTERNAL_ENV_VAR}, the shared copies, data/external/,"
+                                  " else download)")
         if name == "chapters":
             sub.add_argument("notebooks", nargs="*", help="default: every chapters/*.ipynb")
     args = parser.parse_args(argv)

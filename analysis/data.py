@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,10 +163,38 @@ def fetch_raw(
     leaves nothing behind in ``dest_dir``. The body may be plain CSV or gzip; the saved name says
     which (``dataset.csv`` or ``dataset.csv.gz``).
     """
+    dest_dir = Path(dest_dir) if dest_dir is not None else paths.raw_dir()
+    with downloaded(url, dest_dir, timeout=timeout, progress=progress,
+                    desc="dataset.csv") as tmp:
+        try:
+            verify_raw(tmp, expected_sha256=expected_sha256)
+        except DatasetError as exc:
+            raise DatasetError(f"{url}: {exc}") from exc
+        final = dest_dir / ("dataset.csv.gz" if is_gzip(tmp) else "dataset.csv")
+        os.replace(tmp, final)
+        return final
+
+
+@contextmanager
+def downloaded(
+    url: str, dest_dir: str | os.PathLike, *, timeout: float = 60.0, progress: bool = True,
+    desc: str | None = None,
+) -> Iterator[Path]:
+    """Download ``url`` into a temporary file in ``dest_dir``; removed on exit unless moved.
+
+    The one download path of the project (the raw dataset, the external crawls): the caller
+    verifies the temporary file and renames it into place, so a failed or unverified
+    download never leaves a file a later run could take for a good copy.
+
+    Raises
+    ------
+    DatasetError
+        If the request fails or the body is shorter than its ``Content-Length``.
+    """
     import requests
     from tqdm.auto import tqdm
 
-    dest_dir = Path(dest_dir) if dest_dir is not None else paths.raw_dir()
+    dest_dir = Path(dest_dir)
     dest_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".download-", suffix=".tmp", dir=dest_dir)
     tmp = Path(tmp_name)
@@ -176,8 +205,8 @@ def fetch_raw(
                 response.raise_for_status()
                 expected_len = int(response.headers.get("Content-Length", 0)) or None
                 received = 0
-                with tqdm(total=expected_len, unit="B", unit_scale=True, desc="dataset.csv",
-                          disable=not progress) as bar:
+                with tqdm(total=expected_len, unit="B", unit_scale=True,
+                          desc=desc or url.rsplit("/", 1)[-1], disable=not progress) as bar:
                     for chunk in response.iter_content(_CHUNK):
                         out.write(chunk)
                         received += len(chunk)
@@ -188,13 +217,7 @@ def fetch_raw(
             raise DatasetError(
                 f"{url}: download truncated: received {received} of {expected_len} bytes."
             )
-        try:
-            verify_raw(tmp, expected_sha256=expected_sha256)
-        except DatasetError as exc:
-            raise DatasetError(f"{url}: {exc}") from exc
-        final = dest_dir / ("dataset.csv.gz" if is_gzip(tmp) else "dataset.csv")
-        os.replace(tmp, final)
-        return final
+        yield tmp
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -12,6 +12,7 @@ Layout of ``models/`` (committed)::
     champions/<name>/                champion model files + manifest with SHA-256
     shap/                            cached explanations of the champions
     export/                          browser models for the predictor page + manifest
+    external.json                    the champions scored on other crawls (issue 13)
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ DATA_ENV_VAR = "TRACK_ANALYTICS_DATA"
 
 #: Environment variable that moves the whole ``data/`` folder (raw cache and processed cache).
 DATA_DIR_ENV_VAR = "TRACK_ANALYTICS_DATA_DIR"
+
+#: Environment variable naming a folder that holds the external crawls' files
+#: (:mod:`analysis.external.sources`); every file must then be there.
+EXTERNAL_ENV_VAR = "TRACK_ANALYTICS_EXTERNAL"
+
+#: The verified copies of the external crawls shared by the developers' machines and CI
+#: (beside the main dataset, ``../shared/data/``); used when it exists.
+SHARED_EXTERNAL_DIR = PROJECT_ROOT.parent / "shared" / "data" / "external"
 
 #: Committed model artifacts: metrics, out-of-fold predictions, champions, exports.
 MODELS_DIR = PROJECT_ROOT / "models"
@@ -44,6 +53,7 @@ OOF_DIR = "oof"
 CHAMPIONS_DIR = "champions"
 SHAP_DIR = "shap"
 EXPORT_DIR = "export"
+EXTERNAL_FILE = "external.json"
 
 
 def data_dir() -> Path:
@@ -59,6 +69,11 @@ def raw_dir() -> Path:
 def processed_dir() -> Path:
     """Cache for cleaned Parquet tables, keyed by the raw file's hash (gitignored)."""
     return data_dir() / "processed"
+
+
+def external_cache_dir() -> Path:
+    """Cache for downloaded external crawls (gitignored), used when no other copy is found."""
+    return data_dir() / "external"
 
 
 def build_checkpoints_dir() -> Path:
@@ -110,3 +125,8 @@ def shap_dir(models_dir: str | os.PathLike | None = None) -> Path:
 def export_dir(models_dir: str | os.PathLike | None = None) -> Path:
     """Browser models of the predictor page."""
     return resolve_models_dir(models_dir) / EXPORT_DIR
+
+
+def external_file(models_dir: str | os.PathLike | None = None) -> Path:
+    """``models/external.json``: the champions scored on other crawls."""
+    return resolve_models_dir(models_dir) / EXTERNAL_FILE

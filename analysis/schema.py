@@ -37,6 +37,7 @@ __all__ = [
     "UNIT_INTERVAL_COLUMNS",
     "Problem",
     "TrackDataError",
+    "read_text_table",
     "read_tracks_csv",
     "validate_tracks",
 ]
@@ -362,6 +363,81 @@ def validate_tracks(
     if not (_has_index_column(header) or INDEX_NAME in header):
         frame.index = df.index
     return frame
+
+
+def read_text_table(
+    source: str | os.PathLike[str] | bytes | BinaryIO,
+    *,
+    columns: Sequence[str],
+    name: str | None = None,
+) -> pd.DataFrame:
+    """Read a CSV (plain or gzip) in a foreign layout with every field as text, unjudged.
+
+    Files that are not the tracks contract (the external crawls of :mod:`analysis.external`)
+    have their own columns and their own quirks, which their readers *count* as rejects
+    instead of refusing the file. This function stops only a file that cannot be read as
+    that table at all, with the same :class:`TrackDataError` as :func:`read_tracks_csv`:
+    gzip, encoding, delimiter, ragged rows, a required column missing or repeated.
+
+    Parameters
+    ----------
+    source : path, bytes or binary file object
+        As for :func:`read_tracks_csv`.
+    columns : sequence of str
+        The columns that must be present; others are kept as they are.
+    name : str, optional
+        How the input is named in error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every field as text (``""`` when empty: nothing is guessed to be missing), indexed by
+        ``line``, the 1-based line each record starts on (the header is line 1).
+
+    Examples
+    --------
+    >>> read_text_table(b"a,b\\n1,?\\n", columns=["a", "b"]).loc[2].tolist()
+    ['1', '?']
+    >>> try:
+    ...     read_text_table(b"a,c\\n1,2\\n", columns=["a", "b"], name="x.csv")
+    ... except TrackDataError as err:
+    ...     print(err.problems[0])
+    x.csv, line 1, column 'b': required column is missing
+    """
+    data, label = _read_source(source, name)
+    data = _decompress(data, label)
+    if not data:
+        raise TrackDataError([Problem(label, None, None, "file is empty (0 bytes)")])
+    data = data.removeprefix(_UTF8_BOM)
+    header = _parse_header(data, label)
+    problems = [Problem(label, 1, column, f"column appears {header.count(column)} times in "
+                        "the header") for column in columns if header.count(column) > 1]
+    for column in columns:
+        if column not in header:
+            guess = _closest(column, [c for c in header if c not in columns])
+            hint = f"; did you mean {guess!r}? rename it to {column!r}" if guess else ""
+            problems.append(Problem(label, 1, column, "required column is missing" + hint))
+    if problems:
+        raise TrackDataError(problems)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            raw = pd.read_csv(io.BytesIO(data), encoding="utf-8", dtype=str, index_col=False,
+                              keep_default_na=False, na_filter=False)
+    except UnicodeDecodeError:
+        raise TrackDataError(_encoding_problems(data, label)) from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        raise TrackDataError(_field_count_problems(data, header, label, str(exc))) from None
+    if raw.empty:
+        raise TrackDataError([Problem(label, None, None, "file has a header but no data rows")])
+    raw.columns = header
+    physical = data.count(b"\n") + (not data.endswith(b"\n")) - 1
+    if physical == len(raw):  # one line per record: no blank line, no line break in a field
+        lines = np.arange(2, len(raw) + 2)
+    else:
+        lines = np.asarray(_scan_records(data, len(header))[0])
+    raw.index = pd.Index(lines, name="line")
+    return raw
 
 
 # --- reading bytes ---------------------------------------------------------------------------

@@ -351,3 +351,16 @@ def test_one_bad_cell_in_the_real_file_is_located(raw_path: Path) -> None:
     with pytest.raises(TrackDataError) as caught:
         read_tracks_csv(b"\n".join(lines), name="real")
     assert [(p.row, p.column) for p in caught.value.problems] == [(50_001, "time_signature")]
+
+
+def test_read_text_table_keeps_text_and_numbers_records_by_their_first_line():
+    from analysis.schema import read_text_table
+
+    plain = read_text_table(b"a,b\n1,?\n,\n", columns=["a"])
+    assert plain.index.tolist() == [2, 3] and plain.loc[3].tolist() == ["", ""]
+    # a quoted line break and a blank line: records keep the line they start on
+    tricky = read_text_table(b'a,b\n1,"x\ny"\n\n2,z\n', columns=["a", "b"], name="t.csv")
+    assert tricky.index.tolist() == [2, 5] and tricky.loc[5, "b"] == "z"
+    with pytest.raises(TrackDataError) as caught:
+        read_text_table(b"a,b,b\n1,2,3\n", columns=["b", "c"], name="t.csv")
+    assert {(p.row, p.column) for p in caught.value.problems} == {(1, "b"), (1, "c")}

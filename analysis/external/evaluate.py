@@ -1,0 +1,267 @@
+"""Scoring the committed champions on the external crawls, with the in-data metrics.
+
+The numbers must be comparable with the site's in-data ones, so the metrics are the same
+functions (:func:`analysis.models.scoring.score_predictions`,
+:func:`~analysis.models.scoring.score_hit_probabilities`) and the same hit definition
+(popularity >= :data:`analysis.models.HIT_THRESHOLD`). Two further measures:
+
+* **mean within-genre Spearman**: the mean over genres with at least
+  :data:`MIN_GENRE_TRACKS` tracks of the rank correlation inside each. A model that only
+  knows which genres are popular scores well pooled and near zero here; the site's
+  question is which tracks *within* a genre stand out.
+* **Billboard**: the set has no popularity, only hit (on the Hot 100) or flop; scored are
+  the ROC-AUC of the hit probability and of the predicted popularity against that label, and
+  the precision of their top decile (:data:`TOP_DECILE`).
+
+Champions are loaded by the caller (:func:`analysis.models.load`) and only predict here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis.features import genre_column, macro_column
+from analysis.genres import macro_genre_of
+from analysis.models.settings import HIT_THRESHOLD
+
+__all__ = [
+    "MIN_GENRE_TRACKS",
+    "TOP_DECILE",
+    "billboard_scores",
+    "genre_rows",
+    "popularity_scores",
+    "predict_over_genres",
+    "spearman_within",
+    "top_share_precision",
+    "with_genre",
+]
+
+#: Smallest genre whose within-genre Spearman enters the mean (as in-data).
+MIN_GENRE_TRACKS = 20
+
+#: Share of tracks a Billboard shortlist keeps ("top decile by score").
+TOP_DECILE = 0.10
+
+
+def _spearman(y: np.ndarray, score: np.ndarray) -> float:
+    from scipy.stats import spearmanr
+
+    if len(y) < 3 or np.ptp(y) == 0 or np.ptp(score) == 0:
+        return float("nan")
+    return float(spearmanr(y, score).statistic)
+
+
+def _auc(label: np.ndarray, score: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    label = np.asarray(label, dtype=bool)
+    if label.all() or not label.any():
+        return float("nan")
+    return float(roc_auc_score(label, np.asarray(score, dtype="float64")))
+
+
+def spearman_within(
+    y: np.ndarray, score: np.ndarray, groups: np.ndarray, *, min_size: int = MIN_GENRE_TRACKS,
+) -> tuple[float, int]:
+    """Mean over groups of >= ``min_size`` tracks of the Spearman inside each, and how many.
+
+    A group whose Spearman does not exist (constant popularity or score) is left out.
+
+    Examples
+    --------
+    >>> y = np.array([1, 2, 3, 10, 20, 30.0])
+    >>> spearman_within(y, np.array([3, 2, 1, 1, 2, 3.0]), np.array(list("aaabbb")),
+    ...                 min_size=3)
+    (0.0, 2)
+    """
+    frame = pd.DataFrame({"y": np.asarray(y, "float64"), "s": np.asarray(score, "float64"),
+                          "g": np.asarray(groups)})
+    values = [_spearman(part["y"].to_numpy(), part["s"].to_numpy())
+              for _, part in frame.groupby("g", sort=True) if len(part) >= min_size]
+    values = [v for v in values if np.isfinite(v)]
+    return (float(np.mean(values)) if values else float("nan")), len(values)
+
+
+def top_share_precision(label: np.ndarray, score: np.ndarray, share: float) -> float:
+    """Share of positives among the top ``share`` of tracks by score (ties by position,
+    as the in-data top-1% precision breaks them).
+
+    Examples
+    --------
+    >>> top_share_precision(np.array([1, 0, 1, 0]), np.array([0.9, 0.8, 0.1, 0.1]), 0.5)
+    0.5
+    """
+    label = np.asarray(label, dtype=bool)
+    score = np.asarray(score, dtype="float64")
+    n_top = max(1, int(np.ceil(share * len(score))))
+    order = np.lexsort((np.arange(len(score)), -score))
+    return float(label[order[:n_top]].mean())
+
+
+def popularity_scores(
+    popularity: np.ndarray, prediction: np.ndarray, hit_probability: np.ndarray,
+    genre: np.ndarray, *, min_size: int = MIN_GENRE_TRACKS,
+) -> dict:
+    """The in-data metrics of one set of predictions, for a set with popularity.
+
+    Returns
+    -------
+    dict
+        ``n``, ``mean_popularity``, ``mean_prediction``, ``hit_rate`` (share with popularity
+        >= the hit threshold), ``mean_hit_probability`` (beside ``hit_rate``: calibration),
+        ``spearman`` (pooled), ``spearman_within_genre`` and ``genres_scored``, ``r2``,
+        ``mae``, ``hit_auc`` (the hit classifier's ROC-AUC) and ``prediction_hit_auc`` (the
+        predicted popularity's, as ``metrics.json`` scores a popularity model).
+
+    Examples
+    --------
+    >>> s = popularity_scores(np.array([0, 10, 70, 90.0]), np.array([5, 10, 60, 80.0]),
+    ...                       np.array([.1, .2, .7, .9]), np.array(["a"] * 4), min_size=2)
+    >>> s["mae"], s["hit_auc"], s["spearman_within_genre"], s["hit_rate"]
+    (6.25, 1.0, 1.0, 0.5)
+    """
+    from analysis.models.scoring import score_hit_probabilities, score_predictions
+
+    y = np.asarray(popularity, dtype="float64")
+    pred = np.asarray(prediction, dtype="float64")
+    p_hit = np.asarray(hit_probability, dtype="float64")
+    accuracy = score_predictions(y, pred)
+    triage = score_hit_probabilities(y, p_hit)
+    within, n_genres = spearman_within(y, pred, genre, min_size=min_size)
+    return {
+        "n": int(len(y)),
+        "mean_popularity": float(y.mean()),
+        "mean_prediction": float(pred.mean()),
+        "hit_rate": triage["hit_rate"],
+        "mean_hit_probability": float(p_hit.mean()),
+        "spearman": accuracy["spearman"],
+        "spearman_within_genre": within,
+        "genres_scored": n_genres,
+        "r2": accuracy["r2"],
+        "mae": accuracy["mae"],
+        "hit_auc": triage["hit_auc"],
+        "prediction_hit_auc": accuracy["hit_auc"],
+    }
+
+
+def genre_rows(
+    popularity: np.ndarray, prediction: np.ndarray, hit_probability: np.ndarray,
+    genre: np.ndarray,
+) -> list[dict]:
+    """One row per genre (sorted): ``genre``, ``n``, ``mean_popularity``,
+    ``mean_prediction``, ``hit_rate``, ``mean_hit_probability``, ``spearman``, ``hit_auc``,
+    ``mae`` (what a per-genre chart shows).
+
+    Examples
+    --------
+    >>> rows = genre_rows(np.array([0, 70, 10, 90.0]), np.array([5, 60, 10, 80.0]),
+    ...                   np.array([.1, .7, .2, .9]), np.array(list("abab")))
+    >>> [(r["genre"], r["n"], r["mae"]) for r in rows]
+    [('a', 2, 2.5), ('b', 2, 10.0)]
+    """
+    frame = pd.DataFrame({"y": np.asarray(popularity, "float64"),
+                          "p": np.asarray(prediction, "float64"),
+                          "h": np.asarray(hit_probability, "float64"), "g": np.asarray(genre)})
+    rows = []
+    for name, part in frame.groupby("g", sort=True):
+        y, p, h = (part[c].to_numpy() for c in ("y", "p", "h"))
+        rows.append({
+            "genre": str(name), "n": int(len(part)), "mean_popularity": float(y.mean()),
+            "mean_prediction": float(p.mean()), "hit_rate": float((y >= HIT_THRESHOLD).mean()),
+            "mean_hit_probability": float(h.mean()), "spearman": _spearman(y, p),
+            "hit_auc": _auc(y >= HIT_THRESHOLD, h), "mae": float(np.abs(y - p).mean()),
+        })
+    return rows
+
+
+def billboard_scores(target: np.ndarray, hit_probability: np.ndarray,
+                     prediction: np.ndarray) -> dict:
+    """Billboard's hit/flop label against the hit probability and the predicted popularity.
+
+    Returns
+    -------
+    dict
+        ``n``, ``hit_rate`` (share labelled hit), ``hit_auc`` and ``top_decile_precision``
+        of the hit probability, ``prediction_auc`` and ``prediction_top_decile_precision``
+        of the predicted popularity, ``mean_hit_probability``, ``mean_prediction``.
+
+    Examples
+    --------
+    >>> s = billboard_scores(np.array([1, 0, 1, 0]), np.array([.9, .1, .8, .2]),
+    ...                      np.array([10, 50, 60, 5.0]))
+    >>> s["hit_auc"], s["prediction_auc"], s["top_decile_precision"]
+    (1.0, 0.75, 1.0)
+    """
+    label = np.asarray(target) == 1
+    p_hit = np.asarray(hit_probability, dtype="float64")
+    pred = np.asarray(prediction, dtype="float64")
+    return {
+        "n": int(len(label)), "hit_rate": float(label.mean()),
+        "mean_hit_probability": float(p_hit.mean()), "mean_prediction": float(pred.mean()),
+        "hit_auc": _auc(label, p_hit),
+        "top_decile_precision": top_share_precision(label, p_hit, TOP_DECILE),
+        "prediction_auc": _auc(label, pred),
+        "prediction_top_decile_precision": top_share_precision(label, pred, TOP_DECILE),
+    }
+
+
+def with_genre(matrix: pd.DataFrame, genre: str | None) -> pd.DataFrame:
+    """A model matrix with its genre flags saying ``genre`` (``None``: no genre at all).
+
+    The flags are what :func:`analysis.features.features_from_raw` writes for
+    ``track_genre = genre``: the label's column and its macro-genre's column are 1, every
+    other genre and macro-genre column 0.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"energy": [0.5], "genre_pop": [0.0], "genre_k_pop": [1.0],
+    ...                   "macro_pop": [0.0], "macro_east_asian": [1.0]})
+    >>> with_genre(X, "pop").iloc[0].tolist()
+    [0.5, 1.0, 0.0, 1.0, 0.0]
+    """
+    flags = [c for c in matrix.columns if c.startswith(("genre_", "macro_"))]
+    out = matrix.copy()
+    out[flags] = 0.0
+    if genre is not None:
+        macro = macro_genre_of(pd.Series([genre])).iloc[0]
+        out[[genre_column(genre), macro_column(macro)]] = 1.0
+    return out
+
+
+def predict_over_genres(
+    champion, frame: pd.DataFrame, genres: Sequence[str | None], *, name: str = "<DataFrame>",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Prediction and hit probability averaged over ``genres``, for tracks of unknown genre.
+
+    Equal to the mean of ``champion.predict`` / ``predict_hit_probability`` with
+    ``track_genre`` set to each genre in turn, computed from one validated matrix
+    (:meth:`analysis.models.Champion.features`) with only the genre flags changed.
+    ``[None]`` gives the prediction with no genre flag set.
+
+    Returns
+    -------
+    prediction, hit_probability : numpy.ndarray
+    """
+    if "track_genre" in frame.columns:
+        raise ValueError("frame has a track_genre: predict it directly")
+    base = champion.features(frame, name=name)
+    columns = list(base.columns)
+    matrix = base.to_numpy(dtype="float64", copy=True)
+    flags = [i for i, c in enumerate(columns) if c.startswith(("genre_", "macro_"))]
+    matrix[:, flags] = 0.0
+    position = {c: i for i, c in enumerate(columns)}
+    prediction = np.zeros(len(base))
+    hit_probability = np.zeros(len(base))
+    for genre in genres:
+        set_on = []
+        if genre is not None:
+            macro = macro_genre_of(pd.Series([genre])).iloc[0]
+            set_on = [position[genre_column(genre)], position[macro_column(macro)]]
+        matrix[:, set_on] = 1.0
+        prediction += champion.booster.inplace_predict(matrix)
+        hit_probability += champion.hit_booster.inplace_predict(matrix)
+        matrix[:, set_on] = 0.0
+    return prediction / len(genres), hit_probability / len(genres)
