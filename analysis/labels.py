@@ -290,6 +290,10 @@ EXTERNAL_SET_LABELS: dict[str, str] = {
 #: What the site studies, as the external sets are set beside it.
 THIS_CRAWL = "this crawl"
 
+#: The music_genre tracks the known-artist champion is scored on (its artist history needs an
+#: artist this crawl holds).
+KNOWN_ARTIST_SUBSET = "tracks by artists this crawl knows"
+
 #: The slices of this crawl the external scores are read against (``external.json``
 #: ``in_data.<champion>.<slice>``).
 IN_DATA_SLICES: dict[str, str] = {

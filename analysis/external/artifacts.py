@@ -55,6 +55,7 @@ __all__ = [
     "load_external",
     "matched_labels",
     "new_release_definition",
+    "scored_champion",
     "set_counts",
     "set_names",
     "source_entry",
@@ -139,6 +140,19 @@ def _get(external: Mapping, *keys: str):
         except (KeyError, TypeError, IndexError):
             raise KeyError(f"external.json has no {'.'.join(keys[:depth + 1])}") from None
     return value
+
+
+def scored_champion(external: Mapping, name: str) -> Mapping:
+    """Which committed champion was scored: ``model`` and its ``manifest_sha256`` (a reader
+    compares it with ``metrics.json`` to know the scores are of the champion it has).
+
+    Examples
+    --------
+    >>> scored_champion({"champions": {"cold_start": {"model": "xgboost_tuned"}}},
+    ...                 "cold_start")["model"]
+    'xgboost_tuned'
+    """
+    return _get(external, "champions", name)
 
 
 def set_names(external: Mapping) -> list[str]:
