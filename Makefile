@@ -67,8 +67,8 @@ export:
 external:
 	$(PYTHON) -m analysis.cli external
 
-## rebuild: retrain, re-explain and re-export everything, rescore the external crawls, then execute the chapters and render (slow: about 12 minutes of models plus about 75 minutes of Random Forests on 2 cores, then SHAP, export and the external scores; `make rebuild SKIP_RANDOM_FOREST=1` carries the forests of the previous build over)
-rebuild: data models explain export external chapters site
+## rebuild: retrain, re-explain, rescore the external crawls and re-export everything (the export carries the external scores), then execute the chapters and render (slow: about 12 minutes of models plus about 75 minutes of Random Forests on 2 cores, then SHAP, the external scores and the export; `make rebuild SKIP_RANDOM_FOREST=1` carries the forests of the previous build over)
+rebuild: data models explain external export chapters site
 
 ## chapters: execute every chapter notebook in place from the committed models (about a minute; stored outputs are what Quarto renders)
 chapters: site-assets

@@ -259,3 +259,76 @@ def ladder_step(*groups: str) -> str:
     ('+ credited artists, single release', '+ title markers')
     """
     return LADDER_STEP_PREFIX + ", ".join(driver_label(group) for group in groups)
+
+
+# --- other crawls (issue 13) ---------------------------------------------------------------------
+# The champions are also scored, without retraining, on two datasets gathered independently of
+# the one this site studies (``models/external.json``). Each is named once, by a short name and
+# when its tracks are from (checked against the artifact's sources by tests/test_labels.py):
+#
+#   music_genre  "music_genre, 2021"          "on another crawl (music_genre, 2021)"
+#   billboard    "Billboard hits, 1960–2019"  "on another crawl (Billboard hits, 1960–2019)"
+
+#: An external set as a sentence names it once the page has introduced it.
+EXTERNAL_SET_SHORT_NAMES: dict[str, str] = {
+    "music_genre": "music_genre",
+    "billboard": "Billboard hits",
+}
+
+#: When an external set's tracks are from: music_genre's crawl, Billboard's charts.
+EXTERNAL_SET_PERIODS: dict[str, str] = {
+    "music_genre": "2021",
+    "billboard": "1960–2019",
+}
+
+#: An external set as a parenthesis, a table row or a legend names it.
+EXTERNAL_SET_LABELS: dict[str, str] = {
+    name: f"{short}, {EXTERNAL_SET_PERIODS[name]}"
+    for name, short in EXTERNAL_SET_SHORT_NAMES.items()
+}
+
+#: What the site studies, as the external sets are set beside it.
+THIS_CRAWL = "this crawl"
+
+#: The music_genre tracks the known-artist champion is scored on (its artist history needs an
+#: artist this crawl holds).
+KNOWN_ARTIST_SUBSET = "tracks by artists this crawl knows"
+
+#: The slices of this crawl the external scores are read against (``external.json``
+#: ``in_data.<champion>.<slice>``).
+IN_DATA_SLICES: dict[str, str] = {
+    "all": "all tracks",
+    "new_release": "new releases",
+}
+
+#: The model inputs an external set may lack, as a sentence names them (its fill rules).
+INPUT_NAMES: dict[str, str] = {
+    "track_genre": "genre",
+    "album_name": "album name",
+    "explicit": "explicit flag",
+    "time_signature": "time signature",
+    "key": "key and mode",
+    "artists": "artists",
+}
+
+
+def external_scope(name: str) -> str:
+    """Where a skill figure measured on an external set holds, as a tile or a card says it.
+
+    Examples
+    --------
+    >>> external_scope("music_genre")
+    'on another crawl (music_genre, 2021)'
+    """
+    return f"on another crawl ({EXTERNAL_SET_LABELS[name]})"
+
+
+def in_data_row(slice_: str) -> str:
+    """An in-data slice as a table row names it, beside the external sets.
+
+    Examples
+    --------
+    >>> in_data_row("new_release")
+    'This crawl, new releases (out of fold)'
+    """
+    return f"{THIS_CRAWL.capitalize()}, {IN_DATA_SLICES[slice_]} (out of fold)"

@@ -13,7 +13,10 @@
  *  - {@link evaluate} predicts, explains, builds the interval, the waterfall, the warnings
  *    and the five nearest real tracks;
  *  - `render*` build the output as DOM nodes. Track and artist names are data, so they are
- *    only ever inserted as text (`textContent`), never parsed as HTML.
+ *    only ever inserted as text (`textContent`), never parsed as HTML;
+ *  - {@link externalCardText} / {@link externalHitText} word the champion's scores on other
+ *    crawls (`metadata.external_validation`, from `models/external.json`) beside the
+ *    out-of-fold ones the page quotes.
  *
  * @module page
  */
@@ -316,6 +319,7 @@ export function evaluate(model, state, specs, reference) {
     hitProbability: hitProbability(m, input),
     hitThreshold: m.metadata.hit_probability ? m.metadata.hit_probability.threshold : null,
     hitAuc: m.metadata.hit_probability?.metrics?.hit_auc ?? null,
+    external: m.metadata.external_validation ?? null,
     explanation,
     waterfall: waterfall(m, explanation, state),
     nearest,
@@ -375,6 +379,44 @@ function el(document, tag, attrs = {}, text = null) {
   return node;
 }
 
+/** A figure as the page prints it: fixed digits, a true minus sign. */
+const num = (v, d) => v.toFixed(d).replace("-", "\u2212");
+const pct = (v) => `${Math.round(v * 100)}%`;
+const upperFirst = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * The model card's line on other crawls: for each set scored with popularity, its R², rank
+ * correlation (overall and within a genre) and the interval's coverage, beside the same
+ * figures out of fold here. `null` when the export carries no external scores.
+ * @param {object|null} ext `metadata.external_validation`
+ */
+export function externalCardText(ext) {
+  if (!ext || !Array.isArray(ext.sets)) return null;
+  const here = ext.in_data ?? {};
+  const parts = ext.sets.filter((s) => s.r2 != null).map((s) => {
+    const where = upperFirst(s.scope) + (s.subset ? `, ${s.subset}` : "");
+    let text = `${where}: R² ${num(s.r2, 2)} and rank correlation ${num(s.spearman, 2)}` +
+      ` (${num(s.spearman_within_genre, 2)} within a genre, against ${num(here.spearman_within_genre, 2)} here)`;
+    if (s.interval_coverage != null && ext.interval_level != null) {
+      text += `; its ${pct(ext.interval_level)} interval held ${pct(s.interval_coverage)} of those tracks` +
+        (here.interval_coverage != null ? ` (${pct(here.interval_coverage)} here)` : "");
+    }
+    return `${text}.`;
+  });
+  return parts.length ? parts.join(" ") : null;
+}
+
+/**
+ * The hit line's counterpart on other crawls: "0.77 on music_genre, 0.62 on Billboard hits",
+ * or `null` without external scores.
+ */
+export function externalHitText(ext) {
+  if (!ext || !Array.isArray(ext.sets)) return null;
+  const parts = ext.sets.filter((s) => s.hit_auc != null)
+    .map((s) => `${num(s.hit_auc, 2)} on ${s.short_name}${s.subset ? ` (${s.subset})` : ""}`);
+  return parts.length ? parts.join(", ") : null;
+}
+
 /** The selected model's name, honest test metrics and what it uses. */
 export function renderModelCard(document, model) {
   const meta = prepareModel(model).metadata;
@@ -386,6 +428,8 @@ export function renderModelCard(document, model) {
     ? `Honest test performance (${mt.protocol}, grouped cross-validation): R² ${mt.r2?.toFixed(3)}${mt.r2_sd != null ? ` ± ${mt.r2_sd.toFixed(3)}` : ""}, MAE ${mt.mae?.toFixed(2)} popularity points.`
     : "Honest test metrics not available for this export.";
   card.append(el(document, "div", { "data-role": "model-metrics" }, text));
+  const elsewhere = externalCardText(meta.external_validation);
+  if (elsewhere) card.append(el(document, "div", { "data-role": "model-external" }, elsewhere));
   return card;
 }
 
@@ -405,7 +449,8 @@ export function renderSummary(document, result) {
   box.append(el(document, "div", { "data-role": "hit" }, result.hitProbability === null
     ? "Hit probability: not available for this model (see the interval instead)."
     : `Hit probability (popularity ≥ ${result.hitThreshold}): ${(result.hitProbability * 100).toFixed(0)}%, from the hit classifier` +
-      (result.hitAuc === null ? "" : ` (out-of-fold ROC-AUC ${result.hitAuc.toFixed(2)})`)));
+      (result.hitAuc === null ? "" : ` (out-of-fold ROC-AUC ${result.hitAuc.toFixed(2)}` +
+        (externalHitText(result.external) ? `; other crawls: ${externalHitText(result.external)}` : "") + ")")));
   return box;
 }
 

@@ -140,8 +140,9 @@ const fixed = (v, d) => (Number.isFinite(v) ? v.toFixed(d) : "–");
 
 /**
  * How far to trust the ranking, in plain words, every figure read from the export's
- * metadata (out-of-fold, grouped cross-validation). `external`: the figures of an
- * independent check, when the export carries them (`metadata.external_validation`).
+ * metadata (out-of-fold, grouped cross-validation). `external`: the independent check, the
+ * same model scored without retraining on tracks other crawls collected
+ * (`metadata.external_validation`, from `models/external.json`), when the export carries it.
  * @returns {{paragraphs: string[], external: string}}
  */
 export function trustText(info) {
@@ -171,11 +172,46 @@ export function trustText(info) {
     "training tracks, or no genre: its scores are extrapolations. The model never sees the artist, so a famous " +
     "name gets no credit, and genres are those of the Spotify dataset.");
   const ext = info.external;
-  const external = ext && ext.summary
-    ? String(ext.summary)
-    : "An external check on tracks collected independently of the training data is not available yet; " +
-      "when it is, its figures appear here.";
+  const external = ext && Array.isArray(ext.sets) && ext.sets.length
+    ? externalTrustText(ext, hit.threshold)
+    : ext && ext.summary
+      ? String(ext.summary)
+      : "An external check on tracks collected independently of the training data is not available yet; " +
+        "when it is, its figures appear here.";
   return { paragraphs, external };
+}
+
+const signed = (v, d) => fixed(v, d).replace("-", "\u2212");
+
+/**
+ * The external check in plain words: hit ROC-AUC on each other crawl, the rank correlation
+ * within a genre beside the out-of-fold one, and what the list is good for at that level.
+ * @param {{sets: object[], in_data?: object}} ext `metadata.external_validation`
+ * @param {number} [threshold] The hit threshold (popularity).
+ */
+export function externalTrustText(ext, threshold) {
+  const here = ext.in_data ?? {};
+  const sentences = [];
+  const withPopularity = ext.sets.find((s) => s.spearman_within_genre != null);
+  for (const s of ext.sets.filter((x) => x.hit_auc != null)) {
+    const tracks = `${formatCount(s.n)} tracks of another crawl (${s.label})${s.subset ? `, ${s.subset}` : ""}`;
+    const chartHit = threshold != null ? `a chart hit, not popularity ≥ ${threshold}` : "a chart hit";
+    sentences.push(s.prediction_auc != null && s.spearman_within_genre == null
+      ? `On ${tracks}, it tells the tracks that entered the Billboard chart from those that did not with ` +
+        `ROC-AUC ${fixed(s.hit_auc, 2)} (${chartHit}).`
+      : `Scored without retraining on ${tracks}, it ranks a hit above a non-hit ${fixed(s.hit_auc * 100, 0)}% of ` +
+        `the time (ROC-AUC ${fixed(s.hit_auc, 2)}, against ${fixed(here.hit_auc, 2)} out of fold here).`);
+  }
+  if (withPopularity) {
+    sentences.push(
+      `Within one genre of ${withPopularity.short_name}, the predicted popularity orders tracks with a rank ` +
+      `correlation of ${signed(withPopularity.spearman_within_genre, 2)}, against ` +
+      `${fixed(here.spearman_within_genre, 2)} out of fold here.`);
+  }
+  sentences.push(
+    "So the list is good enough to shortlist likely hits from another catalogue only at the level stated " +
+    "above, and not for ranking tracks within one genre.");
+  return sentences.join(" ");
 }
 
 // ---------------------------------------------------------------------------------------------

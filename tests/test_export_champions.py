@@ -9,6 +9,7 @@ run of ``js/predictor.js`` against XGBoost and shap (``node --test`` with
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import runpy
@@ -158,3 +159,40 @@ def test_js_parity_on_10000_real_tracks(track_data, tmp_path):
     print("\n".join(diagnostics[-20:]))
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert "cold_start.fixture.json" in run.stdout and "known_artist.fixture.json" in run.stdout
+
+
+# --- the champions' scores on other crawls, carried to the pages -------------------------------
+
+
+def test_tiny_build_without_external_json_exports_no_external_scores(tiny):
+    _, out, _, _ = tiny
+    for name in ("cold_start", "known_artist"):
+        assert "external_validation" not in json.loads((out / f"{name}.json").read_text())[
+            "metadata"]
+
+
+def test_committed_export_carries_external_json_for_the_champion_it_scored():
+    from analysis.export.predictor_page import _external_validation
+    from analysis.external import external_metrics, known_artist_entry, load_external
+    from analysis.labels import external_scope
+    from analysis.models import load_metrics
+
+    external, metrics = load_external(), load_metrics()
+    for name in ("cold_start", "known_artist"):
+        meta = json.loads((PROJECT_ROOT / "models" / "export" / f"{name}.json").read_text())[
+            "metadata"]
+        assert meta["external_validation"] == _external_validation(external, metrics, name)
+    cold = _external_validation(external, metrics, "cold_start")
+    assert [s["name"] for s in cold["sets"]] == ["music_genre", "billboard"]
+    mg = cold["sets"][0]
+    assert mg["scope"] == external_scope("music_genre") and mg["subset"] is None
+    assert mg["hit_auc"] == pytest.approx(external_metrics(external, "music_genre")["hit_auc"],
+                                          rel=1e-3)
+    known = _external_validation(external, metrics, "known_artist")
+    assert [s["name"] for s in known["sets"]] == ["music_genre"] and known["sets"][0]["subset"]
+    assert known["sets"][0]["n"] == known_artist_entry(external)["tracks"]
+    assert _external_validation(None, metrics, "cold_start") is None
+    other = copy.deepcopy(external)
+    other["champions"]["cold_start"]["manifest_sha256"] = "0" * 64
+    with pytest.raises(RuntimeError, match="python -m analysis.cli external"):
+        _external_validation(other, metrics, "cold_start")

@@ -15,10 +15,13 @@ from analysis.external import (
     fill_sensitivity,
     finding,
     genre_rows,
+    in_data_genre_rows,
     in_data_metrics,
+    interval_level,
     issue_targets,
     known_artist_entry,
     load_external,
+    matched_labels,
     new_release_definition,
     set_counts,
     set_names,
@@ -87,3 +90,26 @@ def test_the_committed_artifact_reads_through_every_accessor():
     assert set(issue_targets(external)) == {"music_genre_spearman_within_genre",
                                             "music_genre_hit_auc", "billboard_hit_auc"}
     assert paths.external_file().name == "external.json"
+
+
+def test_the_committed_artifact_scores_the_interval_and_the_matched_labels():
+    """The interval the pages quote, scored on music_genre as in-data, and the training labels
+    music_genre's genres map to, scored out of fold beside them."""
+    from analysis.models import CONFIDENCE_LEVELS, load_metrics
+    from analysis.models.artifacts import interval_entry
+
+    external = load_external()
+    assert interval_level(external) == max(CONFIDENCE_LEVELS)
+    for scores in (external_metrics(external, "music_genre"),
+                   known_artist_entry(external)["known_artist"],
+                   in_data_metrics(external), in_data_metrics(external, slice_="new_release"),
+                   *genre_rows(external)):
+        assert 0 <= scores["interval_coverage"] <= 1 and scores["interval_mean_width"] > 0
+    # the OOF intervals are the ones metrics.json scores
+    level = f"{interval_level(external):g}"
+    for protocol in ("cold_start", "known_artist"):
+        assert in_data_metrics(external, protocol)["interval_coverage"] == pytest.approx(
+            interval_entry(load_metrics(), protocol, level)["coverage"], abs=1e-6)
+    labels = matched_labels(external)
+    assert sorted(labels) == [row["genre"] for row in genre_rows(external)]
+    assert {row["genre"] for row in in_data_genre_rows(external)} == set(labels.values())

@@ -8,8 +8,10 @@ import pytest
 from _tiny_models import TINY_MODELS_DIR, raw_input, synthetic_data
 
 from analysis.external.evaluate import (
+    INTERVAL_LEVEL,
     billboard_scores,
     genre_rows,
+    interval_scores,
     popularity_scores,
     predict_over_genres,
     spearman_within,
@@ -35,6 +37,27 @@ def test_popularity_scores_on_a_known_case():
     assert s["hit_auc"] == pytest.approx(8 / 9)
     assert s["prediction_hit_auc"] == 1.0
     assert s["mean_hit_probability"] == pytest.approx(p_hit.mean())
+
+
+def test_interval_coverage_counts_the_bounds_as_inside():
+    y = np.array([0, 10, 20, 65, 70, 90.0])
+    lower = np.array([0, 11, 10, 60, 50, 91.0])
+    upper = np.array([5, 30, 20, 70, 60, 99.0])
+    assert interval_scores(y, lower, upper) == {
+        "interval_coverage": pytest.approx(3 / 6),
+        "interval_mean_width": pytest.approx(np.mean([5, 19, 10, 10, 10, 8]))}
+    pred, p_hit, genre = y, np.linspace(0, 1, 6), np.array(list("aaabbb"))
+    plain = popularity_scores(y, pred, p_hit, genre, min_size=3)
+    assert "interval_coverage" not in plain
+    with_interval = popularity_scores(y, pred, p_hit, genre, min_size=3, lower=lower,
+                                      upper=upper)
+    assert with_interval == plain | interval_scores(y, lower, upper)
+    rows = genre_rows(y, pred, p_hit, genre, lower=lower, upper=upper)
+    assert [r["interval_coverage"] for r in rows] == pytest.approx([2 / 3, 1 / 3])
+    assert "interval_coverage" not in genre_rows(y, pred, p_hit, genre)[0]
+    from analysis.models import CONFIDENCE_LEVELS
+
+    assert INTERVAL_LEVEL == max(CONFIDENCE_LEVELS)
 
 
 def test_small_genres_are_left_out_of_the_within_mean():

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from _tiny_models import TINY_MODELS_DIR, synthetic_data
 
-from analysis.external.evaluate import popularity_scores
+from analysis.external.evaluate import genre_rows, interval_scores, popularity_scores
 from analysis.external.in_data import (
     COPY_ALBUM_MARKERS,
+    MATCHED_LABELS,
     copy_album_markers,
     in_data_counterparts,
     new_release_mask,
@@ -62,12 +63,31 @@ def test_counterparts_score_the_committed_oof_of_each_champion(tracks, tiny_metr
         oof = pd.read_parquet(TINY_MODELS_DIR / "oof" / f"{protocol}__xgboost_tuned.parquet")
         hit = pd.read_parquet(TINY_MODELS_DIR / "oof"
                               / f"{protocol}__xgboost_hit_classifier.parquet")
-        pred = oof.set_index("track_id").loc[tracks["track_id"], "y_pred"].to_numpy()
+        aligned = oof.set_index("track_id").loc[tracks["track_id"]]
+        pred = aligned["y_pred"].to_numpy()
+        lower, upper = aligned["lower_90"].to_numpy(), aligned["upper_90"].to_numpy()
         p_hit = hit.set_index("track_id").loc[tracks["track_id"], "p_hit"].to_numpy()
-        assert entry["all"] == popularity_scores(y, pred, p_hit, genre)
+        assert entry["all"] == popularity_scores(y, pred, p_hit, genre, lower=lower,
+                                                 upper=upper)
+        assert entry["all"]["interval_coverage"] == interval_scores(y, lower, upper)[
+            "interval_coverage"]
         assert entry["new_release"]["n"] == int(mask.sum())
         assert entry["new_release"] == popularity_scores(y[mask], pred[mask], p_hit[mask],
-                                                         genre[mask])
+                                                         genre[mask], lower=lower[mask],
+                                                         upper=upper[mask])
+        matched = np.isin(genre, MATCHED_LABELS)
+        assert entry["by_genre"] == genre_rows(y[matched], pred[matched], p_hit[matched],
+                                               genre[matched], lower=lower[matched],
+                                               upper=upper[matched])
+        assert {row["genre"] for row in entry["by_genre"]} <= set(MATCHED_LABELS)
+
+
+def test_matched_labels_are_the_labels_music_genre_maps_to():
+    from analysis.external.fill import MUSIC_GENRE_LABELS
+    from analysis.genres import load_taxonomy
+
+    assert set(MATCHED_LABELS) == set(MUSIC_GENRE_LABELS.values())
+    assert set(MATCHED_LABELS) <= set(load_taxonomy()["genre"])
 
 
 def test_oof_files_of_other_data_are_refused(tracks):

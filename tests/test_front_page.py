@@ -9,8 +9,8 @@ goes through the same offline browser checks as the chapters (fixtures from conf
 off-site request, no console error, no code, no sideways scrolling on a phone, no chart text cut
 off, the headline chart drawn, the findings listed with their links. The first screen holds
 the numbers at a glance: a row of tiles (two to a row on a phone), each a number, where a
-skill number holds, and one link to the section that proves it, followed here to that section
-of the chapter as the harness built it.
+skill number holds (out of fold here, then the same skill on other crawls), and one link to the
+section that proves it, followed here to that section of the chapter as the harness built it.
 """
 
 from __future__ import annotations
@@ -151,7 +151,10 @@ def test_front_page_first_screen_is_the_numbers(front_page, site_model, harness_
     assert findings["y"] > max(t["bottom"] for t in tiles), "the numbers come before the findings"
     for tile in tiles:
         assert re.fullmatch(r"[\d.,]+%?", tile["value"]), tile
-        assert tile["skill"] == (tile["scope"] == [WITHIN_CRAWL]), tile
+        # a skill says where it holds: out of fold here first, then on each other crawl
+        assert tile["skill"] == (tile["scope"][:1] == [WITHIN_CRAWL]), tile
+        assert all(s.startswith("on another crawl (") for s in tile["scope"][1:]), tile
+        assert tile["skill"] or not tile["scope"], tile
         assert tile["href"].startswith("chapters/") and "#" in tile["href"], tile
         assert tile["click"] == tile["href"], f"{tile['id']}: a click on the tile opens its link"
         target = _as_quarto_links(tile["href"])
@@ -160,6 +163,7 @@ def test_front_page_first_screen_is_the_numbers(front_page, site_model, harness_
         assert proof.page.locator(f"[id='{anchor}']").count() == 1, f"{target}: no section"
     skills = [t for t in tiles if t["skill"]]
     assert len(skills) >= 2 and {t["id"] for t in skills} >= {"kpi-r2", "kpi-auc"}
+    assert all(len(t["scope"]) >= 2 for t in skills), "each skill has its figure elsewhere"
     visit.assert_clean()
 
 

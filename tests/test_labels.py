@@ -58,3 +58,19 @@ def test_no_name_is_typed_outside_the_labels_module():
             if text in whole or typed.search(text):
                 found.append(f"{path.relative_to(PROJECT_ROOT)}:{line}: {text[:60]!r}")
     assert found == []
+
+
+def test_external_set_names_say_what_the_artifact_records():
+    """The year in a set's name is the artifact's: music_genre's crawl, Billboard's charts."""
+    from analysis.external import load_external, set_names, source_entry
+
+    external = load_external()
+    assert set(labels.EXTERNAL_SET_LABELS) == set(set_names(external))
+    assert labels.EXTERNAL_SET_PERIODS["music_genre"] == source_entry(
+        external, "music_genre")["crawled"].split()[-1]
+    first, last = labels.EXTERNAL_SET_PERIODS["billboard"].split("–")
+    assert f"({first}-{last})" in source_entry(external, "billboard")["title"]
+    assert labels.EXTERNAL_SET_LABELS == {"music_genre": "music_genre, 2021",
+                                          "billboard": "Billboard hits, 1960–2019"}
+    assert all(labels.external_scope(name).startswith("on another crawl (")
+               for name in labels.EXTERNAL_SET_LABELS)

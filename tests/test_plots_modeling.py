@@ -108,3 +108,37 @@ def test_headline_chart_sets_the_model_line_smaller():
     assert "Published (Random Forest, leaky): R²" in fig.data[0].hovertemplate
 
 
+
+
+# --- the champion on another crawl (models/external.json) -------------------------------------
+
+
+def test_transfer_chart_sets_each_genre_beside_its_match_here():
+    from analysis.external import (
+        genre_rows,
+        in_data_genre_rows,
+        in_data_metrics,
+        load_external,
+        matched_labels,
+    )
+    from analysis.labels import EXTERNAL_SET_LABELS
+
+    external = load_external()
+    fig = plots.plot_transfer_by_genre(external)
+    assert json.dumps(fig.to_plotly_json(), sort_keys=True, default=str) == json.dumps(
+        plots.plot_transfer_by_genre(external).to_plotly_json(), sort_keys=True, default=str)
+    here, there = fig.data
+    assert here.marker.color == plots.PROTOCOL_COLORS["cold_start"]
+    assert there.marker.color == plots.EXTERNAL_COLOR
+    assert there.name == EXTERNAL_SET_LABELS["music_genre"]
+    rows = {r["genre"]: r for r in genre_rows(external)}
+    labels = matched_labels(external)
+    matched = {r["genre"]: r for r in in_data_genre_rows(external)}
+    assert list(there.y) == sorted(rows, key=lambda g: rows[g]["spearman"])  # best on top
+    for genre, x_there, x_here in zip(there.y, there.x, here.x, strict=True):
+        assert x_there == pytest.approx(rows[genre]["spearman"], abs=1e-4)
+        assert x_here == pytest.approx(matched[labels[genre]]["spearman"], abs=1e-4)
+    mean = in_data_metrics(external)["spearman_within_genre"]
+    assert any(shape.x0 == pytest.approx(mean, abs=1e-4) for shape in fig.layout.shapes)
+    assert fig.layout.xaxis.title.text and len(plots.show(fig, name="x").data) < 200_000
+    assert plots.EXTERNAL_COLOR not in set(plots.PROTOCOL_COLORS.values())

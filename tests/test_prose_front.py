@@ -134,3 +134,47 @@ def test_at_a_glance_is_a_raw_html_block_for_a_markdown_output(facts):
     markdown = prose.at_a_glance(facts).data
     assert markdown.startswith("``````{=html}\n<ul class=\"kpi-row\"")
     assert markdown.count('<li class="kpi') == 5
+
+
+# --- the same skills on other crawls (models/external.json) ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def transfer_facts():
+    from analysis.external import load_external
+    from analysis.prose import transfer
+
+    return transfer.facts(load_external())
+
+
+def test_skill_tiles_carry_their_figures_on_other_crawls(facts, transfer_facts):
+    from analysis.labels import external_scope
+
+    plain = {t.key: t for t in prose.tiles(facts)}
+    assert all(len(t.measures) == 1 for t in plain.values())
+    tiles = {t.key: t for t in prose.tiles({**facts, "transfer": transfer_facts})}
+    mg, bb = transfer_facts["music_genre"], transfer_facts["billboard"]
+    assert [(m.value, m.unit, m.scope) for m in tiles["r2"].measures[1:]] == [
+        (f"{mg['r2']:.2f}".replace("-", prose.MINUS), "R²", external_scope("music_genre"))]
+    assert [(m.value, m.scope) for m in tiles["auc"].measures[1:]] == [
+        (f"{mg['hit_auc']:.2f}", external_scope("music_genre")),
+        (f"{bb['hit_auc']:.2f}", external_scope("billboard"))]
+    assert tiles["range"].measures[1].value == f"{mg['interval_coverage']:.0%}"
+    for key in ("sound", "tracks"):
+        assert len(tiles[key].measures) == 1
+    for key in ("r2", "auc", "range"):
+        assert tiles[key].measures[0] == plain[key].measures[0]
+    assert "not measured here" not in prose.TILES_NOTE and "other crawls" in prose.TILES_NOTE
+
+
+def test_triage_finding_gains_one_linked_sentence_on_other_crawls(facts, transfer_facts):
+    plain = prose.findings(facts).splitlines()
+    lines = prose.findings({**facts, "transfer": transfer_facts}).splitlines()
+    assert len(lines) == len(plain)
+    changed = [(a, b) for a, b in zip(plain, lines, strict=True) if a != b]
+    assert len(changed) == 1
+    before, after = changed[0]
+    assert after.startswith(before) and "#sec-modeling-transfer" in after[len(before):]
+    mg = transfer_facts["music_genre"]
+    assert f"ROC-AUC {mg['hit_auc']:.2f}" in after
+    assert f"Spearman {mg['spearman_within_genre']:.2f}" in after

@@ -2,9 +2,11 @@
 
 ``chapters/06-predictor.qmd`` reads nothing but ``models/export/``: each champion as a tree
 document (:mod:`analysis.export.trees_json`) whose ``metadata`` carries the page's wording,
-controls, feature ranges, interval offsets, hit classifier and presets, the reference tracks
-for the nearest-neighbour list and the density warning, and the sha256 manifest.
-:func:`export_champions` (``python -m analysis.cli export``) writes them all.
+controls, feature ranges, interval offsets, hit classifier and presets, the champion's scores
+on other crawls (from ``models/external.json``, when it is there), the reference tracks for
+the nearest-neighbour list and the density warning, and the sha256 manifest.
+:func:`export_champions` (``python -m analysis.cli export``) writes them all. The triage page
+(``chapters/08-triage.qmd``) reads the same model files.
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from analysis.artifacts import atomic_write
 from analysis.export.compact_json import compact_number, dumps_compact, raw_rows
 from analysis.export.manifest import manifest_entry, read_manifest, write_manifest
 from analysis.export.trees_json import build_document, export_xgboost, predict_exported
-from analysis.labels import CONTROL_LABELS, PREDICTOR_MODEL_NAMES
+from analysis.labels import (
+    CONTROL_LABELS,
+    EXTERNAL_SET_LABELS,
+    EXTERNAL_SET_SHORT_NAMES,
+    KNOWN_ARTIST_SUBSET,
+    PREDICTOR_MODEL_NAMES,
+    external_scope,
+)
 
 __all__ = [
     "NEIGHBOUR_FEATURES",
@@ -290,6 +299,71 @@ def _honest_metrics(metrics: Mapping[str, Any], protocol: str) -> dict[str, Any]
     return out
 
 
+#: The scores a page quotes per external set, as ``external.json`` names them.
+_EXTERNAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "music_genre": ("n", "r2", "spearman", "spearman_within_genre", "hit_auc",
+                    "interval_coverage", "interval_mean_width"),
+    "billboard": ("n", "hit_auc", "prediction_auc"),
+}
+
+
+def _external_validation(external: Mapping[str, Any] | None, metrics: Mapping[str, Any],
+                         protocol: str) -> dict[str, Any] | None:
+    """The champion's scores on other crawls, beside its out-of-fold ones, for the pages.
+
+    ``None`` without ``external.json``. The cold-start champion is scored on every set; the
+    known-artist one on the music_genre tracks whose artist this crawl knows (its artist
+    history needs one). Names and scopes come from :mod:`analysis.labels`.
+
+    Raises
+    ------
+    RuntimeError
+        If ``external.json`` scored another champion than ``metrics.json`` names (rebuild it
+        with ``python -m analysis.cli external`` before exporting).
+    """
+    if external is None:
+        return None
+    from analysis.external import (
+        external_metrics,
+        in_data_metrics,
+        interval_level,
+        known_artist_entry,
+        scored_champion,
+        set_names,
+    )
+    from analysis.models import champion_entry
+
+    scored = scored_champion(external, protocol)["manifest_sha256"]
+    if scored != champion_entry(metrics, protocol)["manifest_sha256"]:
+        raise RuntimeError(f"models/external.json scored another {protocol} champion than "
+                           "models/metrics.json names; run python -m analysis.cli external "
+                           "first; nothing written")
+
+    def pick(scores: Mapping[str, Any], name: str) -> dict[str, Any]:
+        return {k: scores[k] if k == "n" else _sig(scores[k], 4)
+                for k in _EXTERNAL_FIELDS[name] if scores.get(k) is not None}
+
+    sets = []
+    for name in set_names(external):
+        if protocol == "cold_start":
+            scores, subset = external_metrics(external, name, protocol), None
+        elif name == "music_genre":
+            scores, subset = known_artist_entry(external)[protocol], KNOWN_ARTIST_SUBSET
+        else:
+            continue
+        sets.append({"name": name, "label": EXTERNAL_SET_LABELS[name],
+                     "short_name": EXTERNAL_SET_SHORT_NAMES[name],
+                     "scope": external_scope(name), "subset": subset, **pick(scores, name)})
+    here = in_data_metrics(external, protocol)
+    return {
+        "source": "models/external.json (python -m analysis.cli external)",
+        "interval_level": interval_level(external),
+        "in_data": {k: _sig(here[k], 4) for k in _EXTERNAL_FIELDS["music_genre"]
+                    if k != "n"},
+        "sets": sets,
+    }
+
+
 def _hit_classifier(
     champion: Any, X: Any, metrics: Mapping[str, Any], protocol: str
 ) -> dict[str, Any]:
@@ -369,7 +443,8 @@ def export_champions(
     ------
     RuntimeError
         If an exported model's R² on the protocol's tracks differs from the Python
-        champion's by more than 0.005 (nothing is written then).
+        champion's by more than 0.005, or ``external.json`` scored other champions (nothing
+        is written then).
 
     Notes
     -----
@@ -386,7 +461,11 @@ def export_champions(
     out-of-fold triage metrics), ``categorical`` (genres, macro-genres, genre→macro and
     their one-hot columns), ``feature_stats`` (min, max, quantiles), ``controls`` (one spec
     per control in display units: duration in minutes, loudness in dB, tempo in BPM),
-    ``artist_history`` (known_artist: prior mean and smoothing) and ``presets``.
+    ``artist_history`` (known_artist: prior mean and smoothing), ``presets`` and, when
+    ``models_dir`` holds ``external.json``, ``external_validation`` (the champion's scores on
+    other crawls beside its out-of-fold ones: ``interval_level``, ``in_data``, ``sets``, each
+    set with its ``label``, ``short_name``, ``scope`` and, for the known-artist champion,
+    the ``subset`` of tracks scored).
 
     .. warning:: Reads the full cleaned data and evaluates both champions on every track
        twice (XGBoost and the Python reader of the export): about a minute on two cores.
@@ -410,6 +489,11 @@ def export_champions(
     tracks = tracks.reset_index(drop=True)
     metrics = load_metrics(models_dir)
     champions = {name: load_champion(name, models_dir=models_dir) for name in names}
+    external = None
+    if paths.external_file(models_dir).is_file():
+        from analysis.external import load_external
+
+        external = load_external(models_dir)
 
     taxonomy = load_taxonomy()
     genres = [str(g) for g in taxonomy["genre"]]
@@ -490,6 +574,9 @@ def export_champions(
                          "inputs": p["inputs"][name]} for p in presets],
             "reference_file": REFERENCE_FILE,
         }
+        validation = _external_validation(external, metrics, champion.protocol)
+        if validation is not None:  # a build without external.json writes no key at all
+            meta["external_validation"] = validation
         documents[name] = (booster, feature_names, meta)
         log(f"{name}: R² python {r2_python:.6f}, exported {r2_exported:.6f} "
             f"(max |diff| {check['max_abs_prediction_diff']})")

@@ -8,19 +8,24 @@ hand-built subset in tests) and returns the stored values.
 
 Layout (``schema_version`` 1)::
 
-    schema_version, hit_threshold, min_genre_tracks, top_decile, targets, versions
-    training_data_sha256, champions.<name>.{model, manifest_sha256}
+    schema_version, hit_threshold, min_genre_tracks, top_decile, interval_level, targets,
+    versions, training_data_sha256, champions.<name>.{model, manifest_sha256}
     sources.<set>.{title, author, crawled, repository, commit, files[]}
     sets.<set>.counts      read = accepted + rejected, rejected_by_reason, duplicates,
                            overlap_dropped, scored, ...
     sets.<set>.fill        the fill rule per input, in words
     sets.<set>.metrics.<champion>
+    sets.music_genre.genre_labels          the set's genre -> the training label it maps to
     sets.music_genre.by_genre.<champion>   one row per genre
     sets.music_genre.known_artists         both champions on tracks by Kaggle-known artists
     sets.billboard.by_decade.<champion>    one row per decade
-    in_data.new_release_definition, in_data.<champion>.{model, hit_model, all, new_release}
+    in_data.new_release_definition,
+    in_data.<champion>.{model, hit_model, all, new_release, by_genre}
     fill_sensitivity.<set>[]               the champion under each album x genre encoding
     findings.{artist_history, album_copies}
+
+Scores of a set with popularity (music_genre, in-data) carry the coverage of the champion's
+interval at ``interval_level`` (``interval_coverage``, ``interval_mean_width``).
 """
 
 from __future__ import annotations
@@ -42,11 +47,15 @@ __all__ = [
     "fill_sensitivity",
     "finding",
     "genre_rows",
+    "in_data_genre_rows",
     "in_data_metrics",
+    "interval_level",
     "issue_targets",
     "known_artist_entry",
     "load_external",
+    "matched_labels",
     "new_release_definition",
+    "scored_champion",
     "set_counts",
     "set_names",
     "source_entry",
@@ -133,6 +142,19 @@ def _get(external: Mapping, *keys: str):
     return value
 
 
+def scored_champion(external: Mapping, name: str) -> Mapping:
+    """Which committed champion was scored: ``model`` and its ``manifest_sha256`` (a reader
+    compares it with ``metrics.json`` to know the scores are of the champion it has).
+
+    Examples
+    --------
+    >>> scored_champion({"champions": {"cold_start": {"model": "xgboost_tuned"}}},
+    ...                 "cold_start")["model"]
+    'xgboost_tuned'
+    """
+    return _get(external, "champions", name)
+
+
 def set_names(external: Mapping) -> list[str]:
     """The external sets scored, in build order (music_genre, billboard).
 
@@ -183,6 +205,35 @@ def external_metrics(external: Mapping, name: str, champion: str = _DEFAULT_CHAM
 def genre_rows(external: Mapping, champion: str = _DEFAULT_CHAMPION) -> list[Mapping]:
     """music_genre scored per genre (``genre``, ``n``, ``spearman``, ``hit_auc``, ...)."""
     return _get(external, "sets", "music_genre", "by_genre", champion)
+
+
+def matched_labels(external: Mapping) -> Mapping:
+    """music_genre's genre -> the training (Kaggle) label it was mapped to.
+
+    Examples
+    --------
+    >>> matched_labels({"sets": {"music_genre": {"genre_labels": {"Rap": "hip-hop"}}}})["Rap"]
+    'hip-hop'
+    """
+    return _get(external, "sets", "music_genre", "genre_labels")
+
+
+def in_data_genre_rows(external: Mapping, protocol: str = _DEFAULT_CHAMPION) -> list[Mapping]:
+    """A champion's out-of-fold scores per training label that music_genre's genres map to
+    (``genre`` is the training label; the same fields as :func:`genre_rows`).
+
+    Examples
+    --------
+    >>> e = {"in_data": {"cold_start": {"by_genre": [{"genre": "rock", "spearman": 0.3}]}}}
+    >>> in_data_genre_rows(e)[0]["genre"]
+    'rock'
+    """
+    return _get(external, "in_data", protocol, "by_genre")
+
+
+def interval_level(external: Mapping) -> float:
+    """The nominal level of the interval whose coverage is scored (``interval_coverage``)."""
+    return _get(external, "interval_level")
 
 
 def known_artist_entry(external: Mapping) -> Mapping:

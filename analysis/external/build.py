@@ -26,6 +26,7 @@ from analysis import paths
 from analysis.artifacts import versions
 from analysis.external.artifacts import SCHEMA_VERSION, write_external
 from analysis.external.evaluate import (
+    INTERVAL_LEVEL,
     MIN_GENRE_TRACKS,
     TOP_DECILE,
     billboard_scores,
@@ -38,6 +39,7 @@ from analysis.external.fill import (
     ALBUM_ENCODINGS,
     ALBUM_MISSING,
     FILL_RULES,
+    MUSIC_GENRE_LABELS,
     fill_billboard,
     fill_music_genre,
     genre_labels,
@@ -104,9 +106,9 @@ def _score_music_genre(champion, tracks: pd.DataFrame, *, album: str, genre: str
     filled = fill_music_genre(tracks, album=album)
     if genre == _GENRE_NONE:
         filled = filled.drop(columns="track_genre")
-    table = champion.predict_table(filled, name=MUSIC_GENRE.name)
-    return {"prediction": table["prediction"].to_numpy(),
-            "hit_probability": table["hit_probability"].to_numpy()}
+    table = champion.predict_table(filled, confidence=INTERVAL_LEVEL, name=MUSIC_GENRE.name)
+    return {column: table[column].to_numpy()
+            for column in ("prediction", "hit_probability", "lower", "upper")}
 
 
 def _score_billboard(champion, tracks: pd.DataFrame, *, album: str, genre: str) -> dict:
@@ -143,7 +145,8 @@ def _music_genre_section(read: ReadResult, training: pd.DataFrame, cold_start, k
     genre = scored["source_genre"].to_numpy()
 
     def summarise(predicted: dict) -> dict:
-        return popularity_scores(y, predicted["prediction"], predicted["hit_probability"], genre)
+        return popularity_scores(y, predicted["prediction"], predicted["hit_probability"], genre,
+                                 lower=predicted["lower"], upper=predicted["upper"])
 
     sensitivity, rule = _sensitivity(cold_start, scored, _score_music_genre, summarise, log,
                                      MUSIC_GENRE.name)
@@ -153,9 +156,11 @@ def _music_genre_section(read: ReadResult, training: pd.DataFrame, cold_start, k
     section = {
         "counts": counts,
         "fill": FILL_RULES[MUSIC_GENRE.name],
+        "genre_labels": MUSIC_GENRE_LABELS,
         "metrics": {"cold_start": summarise(rule)},
         "by_genre": {"cold_start": genre_rows(y, rule["prediction"], rule["hit_probability"],
-                                              genre)},
+                                              genre, lower=rule["lower"],
+                                              upper=rule["upper"])},
         "known_artists": _known_artists(scored, cold_start, known_artist),
     }
     return section, sensitivity, tracks
@@ -174,8 +179,9 @@ def _known_artists(scored: pd.DataFrame, cold_start, known_artist) -> dict:
     y = subset["popularity"].to_numpy("float64")
     genre = subset["source_genre"].to_numpy()
     for name, champion in (("known_artist", known_artist), ("cold_start", cold_start)):
-        table = champion.predict_table(filled, name=MUSIC_GENRE.name)
-        out[name] = popularity_scores(y, table["prediction"], table["hit_probability"], genre)
+        table = champion.predict_table(filled, confidence=INTERVAL_LEVEL, name=MUSIC_GENRE.name)
+        out[name] = popularity_scores(y, table["prediction"], table["hit_probability"], genre,
+                                      lower=table["lower"], upper=table["upper"])
     mean = known_artist.artist_history.transform(subset[["artists"]])[
         "artist_mean_popularity"].to_numpy()
     within, n_genres = spearman_within(y, mean, genre)
@@ -246,6 +252,7 @@ def external_report(
         "hit_threshold": HIT_THRESHOLD,
         "min_genre_tracks": MIN_GENRE_TRACKS,
         "top_decile": TOP_DECILE,
+        "interval_level": INTERVAL_LEVEL,
         "targets": ISSUE_TARGETS,
         "training_data_sha256": training_sha256,
         "champions": {c.name: {"model": champion_model(metrics, c.name),

@@ -3,7 +3,7 @@
 The numbers must be comparable with the site's in-data ones, so the metrics are the same
 functions (:func:`analysis.models.scoring.score_predictions`,
 :func:`~analysis.models.scoring.score_hit_probabilities`) and the same hit definition
-(popularity >= :data:`analysis.models.HIT_THRESHOLD`). Two further measures:
+(popularity >= :data:`analysis.models.HIT_THRESHOLD`). Three further measures:
 
 * **mean within-genre Spearman**: the mean over genres with at least
   :data:`MIN_GENRE_TRACKS` tracks of the rank correlation inside each. A model that only
@@ -11,7 +11,10 @@ functions (:func:`analysis.models.scoring.score_predictions`,
   question is which tracks *within* a genre stand out.
 * **Billboard**: the set has no popularity, only hit (on the Hot 100) or flop; scored are
   the ROC-AUC of the hit probability and of the predicted popularity against that label, and
-  the precision of their top decile (:data:`TOP_DECILE`).
+  the precision of their top decile (:data:`TOP_DECILE`);
+* **interval coverage**: the share of tracks inside the champion's conformal interval at
+  :data:`INTERVAL_LEVEL` (the level the pages quote), and its mean width; in-data, the same
+  share of the committed out-of-fold intervals.
 
 Champions are loaded by the caller (:func:`analysis.models.load`) and only predict here.
 """
@@ -25,11 +28,13 @@ import pandas as pd
 
 from analysis.features import genre_column, macro_column
 from analysis.genres import macro_genre_of
-from analysis.models.settings import HIT_THRESHOLD
+from analysis.models.settings import CONFIDENCE_LEVELS, HIT_THRESHOLD
 
 __all__ = [
+    "INTERVAL_LEVEL",
     "MIN_GENRE_TRACKS",
     "TOP_DECILE",
+    "interval_scores",
     "billboard_scores",
     "genre_rows",
     "popularity_scores",
@@ -44,6 +49,9 @@ MIN_GENRE_TRACKS = 20
 
 #: Share of tracks a Billboard shortlist keeps ("top decile by score").
 TOP_DECILE = 0.10
+
+#: The interval level whose coverage is scored (the widest the build makes, as the pages quote).
+INTERVAL_LEVEL = max(CONFIDENCE_LEVELS)
 
 
 def _spearman(y: np.ndarray, score: np.ndarray) -> float:
@@ -101,9 +109,32 @@ def top_share_precision(label: np.ndarray, score: np.ndarray, share: float) -> f
     return float(label[order[:n_top]].mean())
 
 
+def interval_scores(popularity: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> dict:
+    """How often the truth falls inside an interval, and how wide the interval is.
+
+    Returns
+    -------
+    dict
+        ``interval_coverage`` (share of tracks with ``lower <= popularity <= upper``, bounds
+        included, as the in-data coverage counts them) and ``interval_mean_width``.
+
+    Examples
+    --------
+    >>> interval_scores(np.array([10, 50, 90.0]), np.array([0, 50, 0.0]),
+    ...                 np.array([20, 60, 40.0]))
+    {'interval_coverage': 0.6666666666666666, 'interval_mean_width': 23.333333333333332}
+    """
+    y = np.asarray(popularity, dtype="float64")
+    lo = np.asarray(lower, dtype="float64")
+    hi = np.asarray(upper, dtype="float64")
+    return {"interval_coverage": float(((y >= lo) & (y <= hi)).mean()),
+            "interval_mean_width": float((hi - lo).mean())}
+
+
 def popularity_scores(
     popularity: np.ndarray, prediction: np.ndarray, hit_probability: np.ndarray,
     genre: np.ndarray, *, min_size: int = MIN_GENRE_TRACKS,
+    lower: np.ndarray | None = None, upper: np.ndarray | None = None,
 ) -> dict:
     """The in-data metrics of one set of predictions, for a set with popularity.
 
@@ -114,7 +145,9 @@ def popularity_scores(
         >= the hit threshold), ``mean_hit_probability`` (beside ``hit_rate``: calibration),
         ``spearman`` (pooled), ``spearman_within_genre`` and ``genres_scored``, ``r2``,
         ``mae``, ``hit_auc`` (the hit classifier's ROC-AUC) and ``prediction_hit_auc`` (the
-        predicted popularity's, as ``metrics.json`` scores a popularity model).
+        predicted popularity's, as ``metrics.json`` scores a popularity model); with
+        ``lower`` and ``upper`` (the interval at :data:`INTERVAL_LEVEL`) also
+        :func:`interval_scores`.
 
     Examples
     --------
@@ -131,7 +164,7 @@ def popularity_scores(
     accuracy = score_predictions(y, pred)
     triage = score_hit_probabilities(y, p_hit)
     within, n_genres = spearman_within(y, pred, genre, min_size=min_size)
-    return {
+    out = {
         "n": int(len(y)),
         "mean_popularity": float(y.mean()),
         "mean_prediction": float(pred.mean()),
@@ -145,15 +178,19 @@ def popularity_scores(
         "hit_auc": triage["hit_auc"],
         "prediction_hit_auc": accuracy["hit_auc"],
     }
+    if lower is not None and upper is not None:
+        out |= interval_scores(y, lower, upper)
+    return out
 
 
 def genre_rows(
     popularity: np.ndarray, prediction: np.ndarray, hit_probability: np.ndarray,
-    genre: np.ndarray,
+    genre: np.ndarray, *, lower: np.ndarray | None = None, upper: np.ndarray | None = None,
 ) -> list[dict]:
     """One row per genre (sorted): ``genre``, ``n``, ``mean_popularity``,
     ``mean_prediction``, ``hit_rate``, ``mean_hit_probability``, ``spearman``, ``hit_auc``,
-    ``mae`` (what a per-genre chart shows).
+    ``mae`` (what a per-genre chart shows); with ``lower`` and ``upper`` also
+    :func:`interval_scores`.
 
     Examples
     --------
@@ -165,15 +202,22 @@ def genre_rows(
     frame = pd.DataFrame({"y": np.asarray(popularity, "float64"),
                           "p": np.asarray(prediction, "float64"),
                           "h": np.asarray(hit_probability, "float64"), "g": np.asarray(genre)})
+    with_interval = lower is not None and upper is not None
+    if with_interval:
+        frame["lo"] = np.asarray(lower, "float64")
+        frame["hi"] = np.asarray(upper, "float64")
     rows = []
     for name, part in frame.groupby("g", sort=True):
         y, p, h = (part[c].to_numpy() for c in ("y", "p", "h"))
-        rows.append({
+        row = {
             "genre": str(name), "n": int(len(part)), "mean_popularity": float(y.mean()),
             "mean_prediction": float(p.mean()), "hit_rate": float((y >= HIT_THRESHOLD).mean()),
             "mean_hit_probability": float(h.mean()), "spearman": _spearman(y, p),
             "hit_auc": _auc(y >= HIT_THRESHOLD, h), "mae": float(np.abs(y - p).mean()),
-        })
+        }
+        if with_interval:
+            row |= interval_scores(y, part["lo"].to_numpy(), part["hi"].to_numpy())
+        rows.append(row)
     return rows
 
 

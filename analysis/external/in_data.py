@@ -25,13 +25,15 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.external.evaluate import popularity_scores
+from analysis.external.evaluate import INTERVAL_LEVEL, genre_rows, popularity_scores
+from analysis.external.fill import MUSIC_GENRE_LABELS
 from analysis.features import TEXT_MARKERS
 from analysis.models.artifacts import champion_model, champion_names, load_oof, triage_entry
 from analysis.protocols import song_groups
 
 __all__ = [
     "COPY_ALBUM_MARKERS",
+    "MATCHED_LABELS",
     "NEW_RELEASE_DEFINITION",
     "copy_album_markers",
     "in_data_counterparts",
@@ -41,6 +43,10 @@ __all__ = [
 
 #: Album-name markers (:data:`analysis.features.TEXT_MARKERS`) of a crawl copy of a song.
 COPY_ALBUM_MARKERS: tuple[str, ...] = ("album_compilation", "album_seasonal", "album_dated")
+
+#: The training labels an external set's genres map to (:data:`MUSIC_GENRE_LABELS`), whose
+#: in-data scores sit beside that set's per-genre scores.
+MATCHED_LABELS: tuple[str, ...] = tuple(sorted(set(MUSIC_GENRE_LABELS.values())))
 
 #: The new-release slice, in words (recorded in ``models/external.json``).
 NEW_RELEASE_DEFINITION = (
@@ -131,22 +137,32 @@ def in_data_counterparts(
     Returns
     -------
     dict
-        Per champion (``cold_start``, ``known_artist``): ``model``, ``hit_model``, and the
+        Per champion (``cold_start``, ``known_artist``): ``model``, ``hit_model``, the
         :func:`~analysis.external.evaluate.popularity_scores` of ``all`` and ``new_release``
-        (within-genre = within the 114 primary genres).
+        (within-genre = within the 114 primary genres; with the coverage of the out-of-fold
+        interval at :data:`~analysis.external.evaluate.INTERVAL_LEVEL`), and ``by_genre``:
+        the :func:`~analysis.external.evaluate.genre_rows` of all tracks whose primary genre
+        is one of :data:`MATCHED_LABELS`.
     """
     mask = new_release_mask(tracks)
     genre = tracks["primary_genre"].astype(str).to_numpy()
     y = tracks["popularity"].to_numpy("float64")
+    matched = np.isin(genre, MATCHED_LABELS)
+    pct = int(round(INTERVAL_LEVEL * 100))
     out = {}
     for protocol in champion_names(metrics):
         model = champion_model(metrics, protocol)
         hit_model = triage_entry(metrics, protocol)["model"]
         pred = oof_predictions(tracks, protocol, model, "y_pred", models_dir)
         p_hit = oof_predictions(tracks, protocol, hit_model, "p_hit", models_dir)
+        lower = oof_predictions(tracks, protocol, model, f"lower_{pct}", models_dir)
+        upper = oof_predictions(tracks, protocol, model, f"upper_{pct}", models_dir)
         out[protocol] = {
             "model": model, "hit_model": hit_model,
-            "all": popularity_scores(y, pred, p_hit, genre),
-            "new_release": popularity_scores(y[mask], pred[mask], p_hit[mask], genre[mask]),
+            "all": popularity_scores(y, pred, p_hit, genre, lower=lower, upper=upper),
+            "new_release": popularity_scores(y[mask], pred[mask], p_hit[mask], genre[mask],
+                                             lower=lower[mask], upper=upper[mask]),
+            "by_genre": genre_rows(y[matched], pred[matched], p_hit[matched], genre[matched],
+                                   lower=lower[matched], upper=upper[matched]),
         }
     return out

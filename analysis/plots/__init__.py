@@ -43,6 +43,7 @@ from analysis.plots.modeling import (
     plot_leak_comparison,
     plot_leak_mechanism,
     plot_sampling_artefacts,
+    plot_transfer_by_genre,
     plot_zero_mass,
 )
 from analysis.plots.moods import (
@@ -77,6 +78,7 @@ __all__ = [
     "plot_popularity_by_feature",
     "plot_popularity_distribution",
     "plot_sampling_artefacts",
+    "plot_transfer_by_genre",
     "plot_shap_beeswarm",
     "plot_shap_dependence",
     "plot_zero_mass",

@@ -1,9 +1,10 @@
 """Charts of the Modeling chapter (chapters/04-modeling), and the leak chart of the
 Conclusions and the front page.
 
-Each reads the build's ``metrics.json`` (a dict from :func:`analysis.models.load_metrics`) or
-rows made from it, never a model or the raw tracks, so the pages only read artifacts. The
-leaky replica always wears ``ACCENT_COLORS["leaky"]``.
+Each reads the build's ``metrics.json`` (a dict from :func:`analysis.models.load_metrics`),
+``models/external.json`` (:func:`analysis.external.load_external`) or rows made from them,
+never a model or the raw tracks, so the pages only read artifacts. The leaky replica always
+wears ``ACCENT_COLORS["leaky"]``; a score on another crawl ``EXTERNAL_COLOR``.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from plotly.subplots import make_subplots
 from analysis.explain.cache import protocol_summary
 from analysis.genres import MACRO_GENRES
 from analysis.labels import (
+    EXTERNAL_SET_LABELS,
     PROTOCOL_ADJECTIVES,
     PROTOCOL_LABELS,
     PROTOCOL_SHORT_NAMES,
+    THIS_CRAWL,
 )
 from analysis.models.artifacts import (
     error_analysis_entry,
@@ -32,6 +35,7 @@ from analysis.plots.style import (
     _GRID_COLOR,
     _LINE_COLOR,
     ACCENT_COLORS,
+    EXTERNAL_COLOR,
     MIN_CHART_WIDTH,
     NEUTRAL_COLOR,
     PROTOCOL_COLORS,
@@ -50,6 +54,7 @@ __all__ = [
     "plot_leak_comparison",
     "plot_leak_mechanism",
     "plot_sampling_artefacts",
+    "plot_transfer_by_genre",
     "plot_zero_mass",
 ]
 
@@ -322,4 +327,66 @@ def plot_headline_r2(rows: pd.DataFrame, *, title: str | None = None) -> go.Figu
         xaxis=dict(title="R² (share of variance explained)", range=[0, 1]),
         yaxis=dict(visible=False, range=[-0.5, n - 1 + _HEADLINE_BAR / 2 + 0.75]),
     )
+    return fig
+
+
+def plot_transfer_by_genre(external: dict, *, protocol: str = "cold_start",
+                           title: str | None = None) -> go.Figure:
+    """Within-genre Spearman on another crawl (music_genre) beside the matching genre here.
+
+    One row per music_genre genre, best on top: a bar of the champion's Spearman inside that
+    genre of music_genre (``EXTERNAL_COLOR``), and one of its out-of-fold Spearman inside the
+    training label the genre maps to (the protocol's colour; Hip-Hop and Rap share hip-hop).
+    A dashed line marks the out-of-fold mean over all this crawl's genres.
+
+    Parameters
+    ----------
+    external
+        ``models/external.json`` as :func:`analysis.external.load_external` reads it.
+    """
+    from analysis.external import (
+        genre_rows,
+        in_data_genre_rows,
+        in_data_metrics,
+        matched_labels,
+    )
+
+    labels = matched_labels(external)
+    here = {row["genre"]: row for row in in_data_genre_rows(external, protocol)}
+    rows = sorted(genre_rows(external, protocol),  # the bottom row first: the best on top
+                  key=lambda r: -1 if r["spearman"] is None else r["spearman"])
+    names = [r["genre"] for r in rows]
+    matched = [here[labels[g]] for g in names]
+    mean = in_data_metrics(external, protocol)["spearman_within_genre"]
+    this_crawl = f"{THIS_CRAWL}, matching genre (out of fold)"
+    fig = go.Figure()
+    fig.add_bar(
+        y=names, x=_r([m["spearman"] for m in matched], 4), orientation="h",
+        name=this_crawl, marker_color=PROTOCOL_COLORS[protocol],
+        customdata=[[m["genre"], m["n"]] for m in matched],
+        hovertemplate="%{y} → %{customdata[0]}: Spearman %{x:.2f}<br>%{customdata[1]:,} tracks"
+                      "<extra>" + this_crawl + "</extra>",
+    )
+    fig.add_bar(
+        y=names, x=_r([r["spearman"] for r in rows], 4), orientation="h",
+        name=EXTERNAL_SET_LABELS["music_genre"], marker_color=EXTERNAL_COLOR,
+        customdata=[r["n"] for r in rows],
+        hovertemplate="%{y}: Spearman %{x:.2f}<br>%{customdata:,} tracks<extra>"
+                      + EXTERNAL_SET_LABELS["music_genre"] + "</extra>",
+    )
+    fig.add_vline(x=round(mean, 4), line=dict(color=NEUTRAL_COLOR, dash="dash", width=1.5))
+    fig.add_annotation(x=round(mean, 4), y=1, yref="paper", yanchor="bottom", xanchor="left",
+                       showarrow=False, text=f"mean over<br>{THIS_CRAWL}'s genres", align="left",
+                       font=dict(size=12, color=NEUTRAL_COLOR))
+    fig.add_vline(x=0, line=dict(color=_LINE_COLOR, width=1))
+    values = [v for v in (*(r["spearman"] for r in rows), *(m["spearman"] for m in matched),
+                          mean) if v is not None]
+    fig.update_layout(title=title, barmode="group", height=max(420, 44 * len(rows) + 160),
+                      xaxis=dict(title="Spearman within the genre<br>(predicted vs actual "
+                                       "popularity)",
+                                 range=[round(min(0, *values) - 0.02, 2),
+                                        round(max(values) + 0.05, 2)]),
+                      yaxis=dict(categoryorder="array", categoryarray=names),
+                      legend=dict(orientation="h", y=1.12, yanchor="bottom", x=0,
+                                  traceorder="reversed"))
     return fig

@@ -11,7 +11,8 @@ Palette
     :data:`MACRO_GENRE_COLORS` gives each macro-genre of :data:`analysis.genres.MACRO_GENRES`
     one colour, in that order, on every chart; :data:`NEUTRAL_COLOR` is for "all tracks" or
     "other", :data:`ACCENT_COLORS` for two-way contrasts such as an honest versus a leaky
-    protocol, :data:`PROTOCOL_COLORS` for the three evaluation protocols and
+    protocol, :data:`PROTOCOL_COLORS` for the three evaluation protocols,
+    :data:`EXTERNAL_COLOR` for a score measured on another crawl and
     :data:`FEATURE_VALUE_SCALE` for "a feature's value, low to high".
 Fitting
     Plotly does not wrap text: a title longer than its axis, or wider than a phone's screen,
@@ -55,6 +56,7 @@ __all__ = [
     "ACCENT_COLORS",
     "DIV_ID_PREFIX",
     "EXPLICIT_COLORS",
+    "EXTERNAL_COLOR",
     "FEATURE_VALUE_SCALE",
     "FONT_FAMILY",
     "MACRO_GENRE_COLORS",
@@ -129,6 +131,11 @@ PROTOCOL_COLORS: dict[str, str] = {
     "known_artist": ACCENT_COLORS["honest"],
     "cold_start": "#44AA99",
 }
+
+#: A score measured on another crawl of Spotify (``models/external.json``), beside the same score
+#: in this crawl in its protocol's colour: Tol muted wine, apart from the three protocol colours
+#: under every colour-vision type.
+EXTERNAL_COLOR = "#882255"
 
 #: Colour of the zero-popularity bar, set apart from the rest of the distribution (the
 #: Okabe-Ito orange of :data:`ACCENT_COLORS`).

@@ -13,10 +13,12 @@ Each page module has the same shape:
 Pages: :mod:`~analysis.prose.data`, :mod:`~analysis.prose.eda`,
 :mod:`~analysis.prose.moods` (genre moods and the outlier lists),
 :mod:`~analysis.prose.modeling`, :mod:`~analysis.prose.drivers`,
-:mod:`~analysis.prose.conclusions` and :mod:`~analysis.prose.front` (``index.qmd``). Names of
+:mod:`~analysis.prose.conclusions` and :mod:`~analysis.prose.front` (``index.qmd``);
+:mod:`~analysis.prose.transfer` holds the other crawls' facts (``models/external.json``) that
+the Modeling chapter and the front page word, and a verdict for the Conclusions. Names of
 protocols, models, features and drivers come from :mod:`analysis.labels`. The submodules are
 imported on use (``from analysis.prose import eda``): the Modeling words need the model code,
 the Data words do not.
 """
 
-__all__ = ["conclusions", "data", "drivers", "eda", "front", "modeling", "moods"]
+__all__ = ["conclusions", "data", "drivers", "eda", "front", "modeling", "moods", "transfer"]

@@ -7,8 +7,9 @@ screen is a row of tiles (:func:`at_a_glance`), one number each, each linking to
 that proves it; then each finding is one template with a link to its chapter.
 
 A skill tile (R², ROC-AUC, interval) says where its number holds: out of fold, within this
-crawl of Spotify. Its figures are a list (:class:`Measure`), so the same skill measured on
-another crawl is one more :class:`Measure` under the first (see :func:`tiles`).
+crawl of Spotify. Its figures are a list (:class:`Measure`): under the first, the same skill
+measured on other crawls (``models/external.json``, read by :func:`analysis.prose.transfer.facts`),
+each with its own scope (see :func:`tiles`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.labels import PROTOCOL_CASES, driver_name
+from analysis.labels import EXTERNAL_SET_SHORT_NAMES, PROTOCOL_CASES, driver_name, external_scope
 from analysis.models import CONFIDENCE_LEVELS, HIT_THRESHOLD, TOP_SHARE
 from analysis.prose._artifacts import (
     artist_history,
@@ -32,6 +33,7 @@ from analysis.prose._artifacts import (
     replica_model,
     triage_metric,
 )
+from analysis.prose import transfer
 from analysis.prose._render import by_sign, fill, numbered, spelled, upper_first
 from analysis.prose.drivers import audio_share
 
@@ -45,6 +47,7 @@ CHAPTER_LINKS: dict[str, str] = {
     "drivers": "chapters/05-drivers.ipynb#sec-drivers-importance",
     "history": "chapters/05-drivers.ipynb#sec-drivers-history",
     "conclusions": "chapters/07-conclusions.ipynb#sec-conclusions-triage",
+    "transfer": transfer.SECTION,
 }
 
 #: The protocol the tiles quote: a new artist, the case triage is for (no history to lean on).
@@ -61,22 +64,25 @@ INTERVAL_LEVEL = max(CONFIDENCE_LEVELS)
 # --- facts -------------------------------------------------------------------------------------
 
 
-def facts(track_data, metrics: Mapping, explanations) -> dict:
+def facts(track_data, metrics: Mapping, explanations, external: Mapping | None = None) -> dict:
     """Every number the front page quotes, from the loaded artifacts (what ``index.qmd`` does).
 
     Adds the genre-mood finding, Kruskal–Wallis ε² of every audio feature across macro-genres
-    (:func:`analysis.moods.kruskal_by_feature`), and the share of hits among all tracks.
+    (:func:`analysis.moods.kruskal_by_feature`), and the share of hits among all tracks; with
+    ``external`` (``models/external.json``), the same skills on other crawls.
     """
     from analysis.moods import add_duration_minutes, kruskal_by_feature
 
     kruskal = kruskal_by_feature(add_duration_minutes(track_data.tracks))
     hit = metrics.get("hit_threshold", HIT_THRESHOLD)
     hit_share = float((track_data.tracks["popularity"] >= hit).mean())
-    return read_facts(track_data.summary, metrics, explanations, kruskal, hit_share=hit_share)
+    return read_facts(track_data.summary, metrics, explanations, kruskal, hit_share=hit_share,
+                      external=external)
 
 
 def read_facts(summary: Mapping, metrics: Mapping, explanations,
-               kruskal: pd.DataFrame | None = None, *, hit_share: float | None = None) -> dict:
+               kruskal: pd.DataFrame | None = None, *, hit_share: float | None = None,
+               external: Mapping | None = None) -> dict:
     """:func:`facts` from pieces already at hand.
 
     Parameters
@@ -91,6 +97,8 @@ def read_facts(summary: Mapping, metrics: Mapping, explanations,
         :func:`analysis.moods.kruskal_by_feature` of the tracks (the genre-mood finding).
     hit_share : float, optional
         Share of all tracks that are hits (the shortlist's base rate).
+    external : dict, optional
+        ``models/external.json``: the skills on other crawls (``transfer`` is None without).
     """
     cold = importance(explanations, "cold_start")
     audio = cold[cold["group"].map(is_audio)].iloc[0]
@@ -112,6 +120,7 @@ def read_facts(summary: Mapping, metrics: Mapping, explanations,
         "first": cold.iloc[0]["group"], "first_shap": cold.iloc[0]["mean_abs_shap"],
         "audio": audio["group"], "audio_shap": audio["mean_abs_shap"],
         "genre_effect": None, "interval": None,
+        "transfer": None if external is None else transfer.facts(external),
         **_tile_facts(metrics, explanations),
     }
     if kruskal is not None and len(kruskal):
@@ -156,6 +165,12 @@ TRIAGE = (
     "shortlist are hits{base_rate} ([modeling]({links[triage]}))."
 )
 BASE_RATE = ", against {hit_share:.0%} of all tracks"
+TRIAGE_ELSEWHERE = (
+    " On other crawls it still ranks hits first, with ROC-AUC {mg[hit_auc]:.2f} ({mg_name}) and "
+    "{bb[hit_auc]:.2f} ({bb_name}), but {barely} orders tracks within a genre (Spearman "
+    "{mg[spearman_within_genre]:.2f}, against {here[spearman_within_genre]:.2f} here; "
+    "[does it hold elsewhere?]({links[transfer]}))."
+)
 HISTORY = (
     "**The artist is most of the signal.** Artist history carries "
     "{history[shap_share_history]:.0%} of what moves the known-artist model; without it, R² on a "
@@ -185,20 +200,26 @@ RANGE = (
 #: The tiles of the first screen, in reading order. ``label`` names the number, ``value`` and
 #: ``unit`` show it, ``context`` sets it beside what a reader compares it with, and ``link``
 #: (a key of :data:`CHAPTER_LINKS`) with ``link_text`` points at the section that proves it.
-#: A ``skill`` tile's number holds where :data:`WITHIN_CRAWL` says.
+#: A ``skill`` tile's number holds where :data:`WITHIN_CRAWL` says; its ``elsewhere`` figures,
+#: (set, value, unit), are the same skill on another crawl (from ``f["transfer"]``), each
+#: scoped by :func:`analysis.labels.external_scope`.
 TILES: tuple[dict, ...] = (
     {"key": "r2", "skill": True, "label": "Popularity explained, new artist",
      "value": "{cold:.2f}", "unit": "R²",
      "context": "Rank correlation {cold_spearman:.2f}; the original's leaky recipe scores "
                 "{replica:.2f}.",
+     "elsewhere": (("music_genre", "{music_genre[r2]:.2f}", "R²"),),
      "link": "leak", "link_text": "The leak audit"},
     {"key": "auc", "skill": True, "label": "Hits ranked first, new artist",
      "value": "{auc:.2f}", "unit": "ROC-AUC",
      "context": "{top_precision:.0%} of the top-{top_share:.0%} shortlist are hits{base_rate}.",
+     "elsewhere": (("music_genre", "{music_genre[hit_auc]:.2f}", "ROC-AUC"),
+                   ("billboard", "{billboard[hit_auc]:.2f}", "ROC-AUC")),
      "link": "triage", "link_text": "Triage"},
     {"key": "range", "skill": True, "label": "Width of the {level:.0%} range, new artist",
      "value": "{mean_width:.0f}", "unit": "points",
      "context": "On the 0–100 scale; it holds {coverage:.0%} of held-out tracks.",
+     "elsewhere": (("music_genre", "{music_genre[interval_coverage]:.0%}", "held"),),
      "link": "intervals", "link_text": "Prediction intervals"},
     {"key": "sound", "skill": False, "label": "Moved by the sound, new artist",
      "value": "{audio_share:.0%}", "unit": "",
@@ -217,8 +238,12 @@ WITHIN_CRAWL = "out of fold, within this crawl"
 TILES_NOTE = (
     "Skill figures are out of fold: each track is scored by a model trained without it, and, "
     "for a new artist, without any of the artist's tracks. They hold within this crawl of "
-    "Spotify (the public dataset); how far they carry to another catalogue is not measured here."
+    "Spotify (the public dataset). The smaller figures under them are the same model scored, "
+    "without retraining, on tracks other crawls collected: how far the skill carries to "
+    "another catalogue."
 )
+#: A minus sign as a tile shows it (a hyphen would wrap a negative figure on a phone).
+MINUS = "−"
 
 #: Markup of the tiles (no words: those are above).
 TILES_HTML = (
@@ -257,7 +282,8 @@ def findings(f: Mapping) -> str:
         fill(DATA, f, links=CHAPTER_LINKS),
         fill(LEAK, f, links=CHAPTER_LINKS),
         fill(TRIAGE, f, links=CHAPTER_LINKS,
-             base_rate="" if f["hit_share"] is None else fill(BASE_RATE, f)),
+             base_rate="" if f["hit_share"] is None else fill(BASE_RATE, f))
+        + _triage_elsewhere(f.get("transfer")),
         fill(HISTORY, f, links=CHAPTER_LINKS,
              drops=by_sign(h["r2_with_history"] - h["r2_without_history"], DROPS, RISES)),
         fill(NEW_ARTIST, f, links=CHAPTER_LINKS, First=upper_first(first),
@@ -269,6 +295,17 @@ def findings(f: Mapping) -> str:
     if f["interval"] is not None:
         items.append(fill(RANGE, f["interval"], links=CHAPTER_LINKS))
     return numbered(items)
+
+
+def _triage_elsewhere(t: Mapping | None) -> str:
+    """The triage finding's sentence on other crawls (empty without ``external.json``)."""
+    if t is None:
+        return ""
+    mg = t["music_genre"]
+    return fill(TRIAGE_ELSEWHERE, t, mg=mg, bb=t["billboard"], here=t["in_data"]["all"],
+                links=CHAPTER_LINKS, mg_name=EXTERNAL_SET_SHORT_NAMES["music_genre"],
+                bb_name=EXTERNAL_SET_SHORT_NAMES["billboard"],
+                barely=transfer.barely(mg["spearman_within_genre"]))
 
 
 @dataclass(frozen=True)
@@ -301,8 +338,8 @@ def tiles(f: Mapping) -> list[Tile]:
     """The first screen's tiles from the page's facts (:data:`TILES`, in order).
 
     A tile whose numbers are missing from the build (no interval at the quoted level) is left
-    out rather than shown empty. To show a skill measured elsewhere, append a
-    ``Measure(value, unit, scope)`` to that tile's ``measures``.
+    out rather than shown empty. With the other crawls' facts (``f["transfer"]``), a skill
+    tile's ``elsewhere`` figures follow its headline, each a ``Measure(value, unit, scope)``.
     """
     values = {**f, **(f["interval"] or {})}
     words = {"base_rate": "" if f.get("hit_share") is None else fill(TILE_BASE_RATE, f),
@@ -314,9 +351,13 @@ def tiles(f: Mapping) -> list[Tile]:
                                      for k in ("label", "value", "context"))
         except (KeyError, TypeError, ValueError):
             continue
-        out.append(Tile(spec["key"], label,
-                        (Measure(value, spec["unit"], WITHIN_CRAWL if spec["skill"] else ""),),
-                        context, CHAPTER_LINKS[spec["link"]], spec["link_text"], spec["skill"]))
+        measures = [Measure(value, spec["unit"], WITHIN_CRAWL if spec["skill"] else "")]
+        if f.get("transfer") is not None:
+            measures += [Measure(fill(template, f["transfer"]).replace("-", MINUS), unit,
+                                 external_scope(name))
+                         for name, template, unit in spec.get("elsewhere", ())]
+        out.append(Tile(spec["key"], label, tuple(measures), context,
+                        CHAPTER_LINKS[spec["link"]], spec["link_text"], spec["skill"]))
     return out
 
 

@@ -9,8 +9,8 @@ import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { predict } from "../predictor.js";
 import {
-  assembleInput, categorical, hitProbability, controlSpecs, evaluate, genresOf, inputWarnings, modelChoices,
-  nearestTracks, prepareModels, presetLabel, presets, startState, waterfall,
+  assembleInput, categorical, hitProbability, controlSpecs, evaluate, externalCardText, externalHitText, genresOf,
+  inputWarnings, modelChoices, nearestTracks, prepareModels, presetLabel, presets, startState, waterfall,
 } from "../page.js";
 import { explain } from "../predictor.js";
 
@@ -156,6 +156,26 @@ describe("page.js on the exported champions", { skip: have ? false : `no export 
     assert.equal(rows[0].distance, 0);
     assert.match(rows[0].url, /^https:\/\/open\.spotify\.com\/track\/[A-Za-z0-9]{22}$/);
     for (let k = 1; k < 5; k++) assert.ok(rows[k].distance >= rows[k - 1].distance);
+  });
+
+  test("scores on other crawls: beside the out-of-fold ones, from models/external.json through the export", () => {
+    const cold = models.cold_start.metadata.external_validation;
+    const known = models.known_artist.metadata.external_validation;
+    assert.ok(cold && known, "the committed export carries the external scores");
+    const [mg, bb] = cold.sets;
+    const card = externalCardText(cold);
+    const fix = (v) => v.toFixed(2).replace("-", "\u2212");
+    assert.ok(card.startsWith(`On another crawl (${mg.label}): R² ${fix(mg.r2)}`), card);
+    assert.ok(card.includes(`rank correlation ${fix(mg.spearman)}`));
+    assert.ok(card.includes(`its 90% interval held ${Math.round(mg.interval_coverage * 100)}% of those tracks (${Math.round(cold.in_data.interval_coverage * 100)}% here)`), card);
+    assert.equal(externalHitText(cold), `${fix(mg.hit_auc)} on ${mg.short_name}, ${fix(bb.hit_auc)} on ${bb.short_name}`);
+    // the known-artist champion was scored on the music_genre tracks whose artist this crawl knows
+    assert.equal(known.sets.length, 1);
+    assert.ok(externalCardText(known).includes(known.sets[0].subset));
+    const r = evaluate(models.cold_start, startState(specs, cats), specs, reference);
+    assert.equal(r.external, cold);
+    assert.equal(externalCardText(null), null);
+    assert.equal(externalHitText({ sets: [] }), null);
   });
 
   test("warnings: none for a typical track, range and density warnings far outside", () => {

@@ -9,7 +9,8 @@ import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
-  DEFAULT_NEIGHBOURS, emptyFilters, filterRows, filtersActive, formatDuration, formatPercent, progressText, trustText,
+  DEFAULT_NEIGHBOURS, emptyFilters, externalTrustText, filterRows, filtersActive, formatDuration, formatPercent,
+  progressText, trustText,
 } from "../triage-page.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -89,3 +90,25 @@ test("how far to trust the ranking: the export's out-of-fold figures, a place fo
   assert.match(external, /not available yet/);
   assert.equal(trustText({ ...info, external: { summary: "On an independent crawl ..." } }).external, "On an independent crawl ...");
 });
+
+test("the external check: the export's figures on other crawls, and what the list is good for", () => {
+  const ext = cold.external_validation;
+  assert.ok(ext && ext.sets.length === 2, "the committed export carries models/external.json's scores");
+  const info = { metrics: cold.metrics, hit: { threshold: cold.hit_probability.threshold, metrics: cold.hit_probability.metrics }, external: ext };
+  const { external } = trustText(info);
+  assert.equal(external, externalTrustText(ext, cold.hit_probability.threshold));
+  const [mg, bb] = ext.sets;
+  assert.equal(mg.name, "music_genre");
+  assert.equal(bb.name, "billboard");
+  assert.ok(external.includes(`ROC-AUC ${mg.hit_auc.toFixed(2)}, against ${ext.in_data.hit_auc.toFixed(2)} out of fold here`), external);
+  assert.ok(external.includes(`ROC-AUC ${bb.hit_auc.toFixed(2)} (a chart hit, not popularity ≥ ${cold.hit_probability.threshold})`), external);
+  assert.ok(external.includes(`rank correlation of ${mg.spearman_within_genre.toFixed(2)}, against ${ext.in_data.spearman_within_genre.toFixed(2)}`), external);
+  assert.ok(external.includes(`another crawl (${mg.label})`) && external.includes(`another crawl (${bb.label})`));
+  assert.match(external, /shortlist likely hits from another catalogue only at the level stated/);
+  assert.match(external, /not for ranking tracks within one genre/);
+  assert.ok(!/not available yet/.test(external));
+  // a negative rank correlation keeps its sign, printed with a true minus
+  const negative = { ...ext, sets: [{ ...mg, spearman_within_genre: -0.05 }] };
+  assert.ok(externalTrustText(negative, 60).includes("rank correlation of \u22120.05"));
+});
+

@@ -1,0 +1,177 @@
+"""Tests for analysis.prose.transfer and the Modeling chapter's section on other crawls: every
+number quoted comes from models/external.json, and every word a number decides follows it.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from analysis.prose import modeling, transfer
+
+
+@pytest.fixture(scope="module")
+def external():
+    from analysis.external import load_external
+
+    return load_external()
+
+
+@pytest.fixture(scope="module")
+def t(external):
+    return transfer.facts(external)
+
+
+@pytest.fixture(scope="module")
+def f(t):
+    from analysis.explain import load_explanations
+    from analysis.models import load_metrics
+
+    facts = modeling.facts(load_metrics(), load_explanations())
+    return {**facts, "transfer": t}
+
+
+SECTION = ("transfer_sets", "transfer_scores", "transfer_genres", "transfer_fill",
+           "transfer_sensitivity", "transfer_known_artist", "transfer_meaning")
+
+
+@pytest.mark.parametrize("name", SECTION)
+def test_every_transfer_sentence_renders_from_the_artifact(f, name):
+    text = getattr(modeling, name)(f)
+    assert text and "nan" not in text.lower() and "{" not in text and "None" not in text
+
+
+def test_facts_read_the_accessors(external, t):
+    from analysis.external import external_metrics, in_data_metrics, matched_labels
+
+    assert t["music_genre"] == external_metrics(external, "music_genre")
+    assert t["billboard"] == external_metrics(external, "billboard")
+    assert t["in_data"]["new_release"] == in_data_metrics(external, slice_="new_release")
+    assert [g["label"] for g in t["genres"]] == [matched_labels(external)[g["genre"]]
+                                                 for g in t["genres"]]
+    assert set(t["sensitivity"]) == {"music_genre", "billboard"}
+    assert all(set(rows) == {"missing", "blank"} for rows in t["sensitivity"].values())
+    assert t["sensitivity"]["billboard"]["missing"]["hit_auc"] == t["billboard"]["hit_auc"]
+
+
+def test_scores_quote_the_artifact(f, t):
+    text = modeling.transfer_scores(f)
+    mg, bb, here = t["music_genre"], t["billboard"], t["in_data"]["all"]
+    for number in (f"Spearman {mg['spearman']:.2f}", f"{mg['spearman_within_genre']:.2f}",
+                   f"R² is {mg['r2']:.2f}", f"ROC-AUC {mg['hit_auc']:.2f}",
+                   f"ROC-AUC {bb['hit_auc']:.2f}", f"({bb['prediction_auc']:.2f})",
+                   f"{mg['interval_coverage']:.0%} of music_genre tracks",
+                   f"here {here['interval_coverage']:.0%}", f"{here['hit_auc']:.2f} here"):
+        assert number in text, number
+    assert "popularity ≥ 60" in text
+
+
+@pytest.mark.parametrize("r2, words", [(-0.37, "below zero"), (0.2, "(here")])
+def test_r2_words_follow_the_sign(f, r2, words):
+    edited = copy.deepcopy(f)
+    edited["transfer"]["music_genre"]["r2"] = r2
+    text = modeling.transfer_scores(edited)
+    assert words in text and (r2 > 0) != ("below zero" in text)
+    meaning = modeling.transfer_meaning(edited)
+    assert ("explains none of the variance" in meaning) == (r2 <= 0)
+
+
+@pytest.mark.parametrize("value, word", [(0.1, "missed"), (0.9, "reached")])
+def test_targets_are_read_beside_the_scores(f, value, word):
+    edited = copy.deepcopy(f)
+    for key in ("spearman_within_genre", "hit_auc"):
+        edited["transfer"]["music_genre"][key] = value
+    edited["transfer"]["billboard"]["hit_auc"] = value
+    text = modeling.transfer_scores(edited).split("\n\n")[1]
+    assert text.count(word) == 3
+
+
+def test_billboard_classifier_against_predicted_popularity(f):
+    edited = copy.deepcopy(f)
+    bb = edited["transfer"]["billboard"]
+    bb["hit_auc"], bb["prediction_auc"] = 0.8, 0.7
+    assert "better than the predicted popularity" in modeling.transfer_scores(edited)
+    bb["hit_auc"] = 0.6
+    assert "less well than the predicted popularity" in modeling.transfer_scores(edited)
+
+
+def test_sensitivity_states_both_encodings(f, t):
+    text = modeling.transfer_sensitivity(f)
+    bb, mg = t["sensitivity"]["billboard"], t["sensitivity"]["music_genre"]
+    assert f"{bb['missing']['hit_auc']:.2f}" in text and f"{bb['blank']['hit_auc']:.2f}" in text
+    assert (f"from {mg['missing']['spearman_within_genre']:.2f} to "
+            f"{mg['blank']['spearman_within_genre']:.2f}") in text
+    assert "cannot see" in text
+
+
+def test_fill_rules_are_the_artifacts_words(f, t):
+    text = modeling.transfer_fill(f)
+    for rules in t["fill"].values():
+        for rule in rules.values():
+            assert rule in text
+    assert "*album name*" in text and "album_name" not in text.split("*album name*")[0]
+
+
+def test_genre_sentence_counts_the_rows(f):
+    text = modeling.transfer_genres(f)
+    rows = f["transfer"]["genres"]
+    if all(r["spearman"] < r["in_data_spearman"] for r in rows):
+        assert text.startswith("In every one of the")
+    edited = copy.deepcopy(f)
+    edited["transfer"]["genres"][0]["spearman"] = 0.99
+    assert modeling.transfer_genres(edited).startswith("In nine of the ten")
+
+
+@pytest.mark.parametrize("known, words", [(-0.01, "does not travel"), (0.5, "travels, a little")])
+def test_known_artist_headline_follows_the_numbers(f, known, words):
+    edited = copy.deepcopy(f)
+    edited["transfer"]["known_artists"]["known_artist"]["spearman"] = known
+    text = modeling.transfer_known_artist(edited)
+    assert words in text
+    assert ("worse than" in text) == (known < 0.08)
+
+
+def test_sampling_artefacts_gain_the_cross_crawl_findings(f, t):
+    plain = modeling.sampling_artefacts({**f, "transfer": None})
+    text = modeling.sampling_artefacts(f)
+    assert text.startswith(plain) and len(text) > len(plain)
+    across = t["artist_history"]["across_crawls"]["all_tracks"]
+    seasonal = t["album_copies"]["album_seasonal"]["share_popularity_0"]
+    assert f"Spearman {across['spearman']:.2f}" in text and f"{seasonal:.1%}" in text
+    assert "#sec-modeling-transfer" in text
+
+
+def test_summary_gains_a_fourth_finding_only_with_the_artifact(f):
+    assert len(modeling.summary({**f, "transfer": None}).splitlines()) == 3
+    lines = modeling.summary(f).splitlines()
+    assert len(lines) == 4 and lines[3].startswith("4. **Honest here")
+
+
+def test_table_has_the_same_metrics_for_every_row(f, t):
+    table = modeling.transfer_table(f)
+    assert len(table) == 4 and table.iloc[:, 0].tolist()[2:] == [
+        "music_genre, 2021", "Billboard hits, 1960–2019"]
+    assert table.iloc[2]["Spearman within genre"] == f"{t['music_genre']['spearman_within_genre']:.3f}"
+    assert table.iloc[3]["R²"] == "–" and table.iloc[3]["Hit ROC-AUC"] == f"{t['billboard']['hit_auc']:.3f}"
+    assert "90% interval coverage" in table.columns
+    assert table.iloc[0]["90% interval coverage"] == f"{t['in_data']['all']['interval_coverage']:.1%}"
+
+
+def test_verdict_for_the_conclusions_links_the_section(t):
+    from analysis.paths import PROJECT_ROOT
+
+    text = transfer.verdict(t)
+    assert f"ROC-AUC {t['music_genre']['hit_auc']:.2f}" in text
+    target, _, anchor = transfer.SECTION.partition("#")
+    assert f"]({transfer.SECTION})" in text
+    assert "{#" + anchor + "}" in (PROJECT_ROOT / target).read_text(encoding="utf-8")
+    assert f"]({transfer.CHAPTER_SECTION})" in transfer.verdict(t, link=transfer.CHAPTER_SECTION)
+    assert transfer.barely(0.05) == "barely" and transfer.barely(0.3) == "only weakly"
+
+
+def test_captions_of_the_section_hold_on_the_committed_artifact(t):
+    """The chart's caption: worse than the match here in every genre, near zero in most."""
+    rows = t["genres"]
+    assert all(r["spearman"] < r["in_data_spearman"] for r in rows)
+    assert sum(r["spearman"] < transfer.BARELY for r in rows) > len(rows) / 2
