@@ -75,6 +75,8 @@ __all__ = [
     "feature_table",
     "features_from_raw",
     "genre_column",
+    "unknown_genre_message",
+    "unknown_genres",
     "macro_column",
     "make_features",
     "make_replica_features",
@@ -794,6 +796,29 @@ def make_sampling_artefacts(tracks: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([counts, listed], axis=1)
 
 
+def unknown_genres(track_genre: pd.Series) -> tuple[list[int], list[str]]:
+    """Positions and values of genres given but not in the taxonomy (blank-stripped).
+
+    The rule :func:`features_from_raw` enforces, shared with the triage, which rejects those
+    rows instead of the whole input.
+
+    Examples
+    --------
+    >>> unknown_genres(pd.Series(["pop", "popp", None, " rock "]))
+    ([1], ['popp'])
+    """
+    genre = track_genre.astype("string").str.strip()
+    bad = (genre.notna() & ~genre.isin(_genres())).to_numpy(dtype=bool)
+    positions = np.flatnonzero(bad).tolist()
+    return positions, genre.iloc[positions].tolist()
+
+
+def unknown_genre_message(value: str) -> str:
+    """The problem message of a genre outside the taxonomy."""
+    return (f"unknown genre {value!r}: expected one of the {len(_genres())} labels in "
+            "analysis/macro_genres.csv")
+
+
 def features_from_raw(
     df: pd.DataFrame, *, protocol: str,
     artist_history: ArtistHistory | pd.DataFrame | None = None, name: str = "<DataFrame>",
@@ -829,14 +854,8 @@ def features_from_raw(
     tracks = validated.copy()
     if "track_genre" in tracks.columns:
         genre = tracks["track_genre"].astype("string").str.strip()
-        known = set(_genres())
-        bad = [
-            Problem(name, position + 2, "track_genre",
-                    f"unknown genre {value!r}: expected one of the 114 labels in "
-                    "analysis/macro_genres.csv")
-            for position, value in enumerate(genre.tolist())
-            if value is not None and value is not pd.NA and value not in known
-        ]
+        bad = [Problem(name, position + 2, "track_genre", unknown_genre_message(value))
+               for position, value in zip(*unknown_genres(genre), strict=True)]
         if bad:
             raise TrackDataError(bad)
         tracks["primary_genre"] = genre

@@ -146,17 +146,29 @@ class Champion:
         pandas.DataFrame
             ``prediction``, ``lower``, ``upper``, indexed like ``df``.
         """
+        X = self.features(df, name=name)
+        pred = np.asarray(self.booster.inplace_predict(X), dtype="float64")
+        lower, upper = self.interval_bounds(X, pred, confidence=confidence)
+        return pd.DataFrame({"prediction": pred, "lower": lower, "upper": upper}, index=df.index)
+
+    def interval_bounds(
+        self, X: pd.DataFrame, prediction: np.ndarray, *, confidence: float = 0.9
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Conformal bounds of predictions already made on the model matrix ``X``.
+
+        What :meth:`predict_interval` computes, for a caller that already has the matrix
+        (:func:`analysis.triage.triage` scores a chunk once for both levels): the
+        macro-genre is read from ``X``'s one-hot columns; a track without one gets the
+        global offset.
+        """
         key = level_key(confidence)
         if key not in self.offsets["global"]:
             raise ValueError(f"confidence must be one of {sorted(self.offsets['global'])}")
-        X = self.features(df, name=name)
-        pred = np.asarray(self.booster.inplace_predict(X), dtype="float64")
-        macro_columns = {m: f for m, f in zip(MACRO_GENRES, _macro_columns(), strict=True)}
         strata = np.array([None] * len(X), dtype=object)
-        for macro, column in macro_columns.items():
+        for macro, column in zip(MACRO_GENRES, _macro_columns(), strict=True):
             strata[X[column].to_numpy() == 1.0] = macro
-        lower, upper = apply_offsets(pred, strata, self.offsets, confidence)
-        return pd.DataFrame({"prediction": pred, "lower": lower, "upper": upper}, index=df.index)
+        return apply_offsets(np.asarray(prediction, dtype="float64"), strata, self.offsets,
+                             confidence)
 
 
 def _macro_columns() -> list[str]:
