@@ -15,8 +15,10 @@ from __future__ import annotations
 import csv
 import difflib
 import gzip
+import importlib.util
 import io
 import os
+import sys
 import warnings
 import zlib
 from collections.abc import Callable, Sequence
@@ -25,8 +27,22 @@ from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaErrors
+
+
+def _skip_pandas_on_spark() -> None:
+    """Keep pandera from importing ``pyspark.pandas`` (pyspark is installed for the triage's
+    Spark job). pandera tries it at import and at the first validation; with pandas 3,
+    pyspark 4.3's pandas-on-Spark first warns (a FutureWarning, an error under the tests'
+    rules) and then fails with an ImportError, which pandera ignores. The project never uses
+    pandas-on-Spark (its Spark job exchanges Arrow batches), so the import fails at once.
+    """
+    if "pyspark.pandas" not in sys.modules and importlib.util.find_spec("pyspark") is not None:
+        sys.modules["pyspark.pandas"] = None  # "import pyspark.pandas" -> ImportError
+
+
+_skip_pandas_on_spark()
+import pandera.pandas as pa  # noqa: E402  (after the pyspark.pandas guard)
+from pandera.errors import SchemaErrors  # noqa: E402
 
 __all__ = [
     "AUDIO_COLUMNS",

@@ -30,12 +30,12 @@ import pandas as pd
 from analysis.schema import RAW_COLUMNS, TrackDataError
 from analysis.triage.core import (
     LikeTrackError,
-    NoValidRowError,
     TriageFilters,
     add_reasons,
     check_genres,
     explain_rows,
     filter_mask,
+    no_valid_row,
     rank_order,
     rejects_frame,
 )
@@ -205,12 +205,7 @@ def _stream(source: Path, name: str, context, filters: TriageFilters, chunk_rows
         with pa.ipc.new_file(work / "rejects.arrow", table.schema) as writer:
             writer.write_table(table)
     if n_accepted == 0:
-        problems = _read_problems(work / "rejects.arrow", name)
-        from analysis.schema import Problem
-
-        raise NoValidRowError([Problem(name, None, None,
-                                       f"no valid row: all {n_read} rows were rejected"),
-                               *problems])
+        raise no_valid_row(name, n_read, _read_problems(work / "rejects.arrow", name))
     if filters.like is not None and like_vector is None:
         raise LikeTrackError(f"track {filters.like!r} is not among the catalogue's accepted "
                              "rows (rejected or absent)")

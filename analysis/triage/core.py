@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
@@ -163,7 +164,7 @@ class TriageResult:
 
 
 def triage(
-    tracks: pd.DataFrame,
+    tracks: pd.DataFrame | str | os.PathLike,
     *,
     model: str = "cold_start",
     shortlist: int | None = None,
@@ -176,8 +177,10 @@ def triage(
 
     Parameters
     ----------
-    tracks : pandas.DataFrame
-        One row per track in the raw dataset's columns. Required:
+    tracks : pandas.DataFrame, or a path
+        One row per track in the raw dataset's columns (a path: a CSV, plain or gzip, or a
+        Parquet file, read in memory as the command line reads it, lines being the file's
+        physical lines). Required:
         :data:`analysis.features.REQUIRED_RAW_COLUMNS` (the twelve audio features and
         ``duration_ms``). Optional: ``track_id``, ``track_name``, ``artists``,
         ``album_name``, ``explicit``, ``track_genre`` (one of the 114 taxonomy labels; without
@@ -225,12 +228,14 @@ def triage(
     """
     chosen = TriageFilters.of(filters)
     context = context or load_context(model)
-    valid, problems = partition(tracks, name=source)
+    if isinstance(tracks, str | os.PathLike):
+        source = os.fspath(tracks) if source == "<DataFrame>" else source
+        valid, problems = read_file(tracks, name=source)
+    else:
+        valid, problems = partition(tracks, name=source)
     n_read = len(valid) + len({p.row for p in problems})
     if valid.empty:
-        raise NoValidRowError([Problem(source, None, None,
-                                       f"no valid row: all {n_read} rows were rejected"),
-                               *problems])
+        raise no_valid_row(source, n_read, problems)
     scored = score_rows(valid, context, name=source)
     keep = filter_mask(scored, chosen)
     if chosen.like is not None:
@@ -252,6 +257,26 @@ def triage(
 
 
 # --- pieces shared with the command line and Spark ---------------------------------------------
+
+
+def no_valid_row(name: str, n_read: int, problems: Sequence[Problem]) -> NoValidRowError:
+    """The error of a catalogue whose every row was rejected (its problems follow)."""
+    return NoValidRowError([Problem(name, None, None,
+                                    f"no valid row: all {n_read} rows were rejected"),
+                            *problems])
+
+
+def read_file(path: str | os.PathLike, *, name: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Accepted rows and problems of a whole file, read as the command line reads it
+    (:func:`analysis.triage.reader.read_catalogue`), genres checked."""
+    from analysis.triage.reader import read_catalogue
+
+    parts, problems = [], []
+    for chunk in read_catalogue(path, name=name):
+        valid, chunk_problems = check_genres(chunk.valid, chunk.problems, name=name)
+        parts.append(valid)
+        problems += chunk_problems
+    return pd.concat(parts), problems
 
 
 def partition(tracks: pd.DataFrame, *, name: str, lines=None, header_is_row: bool = False

@@ -28,6 +28,7 @@ import pandas as pd
 
 from analysis.features import REQUIRED_RAW_COLUMNS
 from analysis.schema import (
+    INDEX_NAME,
     Problem,
     TrackDataError,
     _count_fields,  # the csv module's count, for quoted records
@@ -88,9 +89,48 @@ def read_catalogue(
     with open(path, "rb") as handle:
         magic = handle.read(4)
     if magic == _PARQUET_MAGIC:
-        yield from _read_parquet(path, label, columns, chunk_rows)
+        chunks = _read_parquet(path, label, columns, chunk_rows)
     else:
-        yield from _read_csv(path, label, columns, chunk_rows, gzipped=magic[:2] == _GZIP_MAGIC)
+        chunks = _read_csv(path, label, columns, chunk_rows, gzipped=magic[:2] == _GZIP_MAGIC)
+    seen = _SeenIndex()
+    for chunk in chunks:
+        yield seen.check(chunk, label)
+
+
+class _SeenIndex:
+    """The index column must be unique across the file, not only within a chunk: values
+    seen in earlier chunks (a bitmap for small non-negative values, a set otherwise)."""
+
+    _BITMAP = 1 << 26
+
+    def __init__(self) -> None:
+        self.bitmap = np.zeros(0, dtype=bool)
+        self.others: set[int] = set()
+
+    def check(self, chunk: Chunk, label: str) -> Chunk:
+        if INDEX_NAME not in chunk.valid.columns or chunk.valid.empty:
+            return chunk
+        values = chunk.valid[INDEX_NAME].to_numpy(dtype=np.int64)
+        small = (values >= 0) & (values < self._BITMAP)
+        repeated = np.zeros(len(values), dtype=bool)
+        if small.any():
+            top = int(values[small].max()) + 1
+            if top > len(self.bitmap):
+                self.bitmap = np.concatenate(
+                    [self.bitmap, np.zeros(max(top, 2 * len(self.bitmap)) - len(self.bitmap),
+                                           dtype=bool)])
+            repeated[small] = self.bitmap[values[small]]
+        for i in np.flatnonzero(~small).tolist():
+            repeated[i] = values[i] in self.others
+        self.bitmap[values[small & ~repeated]] = True
+        self.others.update(values[~small & ~repeated].tolist())
+        if not repeated.any():
+            return chunk
+        lines = chunk.valid.index.to_numpy()[repeated]
+        extra = [Problem(label, int(line), INDEX_NAME, f"duplicate index value {int(value)}")
+                 for line, value in zip(lines.tolist(), values[repeated].tolist(), strict=True)]
+        problems = sorted([*chunk.problems, *extra], key=lambda p: p.row)
+        return Chunk(chunk.valid.loc[~repeated], problems, chunk.n_read)
 
 
 # --- Parquet -----------------------------------------------------------------------------------
