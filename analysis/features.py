@@ -548,10 +548,11 @@ def _one_hot(values: pd.Series | None, labels: Sequence[str], column_of, index) 
     columns = [column_of(label) for label in labels]
     matrix = np.zeros((len(index), len(labels)))
     if values is not None:
-        position = {label: i for i, label in enumerate(labels)}
-        codes = values.map(position)
-        rows = np.flatnonzero(codes.notna().to_numpy())
-        matrix[rows, codes.dropna().to_numpy(dtype=np.int64)] = 1.0
+        # Label positions by hashing (a value outside ``labels``, or missing, gets -1).
+        codes = np.asarray(pd.Categorical(values, categories=list(labels)).codes,
+                           dtype=np.int64)
+        rows = np.flatnonzero(codes >= 0)
+        matrix[rows, codes[rows]] = 1.0
     return pd.DataFrame(matrix, index=index, columns=columns)
 
 
@@ -822,6 +823,7 @@ def unknown_genre_message(value: str) -> str:
 def features_from_raw(
     df: pd.DataFrame, *, protocol: str,
     artist_history: ArtistHistory | pd.DataFrame | None = None, name: str = "<DataFrame>",
+    validated: bool = False,
 ) -> pd.DataFrame:
     """Model matrix from a user's DataFrame in the raw dataset's columns, validated first.
 
@@ -829,6 +831,10 @@ def features_from_raw(
     ``track_genre`` (one of the 114 labels of ``analysis/macro_genres.csv``); its macro-genre is
     derived. Columns other than :data:`REQUIRED_RAW_COLUMNS` may be missing: their features
     become NaN (or all-zero genre flags) and the trees take their default branches.
+
+    ``validated=True`` skips the checks for rows that already passed them
+    (:func:`analysis.schema.partition_tracks` and :func:`unknown_genres`, as the triage
+    does): the values must then have the contract dtypes.
 
     Raises
     ------
@@ -850,14 +856,18 @@ def features_from_raw(
     analysis.schema.TrackDataError: demo.csv: 1 problem (line 1; column tempo)
     ...
     """
-    validated = validate_tracks(df, name=name, columns=REQUIRED_RAW_COLUMNS)
-    tracks = validated.copy()
-    if "track_genre" in tracks.columns:
+    if validated:  # the caller's rows passed analysis.schema.partition_tracks and the genres
+        tracks = df.copy()
+    else:
+        tracks = validate_tracks(df, name=name, columns=REQUIRED_RAW_COLUMNS).copy()
+    if "track_genre" in tracks.columns and not validated:
         genre = tracks["track_genre"].astype("string").str.strip()
         bad = [Problem(name, position + 2, "track_genre", unknown_genre_message(value))
                for position, value in zip(*unknown_genres(genre), strict=True)]
         if bad:
             raise TrackDataError(bad)
+    if "track_genre" in tracks.columns:
+        genre = tracks["track_genre"].astype("string").str.strip()
         tracks["primary_genre"] = genre
         taxonomy = load_taxonomy().set_index("genre")["macro_genre"]
         tracks["macro_genre"] = genre.map(taxonomy)

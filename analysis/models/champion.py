@@ -85,12 +85,15 @@ class Champion:
     manifest: dict
     hit_booster: object
 
-    def features(self, df: pd.DataFrame, *, name: str = "<DataFrame>") -> pd.DataFrame:
-        """The validated model matrix of ``df`` (what the trees and the browser see)."""
+    def features(self, df: pd.DataFrame, *, name: str = "<DataFrame>",
+                 validated: bool = False) -> pd.DataFrame:
+        """The validated model matrix of ``df`` (what the trees and the browser see);
+        ``validated=True`` for rows that already passed the checks (the triage)."""
         history = None
         if self.protocol == "known_artist":
             history = self._history(df, name)
-        return features_from_raw(df, protocol=self.protocol, artist_history=history, name=name)
+        return features_from_raw(df, protocol=self.protocol, artist_history=history, name=name,
+                                 validated=validated)
 
     def _history(self, df: pd.DataFrame, name: str) -> pd.DataFrame:
         override = [c for c in ARTIST_HISTORY_COLUMNS if c in df.columns]

@@ -52,7 +52,7 @@ from analysis.triage.scoring import (
 __all__ = ["EXAMPLES", "WRITE_BLOCK_ROWS", "add_arguments", "main", "run_triage"]
 
 #: Ranked rows gathered from the spill per pass when writing (bounds the writer's memory).
-WRITE_BLOCK_ROWS = 1_000_000
+WRITE_BLOCK_ROWS = 250_000
 
 EXAMPLES = """\
 examples:
@@ -260,7 +260,8 @@ def _write_ranked(state: dict, context, filters: TriageFilters, top: int | None,
     offsets = np.concatenate([[0], np.cumsum(state["batch_rows"])])
     columns = list(OUTPUT_COLUMNS) + (list(REASON_COLUMNS) if explain else [])
     writer = None
-    with pa.memory_map(str(state["spill"])) as source:
+    # Read, not memory-mapped: mapped pages would count in the process's resident memory.
+    with pa.OSFile(str(state["spill"])) as source:
         spill = pa.ipc.open_file(source)
         for block_start in range(0, max(len(order), 1), WRITE_BLOCK_ROWS):
             block = order[block_start:block_start + WRITE_BLOCK_ROWS]

@@ -385,7 +385,7 @@ def explain_rows(rows: pd.DataFrame, context: ScoringContext) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame(columns=list(REASON_COLUMNS), index=rows.index, dtype="str")
     champion = context.champion
-    X = champion.features(rows.reset_index(drop=True))
+    X = champion.features(rows.reset_index(drop=True), validated=True)
     groups = group_contributions(tree_contributions(champion.booster, X))
     values = groups.to_numpy(dtype="float64")
     names = [driver_label(group) for group in groups.columns]

@@ -38,8 +38,8 @@ from analysis.schema import (
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "Chunk", "read_catalogue"]
 
-#: Rows per chunk: about 20 MB of CSV for this dataset's rows.
-DEFAULT_CHUNK_ROWS = 100_000
+#: Rows per chunk: about 10 MB of CSV for this dataset's rows, and a model matrix of 66 MB.
+DEFAULT_CHUNK_ROWS = 50_000
 _BLOCK_BYTES = 1 << 22
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"

@@ -174,7 +174,7 @@ def score_rows(valid: pd.DataFrame, context: ScoringContext, *, name: str = "<Da
     """
     champion = context.champion
     n = len(valid)
-    X = champion.features(valid.reset_index(drop=True), name=name)
+    X = champion.features(valid.reset_index(drop=True), name=name, validated=True)
     matrix = np.ascontiguousarray(X.to_numpy(dtype=np.float64))
     prediction = np.asarray(champion.booster.inplace_predict(matrix), dtype="float64")
     p_hit = np.asarray(champion.hit_booster.inplace_predict(matrix), dtype="float64")
