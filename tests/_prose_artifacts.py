@@ -33,7 +33,7 @@ def synthetic_metrics() -> dict:
                                     "mae_without_zeros": 7.5}}}
 
     def hit_classifier(auc, top1):
-        return {"metrics": {"hit_auc": m(auc), "top1_precision": m(top1)}}
+        return {"metrics": {"hit_auc": m(auc), "top1_precision": m(top1), "hit_rate": m(0.12)}}
     return {
         "original_results": {"linear_regression": {"r2": 0.252, "mae": 14.17},
                              "random_forest": {"r2": 0.801, "mae": 4.86},

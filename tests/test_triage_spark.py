@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.triage import make_catalogue, sample_catalogue
+from analysis.triage import make_catalogue
 from analysis.triage.cli import run_triage
 
 
@@ -19,8 +19,8 @@ def spark():
     session.stop()
 
 
-def _catalogue(track_data, n: int) -> pd.DataFrame:
-    catalogue = sample_catalogue(track_data.tracks, n, random_state=3)
+def _catalogue(n: int) -> pd.DataFrame:
+    catalogue = make_catalogue(n, random_state=3)
     catalogue["tempo"] = catalogue["tempo"].astype(object)
     catalogue.loc[5, "tempo"] = "fast"      # a row reject
     catalogue.loc[11, "energy"] = 1.7       # another
@@ -33,10 +33,10 @@ def _catalogue(track_data, n: int) -> pd.DataFrame:
     {},
     {"top": 50, "filters": {"macro_genres": ("Pop", "Latin"), "explicit": False}},
 ])
-def test_spark_ranks_like_the_command_line(spark, track_data, tmp_path, options):
+def test_spark_ranks_like_the_command_line(spark, tmp_path, options):
     from analysis.triage.spark import triage_spark, with_lines
 
-    catalogue = _catalogue(track_data, 3000)
+    catalogue = _catalogue(3000)
     source = tmp_path / "catalogue.parquet"
     catalogue.astype({"tempo": str}).to_parquet(source, index=False)
     out = tmp_path / "ranked.parquet"

@@ -22,6 +22,7 @@ import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -112,7 +113,7 @@ def run_triage(
     filters = TriageFilters.of(filters)
     output = Path(output) if output is not None else _default_output(source)
     rejects = Path(rejects) if rejects is not None else _default_rejects(output)
-    context = context or load_context(model)
+    context = context or _context(model)
     name = os.fspath(source)
     output.parent.mkdir(parents=True, exist_ok=True)
     rejects.parent.mkdir(parents=True, exist_ok=True)
@@ -129,6 +130,12 @@ def run_triage(
     summary.update(output=os.fspath(output), rejects=os.fspath(rejects),
                    seconds=time.perf_counter() - start)
     return summary
+
+
+@cache
+def _context(model: str):
+    """The scoring context, loaded once per process (the champion is hash-checked then)."""
+    return load_context(model)
 
 
 def _default_output(source: Path) -> Path:
@@ -297,9 +304,9 @@ def _gather(spill, offsets: np.ndarray, positions: np.ndarray) -> pd.DataFrame:
         schema = spill.schema
         return pa.Table.from_batches([], schema=schema).to_pandas()
     table = pa.Table.from_batches(parts)
-    inverse = np.empty(len(positions), dtype=np.int64)
-    inverse[np.concatenate(where)] = np.arange(len(positions))
-    return table.take(pa.array(np.argsort(inverse))).to_pandas()
+    row_of = np.empty(len(positions), dtype=np.int64)  # table row holding positions[i]
+    row_of[np.concatenate(where)] = np.arange(len(positions))
+    return table.take(pa.array(row_of)).to_pandas()
 
 
 def _writer(path: Path, suffix: str, schema):

@@ -265,7 +265,10 @@ def _session(master: str | None):
     builder = SparkSession.builder.appName("track-analytics-triage")
     if master:
         builder = builder.master(master)
-        if master.startswith("local"):  # a handful of shuffle partitions, not 200 tiny ones
+        if master.startswith("local"):
+            # Workers run this interpreter (its packages), and a handful of shuffle
+            # partitions suits one machine better than Spark's 200.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             builder = builder.config("spark.sql.shuffle.partitions", str(4 * os.cpu_count()))
     return (builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.sql.session.timeZone", "UTC")
