@@ -300,7 +300,7 @@ def triage_read(result) -> str:
     return fill(TRIAGE_READ, {
         "n_read": result.n_read, "n_accepted": result.n_accepted,
         "n_rejected": result.n_rejected,
-        "n_ood": int(result.ranked["out_of_distribution"].sum()),
+        "n_ood": result.n_out_of_distribution,
         "n_shown": min(TRIAGE_SHORTLIST, len(result.ranked))})
 
 

@@ -105,8 +105,9 @@ def run_triage(
     Returns
     -------
     dict
-        ``n_read``, ``n_accepted``, ``n_rejected`` (distinct lines), ``n_passed`` (after
-        filters), ``n_written``, ``seconds``, ``output``, ``rejects``.
+        ``n_read``, ``n_accepted``, ``n_out_of_distribution``, ``n_rejected`` (distinct
+        lines), ``n_passed`` (after filters), ``n_written``, ``seconds``, ``output``,
+        ``rejects``.
     """
     start = time.perf_counter()
     source = Path(source)
@@ -158,7 +159,7 @@ def _stream(source: Path, name: str, context, filters: TriageFilters, chunk_rows
     spill_writer = rejects_writer = None
     batch_rows: list[int] = []
     present: list[str] | None = None
-    n_read = n_accepted = n_rejected = 0
+    n_read = n_accepted = n_rejected = n_ood = 0
     like_vector = None
     scale = like_scale(context) if filters.like is not None else None
     bar = tqdm(desc="triage", unit=" tracks", disable=not progress, file=sys.stderr,
@@ -181,6 +182,7 @@ def _stream(source: Path, name: str, context, filters: TriageFilters, chunk_rows
                 present = [c for c in RAW_COLUMNS if c in valid.columns]
             n_accepted += len(valid)
             scored = score_rows(valid, context, name=name)
+            n_ood += int(scored["out_of_distribution"].sum())
             keys.p_hit.append(scored["p_hit"].to_numpy())
             keys.prediction.append(scored["predicted_popularity"].to_numpy())
             keys.line.append(scored["line"].to_numpy())
@@ -219,7 +221,7 @@ def _stream(source: Path, name: str, context, filters: TriageFilters, chunk_rows
     state = {"keys": keys, "batch_rows": batch_rows, "present": present,
              "spill": work / "scored.arrow", "like_vector": like_vector}
     return {"n_read": n_read, "n_accepted": n_accepted, "n_rejected": n_rejected,
-            "state": state}
+            "n_out_of_distribution": n_ood, "state": state}
 
 
 def _spill_table(scored: pd.DataFrame, valid: pd.DataFrame):
@@ -408,7 +410,8 @@ def main(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     rate = summary["n_read"] / summary["seconds"] if summary["seconds"] else float("nan")
-    print(f"read {summary['n_read']:,} rows: {summary['n_accepted']:,} accepted, "
+    print(f"read {summary['n_read']:,} rows: {summary['n_accepted']:,} accepted "
+          f"({summary['n_out_of_distribution']:,} out of distribution), "
           f"{summary['n_rejected']:,} rejected, {summary['n_passed']:,} passed the filters; "
           f"wrote {summary['n_written']:,} ranked rows to {summary['output']} and the rejects "
           f"to {summary['rejects']} in {summary['seconds']:.1f} s ({rate:,.0f} tracks/s)")

@@ -147,6 +147,8 @@ class TriageResult:
         Rows read: accepted rows plus distinct rejected lines.
     n_accepted, n_passed : int
         Rows accepted, and of those the rows passing the filters (before the shortlist).
+    n_out_of_distribution : int
+        Accepted rows flagged out of distribution (before filters and shortlist).
     source, model : str
     """
 
@@ -157,6 +159,7 @@ class TriageResult:
     n_passed: int
     source: str
     model: str
+    n_out_of_distribution: int = 0
 
     @property
     def n_rejected(self) -> int:
@@ -253,7 +256,8 @@ def triage(
         ranked = add_reasons(ranked, reasons)
     return TriageResult(ranked=ranked, rejects=rejects_frame(problems), n_read=n_read,
                         n_accepted=len(valid), n_passed=int(keep.sum()), source=source,
-                        model=context.model)
+                        model=context.model,
+                        n_out_of_distribution=int(scored["out_of_distribution"].sum()))
 
 
 # --- pieces shared with the command line and Spark ---------------------------------------------
