@@ -436,8 +436,8 @@ def rejects_frame(problems: Sequence[Problem]) -> pd.DataFrame:
     Examples
     --------
     >>> rejects_frame([Problem("f.csv", 4, "tempo", "expected a number, got 'abc'")]
-    ...               ).iloc[0].tolist()
-    [4, 'tempo', 'abc', "expected a number, got 'abc'"]
+    ...               ).to_dict("records")
+    [{'line': 4, 'column': 'tempo', 'value': 'abc', 'reason': "expected a number, got 'abc'"}]
     """
     rows = [(p.row, p.column or "", _value_of(p.message), p.message) for p in problems]
     frame = pd.DataFrame(rows, columns=list(REJECT_COLUMNS))

@@ -175,7 +175,7 @@ def triage_spark(
 
     scored = frame.mapInPandas(score, schema=_scored_schema(like is not None)).cache()
     rejected = frame.mapInPandas(rejects, schema=rejects_schema())
-    if scored.limit(1).count() == 0:
+    if scored.count() == 0:  # also fills the cache: every later stage reads it
         n_read = frame.count()
         problems = [_problem(source, r) for r in rejected.orderBy("line").limit(1000).collect()]
         raise no_valid_row(source, n_read, problems)
