@@ -18,6 +18,7 @@ import gzip
 import importlib.util
 import io
 import os
+import re
 import sys
 import warnings
 import zlib
@@ -119,6 +120,15 @@ INDEX_NAME = "source_index"
 
 _INTEGER_COLUMNS = ("popularity", "duration_ms", "key", "mode", "time_signature", INDEX_NAME)
 _BOOLEAN_COLUMNS = ("explicit",)
+#: The dtype each known column has once converted (rows without problems).
+_CONTRACT_DTYPES: dict[str, str] = {
+    INDEX_NAME: "int64",
+    **{column: "str" for column in STRING_COLUMNS},
+    **{column: "int64" for column in _INTEGER_COLUMNS},
+    **{column: "bool" for column in _BOOLEAN_COLUMNS},
+    **{column: "float64" for column in RAW_COLUMNS
+       if column not in (*STRING_COLUMNS, *_INTEGER_COLUMNS, *_BOOLEAN_COLUMNS)},
+}
 #: Header names under which a leading row-number column is recognised (Kaggle writes "").
 _INDEX_HEADERS = ("", "Unnamed: 0", INDEX_NAME)
 _TRACK_ID_PATTERN = r"[0-9A-Za-z]{22}"
@@ -127,6 +137,7 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 #: Largest integer a float64 holds exactly; bigger "whole numbers" are parse accidents.
 _MAX_EXACT_INT = 2**53
 _MAX_LISTED = 20
+_INTEGER_TEXT = re.compile(r"\s*[+-]?[0-9]+\s*")
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
@@ -291,6 +302,10 @@ def read_tracks_csv(
     the header is reported once, as such; a row with too few fields is reported as such
     next to the missing values it causes. An empty last field on every data row (a
     trailing comma) is dropped by pandas and does no harm.
+    Each cell is read on its own, not as the rest of its column makes pandas type it: an
+    ``explicit`` of ``1`` is reported as ``'1'`` beside ``0`` as beside ``yes``, ``55.5`` in
+    an integer column as 55.5, and whole numbers in a float column are taken as floats.
+    So a file read in chunks (:func:`partition_csv_records`) finds exactly these problems.
 
     Examples
     --------
@@ -338,7 +353,8 @@ def validate_tracks(
     """Validate a DataFrame already in memory against :data:`TRACKS_SCHEMA`.
 
     Same checks and same error as :func:`read_tracks_csv`. Text in numeric columns,
-    ``"True"``/``"False"`` strings and whole floats in integer columns are converted.
+    ``"True"``/``"False"`` strings, whole floats in integer columns and integers in float
+    columns are converted.
 
     Parameters
     ----------
@@ -401,6 +417,7 @@ def partition_tracks(
     columns: Sequence[str] = RAW_COLUMNS,
     lines: Sequence[int] | np.ndarray | None = None,
     header_is_row: bool = False,
+    seen_index: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Split a frame into its valid rows and the problems of the others (the triage's reader).
 
@@ -424,6 +441,12 @@ def partition_tracks(
     header_is_row : bool, default False
         ``True`` when the rows were read from a file: a row repeating the header (two files
         concatenated) is then reported as such, once.
+    seen_index : callable, optional
+        For a file read in parts, so that ``source_index`` is unique across the file: called
+        with the index value of every row whose value is a whole number, in order; returns
+        which of them were seen by earlier calls (and remembers them all). A row repeating
+        an earlier part's value is reported as a duplicate, as the whole file read at once
+        reports it, whether or not that earlier row had other problems.
 
     Returns
     -------
@@ -471,11 +494,13 @@ def partition_tracks(
     whole = [issue for issue in issues if _is_whole_input(issue)]
     if whole:
         raise TrackDataError(_to_problems(whole, name, _position_to_row))
+    if seen_index is not None and _keeps_index(header):
+        issues += _seen_index_issues(frame, issues, seen_index)
     problems = _to_problems(issues, name, lambda position: int(line_of[position]))
     bad = np.zeros(len(frame), dtype=bool)
     bad[[position for position, _, _ in issues]] = True
-    frame = frame.reset_index(drop=not _keeps_index(header))
-    valid = frame.loc[~bad]
+    frame = _index_to_column(frame, keep=_keeps_index(header))
+    valid = _with_contract_dtypes(frame.loc[~bad])
     valid.index = pd.Index(line_of[~bad], name="line")
     return valid, problems
 
@@ -488,6 +513,7 @@ def partition_csv_records(
     name: str,
     columns: Sequence[str] = RAW_COLUMNS,
     field_counts: Sequence[int] | np.ndarray | None = None,
+    seen_index: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """:func:`partition_tracks` for a run of CSV records read from a file (a chunk of it).
 
@@ -511,6 +537,8 @@ def partition_csv_records(
         The columns that must be present.
     field_counts : sequence of int, optional
         Fields of each record, when the caller counted them; counted here otherwise.
+    seen_index : callable, optional
+        As for :func:`partition_tracks`: the index values of earlier parts of the file.
 
     Returns
     -------
@@ -552,14 +580,16 @@ def partition_csv_records(
         whole = [issue for issue in chunk_issues if _is_whole_input(issue)]
         if whole:
             raise TrackDataError(_to_problems(whole, name, _position_to_row))
+        if seen_index is not None and _keeps_index(header):
+            chunk_issues += _seen_index_issues(frame, chunk_issues, seen_index)
         issues += [(int(kept_lines[p]), column, message) for p, column, message in chunk_issues]
         rejected_positions = sorted({p for p, _, _ in chunk_issues}
                                     | {i for i, line in enumerate(kept_lines.tolist())
                                        if line in short})
         ok = np.ones(len(frame), dtype=bool)
         ok[rejected_positions] = False
-        frame = frame.reset_index(drop=not _keeps_index(header))
-        valid = frame.loc[ok]
+        frame = _index_to_column(frame, keep=_keeps_index(header))
+        valid = _with_contract_dtypes(frame.loc[ok])
         valid.index = pd.Index(kept_lines[ok], name="line")
     else:
         _, header_issues = _check_frame(pd.DataFrame(columns=header), header, required,
@@ -567,11 +597,52 @@ def partition_csv_records(
         whole = [issue for issue in header_issues if issue[0] is not None]
         if whole:
             raise TrackDataError(_to_problems(whole, name, _position_to_row))
-        valid = pd.DataFrame(columns=[c for c in RAW_COLUMNS if c in header])
+        present = [INDEX_NAME] if _keeps_index(header) else []
+        present += [c for c in RAW_COLUMNS if c in header]
+        valid = _with_contract_dtypes(pd.DataFrame(columns=present))
         valid.index = pd.Index([], dtype=np.int64, name="line")
     order = {column: i for i, column in enumerate((INDEX_NAME, *RAW_COLUMNS))}
     issues.sort(key=lambda issue: (issue[0], order.get(issue[1], -1)))
     return valid, [Problem(name, line, column, message) for line, column, message in issues]
+
+
+def _seen_index_issues(frame: pd.DataFrame, issues: list[_Issue],
+                       seen_index: Callable[[np.ndarray], np.ndarray]) -> list[_Issue]:
+    """Duplicates of index values seen in earlier parts of the file (``frame`` is indexed by
+    ``source_index``; a row already reported as a duplicate within this part is not again)."""
+    index = frame.index
+    if index.dtype == "int64":
+        known = np.arange(len(index))
+        values = index.to_numpy()
+    else:  # a cell that is not a whole number was made missing: float64, or object when
+        known = np.flatnonzero(index.notna())  # whole numbers beyond 2**53 are kept exact
+        values = (index[known].to_numpy().astype(np.int64) if index.dtype == "float64"
+                  else np.array([int(v) for v in index[known]], dtype=np.int64))
+    repeated = np.asarray(seen_index(values), dtype=bool)
+    flagged = {position for position, column, _ in issues if column == INDEX_NAME}
+    return [(position, INDEX_NAME, f"duplicate index value {value}")
+            for position, value in zip(known[repeated].tolist(), values[repeated].tolist(),
+                                       strict=True)
+            if position not in flagged]
+
+
+def _index_to_column(frame: pd.DataFrame, *, keep: bool) -> pd.DataFrame:
+    """``frame.reset_index(drop=not keep)``, except that an object index (whole numbers
+    beyond 2**53 beside missing cells) stays object: reset_index would make it float64."""
+    out = frame.reset_index(drop=True)
+    if keep:
+        out.insert(0, INDEX_NAME, pd.Series(frame.index.to_numpy(), dtype=frame.index.dtype))
+    return out
+
+
+def _with_contract_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows without problems, each known column with its contract dtype: a column that held
+    a bad cell (now rejected) may still be float (integers) or object (booleans), and an
+    empty frame has no dtypes at all; what a file's rows become must not depend on which
+    other rows were read with them."""
+    wrong = {column: _CONTRACT_DTYPES[column] for column in frame.columns
+             if column in _CONTRACT_DTYPES and frame[column].dtype != _CONTRACT_DTYPES[column]}
+    return frame.astype(wrong) if wrong else frame
 
 
 def _count_fields(record: bytes) -> int:
@@ -663,16 +734,34 @@ def _parse_header(data: bytes, label: str) -> list[str]:
 
 
 def _parse_body(data: bytes, header: list[str], label: str) -> pd.DataFrame:
+    """The data rows as pandas' C parser types them, except that a known column whose type
+    depends on its *other* cells is read again as text (see :func:`_typed_by_neighbours`):
+    what a cell is found to be, and how it is shown in a problem, then depends on that
+    cell alone, so a file read whole and the same file read in chunks agree."""
     text_columns = {column: "str" for column in STRING_COLUMNS if column in header}
+    raw = _read_csv_bytes(data, header, label, text_columns)
+    if raw.empty:
+        raise TrackDataError([Problem(label, None, None, "file has a header but no data rows")])
+    if len(raw.columns) == len(header):
+        again = _typed_by_neighbours(raw, header)
+        if again:
+            raw = _read_csv_bytes(data, header, label,
+                                  {**text_columns, **{raw.columns[i]: "str" for i in again}})
+        raw.columns = header  # undo pandas' renaming of "" and of duplicated names
+    return raw
+
+
+def _read_csv_bytes(data: bytes, header: list[str], label: str, dtype: dict[str, str]
+                    ) -> pd.DataFrame:
     try:
         with warnings.catch_warnings():
             # With index_col=False, pandas only *warns* when every row has one field too
             # many (a trailing comma, or an index column without a header name).
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            raw = pd.read_csv(
+            return pd.read_csv(
                 io.BytesIO(data),
                 encoding="utf-8",
-                dtype=text_columns,
+                dtype=dtype,
                 index_col=False,
                 keep_default_na=False,
                 na_values=[""],
@@ -681,11 +770,34 @@ def _parse_body(data: bytes, header: list[str], label: str) -> pd.DataFrame:
         raise TrackDataError(_encoding_problems(data, label)) from None
     except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
         raise TrackDataError(_field_count_problems(data, header, label, str(exc))) from None
-    if raw.empty:
-        raise TrackDataError([Problem(label, None, None, "file has a header but no data rows")])
-    if len(raw.columns) == len(header):
-        raw.columns = header  # undo pandas' renaming of "" and of duplicated names
-    return raw
+
+
+def _typed_by_neighbours(raw: pd.DataFrame, header: list[str]) -> list[int]:
+    """Positions of the known non-text columns that pandas did not type as the contract
+    says (nor as text): an ``explicit`` read as integers, an integer column read as floats
+    because a cell is empty or fractional, a float column read as booleans. Each cell's
+    reading then depends on the rest of the column (``1`` is an int beside ``0`` but text
+    beside ``yes``), so these columns are read again as text and converted cell by cell.
+    An integer-typed float column is converted exactly instead (:func:`_convert`) while its
+    values stay within 2**53."""
+    again = []
+    for i, column in enumerate(header):
+        if i == 0 and _has_index_column(header):
+            column = INDEX_NAME
+        if column in STRING_COLUMNS or column not in _CONTRACT_DTYPES:
+            continue
+        values = raw.iloc[:, i]
+        dtype = values.dtype
+        if dtype == _CONTRACT_DTYPES[column]:
+            continue
+        if isinstance(dtype, pd.StringDtype):
+            if not (values == "").any():  # pandas may keep "" as text when it gives up on
+                continue                  # a huge integer; the text read makes it missing
+        elif dtype == "int64" and _CONTRACT_DTYPES[column] == "float64" and (
+                int(np.abs(values.to_numpy()).max()) <= _MAX_EXACT_INT):
+            continue
+        again.append(i)
+    return again
 
 
 def _encoding_problems(data: bytes, label: str) -> list[Problem]:
@@ -845,7 +957,11 @@ def _convert(values: pd.Series, column: str) -> tuple[pd.Series, list[_Issue]]:
             converted = converted.astype(bool)
     else:
         if values.dtype == "int64":
-            return values, []
+            if column in _INTEGER_COLUMNS:
+                return values, []
+            array = values.to_numpy()
+            if not len(array) or int(np.abs(array).max()) <= _MAX_EXACT_INT:
+                return values.astype("float64"), []  # whole numbers in a float column: exact
         converted = pd.to_numeric(values, errors="coerce").astype("float64")
         bad = values.notna() & converted.isna()
         expected = "expected a number"
@@ -854,17 +970,42 @@ def _convert(values: pd.Series, column: str) -> tuple[pd.Series, list[_Issue]]:
             with np.errstate(invalid="ignore"):
                 whole = np.isfinite(array) & (array == np.round(array))
                 whole &= np.abs(array) <= _MAX_EXACT_INT
-            bad |= converted.notna() & ~whole
+            fractional = converted.notna() & ~whole
+            exact: dict[int, int] = {}  # whole numbers beyond 2**53 that int64 holds
+            if fractional.any():
+                shown = values.astype(object)
+                for position in np.flatnonzero(fractional.to_numpy()).tolist():
+                    number = _number_of(values.iloc[position], converted.iloc[position])
+                    if isinstance(number, int) and -(2**63) <= number < 2**63:
+                        exact[position] = number
+                    else:
+                        shown.iloc[position] = number
+                fractional.iloc[list(exact)] = False
+                values = shown
+            bad |= fractional
             converted = converted.mask(bad)
             expected = "expected a whole number"
             if not converted.isna().any():
                 converted = converted.astype("int64")
+            elif exact:  # Python ints beside the missing cells, exact
+                converted = converted.astype(object)
+            for position, number in exact.items():
+                converted.iloc[position] = number
     positions = np.flatnonzero(bad.to_numpy())
     issues: list[_Issue] = [
         (position, column, f"{expected}, got {_show(value)}")
         for position, value in zip(positions.tolist(), values.iloc[positions].tolist(), strict=True)
     ]
     return converted, issues
+
+
+def _number_of(value: object, number: float) -> object:
+    """A number that is not a whole one within 2**53, as a problem shows it: the cell's own
+    number whatever its neighbours (text ``"55.5"`` shows as 55.5, as a float column would;
+    ``"99999999999999999999"`` as that integer, as pandas reads it alone)."""
+    if isinstance(value, str):
+        return int(value) if _INTEGER_TEXT.fullmatch(value) else number
+    return value
 
 
 def _schema_issues(
@@ -887,8 +1028,10 @@ def _schema_issues(
             message = f"has dtype {value} but must be {check.removeprefix('dtype')[2:-2]}"
             column_issues.append((None, column, message))
         elif (int(index), column) not in already:
-            if column in _INTEGER_COLUMNS and isinstance(value, float) and value.is_integer():
-                value = int(value)  # pandera gathers numeric failure cases as float64
+            if column in _INTEGER_COLUMNS:  # pandera gathers numeric failure cases as float64
+                value = frame[column].iloc[int(index)]  # (inexact beyond 2**53)
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
             cell_issues.append((int(index), column, _describe(check, value)))
     flagged = {column for _, column, _ in cell_issues} | {column for _, column in already}
     return [issue for issue in column_issues if issue[1] not in flagged] + cell_issues
