@@ -320,4 +320,9 @@ def _as_pandas(path: str) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run from the imported module, not from __main__: the functions shipped to the Python
+    # workers refer to this module's globals (_context), which a worker finds by importing
+    # analysis.triage.spark; in __main__ (pyspark's daemon there) they do not exist.
+    from analysis.triage.spark import main as _main
+
+    sys.exit(_main())
