@@ -105,9 +105,9 @@ test-fast:
 bench:
 	$(PYTHON) -m analysis.cli bench
 
-## bench-triage: only the triage figures (1M / 5M-row catalogues, reasons, Spark local mode)
+## bench-triage: only the triage figures (1M / 5M-row catalogues, reasons, Spark local mode, its output checked against the command line's); REPEAT=3 prints medians of 3 runs
 bench-triage:
-	$(PYTHON) -m analysis.cli bench --only triage
+	$(PYTHON) -m analysis.cli bench --only triage $(if $(REPEAT),--repeat $(REPEAT))
 
 lint:
 	$(PYTHON) -m ruff check analysis tests chapters tools --extend-exclude tests/fixtures/quarto/good,tests/fixtures/quarto/bad

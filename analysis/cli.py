@@ -65,7 +65,7 @@ def _site_assets(args: argparse.Namespace) -> None:
 def _bench(args: argparse.Namespace) -> None:
     from analysis.bench import run_benchmarks
 
-    run_benchmarks(only=args.only)
+    run_benchmarks(only=args.only, repeat=args.repeat)
 
 
 def _triage(args: argparse.Namespace) -> int:
@@ -103,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name == "bench":
             sub.add_argument("--only", choices=("triage",),
                              help="only this section (the others take minutes)")
+            sub.add_argument("--repeat", type=int, default=1,
+                             help="runs of each triage figure; the median is printed")
         if name == "triage":
             from analysis.triage.cli import add_arguments
 
