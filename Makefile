@@ -13,8 +13,8 @@ NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 # `make rebuild SKIP_RANDOM_FOREST=1` carries the previous build's Random Forests over.
 SKIP_RANDOM_FOREST ?=
 
-.PHONY: help all install install-python install-browser install-js data models explain export \
-        external chapters site-assets site publish rebuild test test-fast bench lint clean
+.PHONY: help all install install-python install-browser install-java install-js data models explain export \
+        external chapters site-assets site publish rebuild test test-fast bench bench-triage lint clean
 
 ## help: list the targets
 help:
@@ -23,8 +23,8 @@ help:
 ## all: fresh machine -> the report from the committed models: install, get + verify the data, execute the chapters, render if Quarto is here (no retraining; about 5 minutes on 2 cores, most of it installing)
 all: install data chapters site
 
-## install: a virtual environment (.venv unless one is active) with the pinned packages and the analysis package, Debian's Chromium, the JS dev tools
-install: install-python install-browser install-js
+## install: a virtual environment (.venv unless one is active) with the pinned packages and the analysis package, Debian's Chromium, a Java runtime for Spark, the JS dev tools
+install: install-python install-browser install-java install-js
 
 install-python:
 	@if [ -z "$$VIRTUAL_ENV" ] && [ ! -x "$(VENV)/bin/python" ]; then \
@@ -42,6 +42,16 @@ install-browser:
 	else echo "warning: install Chromium (Debian package 'chromium') for the browser tests"; exit 0; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium \
 	  || echo "warning: could not install Chromium; the browser tests need it"
+
+# Java for the triage's Spark job and its local-Spark test (pyspark comes from requirements.txt).
+# Debian's headless JRE 17 when no java is on PATH; without root or passwordless sudo, or with
+# TRACK_ANALYTICS_SKIP_JAVA=1 (the publishing workflow), this step only warns.
+install-java:
+	@if [ -n "$$TRACK_ANALYTICS_SKIP_JAVA" ] || command -v java >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	else echo "warning: install Java 17 (Debian package 'openjdk-17-jre-headless') for Spark"; exit 0; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless \
+	  || echo "warning: could not install Java; the Spark triage test needs it"
 
 install-js:
 	@if [ -f js/package-lock.json ]; then cd js && npm ci --no-audit --no-fund --silent; fi
@@ -96,9 +106,13 @@ test: site-assets
 test-fast:
 	$(PYTHON) -m pytest -p no:nbval -p no:anyio -p no:typeguard -n 2 tests analysis
 
-## bench: print the performance figures the targets refer to
+## bench: print the performance figures the targets refer to (the triage's catalogues are generated into data/bench/ on first use)
 bench:
 	$(PYTHON) -m analysis.cli bench
+
+## bench-triage: only the triage figures (1M / 5M-row catalogues, reasons, Spark local mode, its output checked against the command line's); REPEAT=3 prints medians of 3 runs
+bench-triage:
+	$(PYTHON) -m analysis.cli bench --only triage $(if $(REPEAT),--repeat $(REPEAT))
 
 lint:
 	$(PYTHON) -m ruff check analysis tests chapters tools --extend-exclude tests/fixtures/quarto/good,tests/fixtures/quarto/bad

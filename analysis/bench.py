@@ -264,8 +264,14 @@ def _time_champion_fit(name: str, models_dir: str | os.PathLike | None) -> float
     return time.perf_counter() - start
 
 
-def run_benchmarks() -> None:
-    """Print every figure with its target, section by section."""
+def run_benchmarks(only: str | None = None, *, repeat: int = 1) -> None:
+    """Print every figure with its target, section by section (``only="triage"``: the
+    triage section alone, each figure the median of ``repeat`` runs)."""
+    if only == "triage":
+        from analysis.triage.bench import run_triage_benchmarks
+
+        run_triage_benchmarks(repeat=repeat)
+        return
     print("== Data (issue: Foundation)")
     data = bench_data_pipeline()
     print(f"load+validate+clean, cold:   {data['cold_s']:.2f} s  (target <= 3 s)")

@@ -77,7 +77,13 @@ def _site_assets(args: argparse.Namespace) -> None:
 def _bench(args: argparse.Namespace) -> None:
     from analysis.bench import run_benchmarks
 
-    run_benchmarks()
+    run_benchmarks(only=args.only, repeat=args.repeat)
+
+
+def _triage(args: argparse.Namespace) -> int:
+    from analysis.triage.cli import main as triage_main
+
+    return triage_main(args)
 
 
 VERBS: dict[str, tuple[Callable[[argparse.Namespace], None], str]] = {
@@ -90,6 +96,7 @@ VERBS: dict[str, tuple[Callable[[argparse.Namespace], None], str]] = {
     "chapters": (_chapters, "execute chapter notebooks in place"),
     "site-assets": (_site_assets, "copy plotly.js and the DataTables bundle into assets/"),
     "bench": (_bench, "print the performance figures the issues set targets for"),
+    "triage": (_triage, "rank a catalogue file by hit probability (see triage --help)"),
 }
 
 
@@ -112,7 +119,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                                   " else download)")
         if name == "chapters":
             sub.add_argument("notebooks", nargs="*", help="default: every chapters/*.ipynb")
+        if name == "bench":
+            sub.add_argument("--only", choices=("triage",),
+                             help="only this section (the others take minutes)")
+            sub.add_argument("--repeat", type=int, default=1,
+                             help="runs of each triage figure; the median is printed")
+        if name == "triage":
+            from analysis.triage.cli import add_arguments
+
+            sub.description = "Rank a catalogue by hit probability: a ranked file and a " \
+                "rejects file, streamed in chunks."
+            add_arguments(sub)
     args = parser.parse_args(argv)
+    if args.verb == "triage":
+        return VERBS["triage"][0](args)
     from analysis.data import DatasetError
     from analysis.schema import TrackDataError
 

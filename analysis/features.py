@@ -40,7 +40,10 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from analysis.fastregex import count_nonblank_fields, python_each, search_rows, superset_pattern
 from analysis.genres import MACRO_GENRES, load_taxonomy
 from analysis.protocols import (
     N_SPLITS,
@@ -72,6 +75,8 @@ __all__ = [
     "feature_table",
     "features_from_raw",
     "genre_column",
+    "unknown_genre_message",
+    "unknown_genres",
     "macro_column",
     "make_features",
     "make_replica_features",
@@ -424,71 +429,130 @@ def feature_table() -> pd.DataFrame:
 
 # --- intrinsic and label features --------------------------------------------------------------
 
-def _version_part(titles: pd.Series) -> pd.Series:
-    """Bracketed text and text after ' - ', joined; empty when a title has none."""
-    def extract(title: str) -> str:
-        return " ".join(a or b for a, b in _VERSION_PART.findall(title))
+def _as_arrow(text: pd.Series) -> pa.Array:
+    """A ``string`` Series as one pyarrow string array, missing values as ``""``."""
+    filled = text.fillna("")
+    try:
+        array = pa.array(filled.array)
+    except (TypeError, pa.ArrowInvalid):
+        array = pa.array(filled.to_numpy(dtype=object), type=pa.string())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array.cast(pa.string())
 
-    return titles.fillna("").map(extract)
+
+def _extract_version(title: str) -> str:
+    return " ".join(a or b for a, b in _VERSION_PART.findall(title))
+
+
+def _version_part(titles: pd.Series) -> pd.Series:
+    """Bracketed text and text after ' - ', joined; empty when a title has none.
+
+    RE2 picks the titles that may have one (:func:`analysis.fastregex.superset_pattern`);
+    Python's ``re`` extracts it from those alone.
+
+    Examples
+    --------
+    >>> _version_part(pd.Series(["Song (Live) - Remastered 2011", "Plain", None])).tolist()
+    ['Live Remastered 2011', '', '']
+    """
+    text = _as_arrow(titles.astype("string"))
+    candidate = pc.match_substring_regex(text, superset_pattern(_VERSION_PART.pattern))
+    rows = np.flatnonzero(candidate.to_numpy(zero_copy_only=False))
+    out = np.full(len(text), "", dtype=object)
+    if rows.size:
+        out[rows] = python_each(_extract_version, text.take(pa.array(rows)).to_pylist())
+    return pd.Series(out, index=titles.index, dtype=object)
+
+
+def _count_artists(artists: pd.Series) -> np.ndarray:
+    """Credited artists: non-blank names between ``;`` (NaN when ``artists`` is missing)."""
+    counts = count_nonblank_fields(_as_arrow(artists), ";").astype("float64")
+    counts[artists.isna().to_numpy()] = np.nan
+    return counts
+
+
+def _casefolded_trimmed(text: pd.Series) -> pa.Array:
+    """``text.str.casefold().str.strip()`` as pandas computes it on pyarrow strings (Python
+    ``casefold``, then Arrow's ``utf8_trim_whitespace``), ASCII rows lowered by Arrow (for
+    ASCII, ``casefold`` is ``lower``)."""
+    arrow = _as_arrow(text)
+    ascii_rows = pc.string_is_ascii(arrow).to_numpy(zero_copy_only=False)
+    lowered = pc.ascii_lower(arrow)
+    slow = np.flatnonzero(~ascii_rows)
+    if slow.size:
+        folded = pa.array(python_each(str.casefold, arrow.take(pa.array(slow)).to_pylist()),
+                          type=pa.string())
+        lowered = pc.replace_with_mask(lowered, pa.array(~ascii_rows), folded)
+    return pc.utf8_trim_whitespace(lowered)
 
 
 def _text_features(frame: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
-    out = {}
+    """Credits, single-release flag, title and album-name markers, title length, non-ASCII.
+
+    Vectorised (issue 14) with :mod:`analysis.fastregex`: RE2 answers where it provably agrees
+    with Python's ``re``, Python decides the rest; ``tests/test_features.py`` checks the
+    matrices are bit-identical to the row-by-row code's (``tests/_reference_features.py``) on
+    every real track and on both protocols' training matrices.
+    """
+    n = len(index)
+    nan = np.full(n, np.nan)
     has = {c: c in frame.columns for c in ("artists", "track_name", "album_name")}
     title = frame["track_name"].astype("string") if has["track_name"] else None
     album = frame["album_name"].astype("string") if has["album_name"] else None
-    nan = pd.Series(np.nan, index=index)
+    out: dict[str, np.ndarray] = {}
 
-    def flag(mask: pd.Series, present: pd.Series) -> pd.Series:
-        return mask.astype("float64").where(present, np.nan)
+    def flag(mask: np.ndarray, present: np.ndarray) -> np.ndarray:
+        return np.where(present, mask.astype("float64"), np.nan)
 
-    if has["artists"]:
-        artists = frame["artists"].astype("string")
-        counts = artists.str.split(";").map(
-            lambda names: float(sum(1 for a in names if a.strip())), na_action="ignore"
-        )
-        out["n_artists"] = pd.to_numeric(counts, errors="coerce").astype("float64")
-    else:
-        out["n_artists"] = nan
-    if has["track_name"] and has["album_name"]:
-        same = title.str.casefold().str.strip() == album.str.casefold().str.strip()
-        out["is_single"] = flag(same.fillna(False), title.notna() & album.notna())
+    out["n_artists"] = (_count_artists(frame["artists"].astype("string"))
+                        if has["artists"] else nan)
+    present = {"track_name": None if title is None else title.notna().to_numpy(),
+               "album_name": None if album is None else album.notna().to_numpy()}
+    if title is not None and album is not None:
+        same = pc.equal(_casefolded_trimmed(title), _casefolded_trimmed(album))
+        out["is_single"] = flag(same.to_numpy(zero_copy_only=False),
+                                present["track_name"] & present["album_name"])
     else:
         out["is_single"] = nan
-    version = _version_part(title.astype(object)) if has["track_name"] else None
+    sources: dict[str, tuple[pa.Array, np.ndarray]] = {}
+    for column, text in (("track_name", title), ("album_name", album)):
+        if text is not None:
+            arrow = _as_arrow(text)
+            sources[column] = (arrow, pc.string_is_ascii(arrow).to_numpy(zero_copy_only=False))
+    if title is not None:
+        version = _as_arrow(_version_part(title))
+        sources["version"] = (version, pc.string_is_ascii(version).to_numpy(
+            zero_copy_only=False))
     for marker in TEXT_MARKERS:
-        text = {"track_name": title, "album_name": album}[marker.column]
-        if text is None:
+        if marker.column not in sources:
             out[marker.name] = nan
             continue
-        source = version if marker.version_part_only else text.fillna("").astype(object)
-        hit = source.map(lambda s, rx=marker.regex: bool(rx.search(s)))
-        out[marker.name] = flag(hit.astype(bool), text.notna())
+        text, ascii_rows = sources["version" if marker.version_part_only else marker.column]
+        out[marker.name] = flag(search_rows(marker.regex, text, ascii_rows=ascii_rows),
+                                present[marker.column])
     # Title length only: an exact album-name length singles out one album, and would let a
     # model learn a compilation's popularity from its other artists' tracks (measured: it
     # helped only on test tracks whose album was in training).
-    if title is None:
-        out["title_length"] = nan
-    else:
-        out["title_length"] = title.str.len().astype("float64")
-    for prefix, text in (("title", title), ("album", album)):
-        if text is None:
+    out["title_length"] = (nan if title is None else
+                           title.str.len().to_numpy(dtype="float64", na_value=np.nan))
+    for prefix, column in (("title", "track_name"), ("album", "album_name")):
+        if column not in sources:
             out[f"{prefix}_non_ascii"] = nan
         else:
-            non_ascii = text.fillna("").str.contains(r"[^\x00-\x7F]", regex=True)
-            out[f"{prefix}_non_ascii"] = flag(non_ascii.astype(bool), text.notna())
-    return pd.DataFrame({k: pd.Series(v, index=index).to_numpy(dtype="float64")
-                         for k, v in out.items()}, index=index)
+            out[f"{prefix}_non_ascii"] = flag(~sources[column][1], present[column])
+    return pd.DataFrame(out, index=index)
 
 
 def _one_hot(values: pd.Series | None, labels: Sequence[str], column_of, index) -> pd.DataFrame:
     columns = [column_of(label) for label in labels]
     matrix = np.zeros((len(index), len(labels)))
     if values is not None:
-        position = {label: i for i, label in enumerate(labels)}
-        codes = values.map(position)
-        rows = np.flatnonzero(codes.notna().to_numpy())
-        matrix[rows, codes.dropna().to_numpy(dtype=np.int64)] = 1.0
+        # Label positions by hashing (a value outside ``labels``, or missing, gets -1).
+        codes = np.asarray(pd.Categorical(values, categories=list(labels)).codes,
+                           dtype=np.int64)
+        rows = np.flatnonzero(codes >= 0)
+        matrix[rows, codes[rows]] = 1.0
     return pd.DataFrame(matrix, index=index, columns=columns)
 
 
@@ -733,9 +797,33 @@ def make_sampling_artefacts(tracks: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([counts, listed], axis=1)
 
 
+def unknown_genres(track_genre: pd.Series) -> tuple[list[int], list[str]]:
+    """Positions and values of genres given but not in the taxonomy (blank-stripped).
+
+    The rule :func:`features_from_raw` enforces, shared with the triage, which rejects those
+    rows instead of the whole input.
+
+    Examples
+    --------
+    >>> unknown_genres(pd.Series(["pop", "popp", None, " rock "]))
+    ([1], ['popp'])
+    """
+    genre = track_genre.astype("string").str.strip()
+    bad = (genre.notna() & ~genre.isin(_genres())).to_numpy(dtype=bool)
+    positions = np.flatnonzero(bad).tolist()
+    return positions, genre.iloc[positions].tolist()
+
+
+def unknown_genre_message(value: str) -> str:
+    """The problem message of a genre outside the taxonomy."""
+    return (f"unknown genre {value!r}: expected one of the {len(_genres())} labels in "
+            "analysis/macro_genres.csv")
+
+
 def features_from_raw(
     df: pd.DataFrame, *, protocol: str,
     artist_history: ArtistHistory | pd.DataFrame | None = None, name: str = "<DataFrame>",
+    validated: bool = False,
 ) -> pd.DataFrame:
     """Model matrix from a user's DataFrame in the raw dataset's columns, validated first.
 
@@ -743,6 +831,10 @@ def features_from_raw(
     ``track_genre`` (one of the 114 labels of ``analysis/macro_genres.csv``); its macro-genre is
     derived. Columns other than :data:`REQUIRED_RAW_COLUMNS` may be missing: their features
     become NaN (or all-zero genre flags) and the trees take their default branches.
+
+    ``validated=True`` skips the checks for rows that already passed them
+    (:func:`analysis.schema.partition_tracks` and :func:`unknown_genres`, as the triage
+    does): the values must then have the contract dtypes.
 
     Raises
     ------
@@ -764,20 +856,18 @@ def features_from_raw(
     analysis.schema.TrackDataError: demo.csv: 1 problem (line 1; column tempo)
     ...
     """
-    validated = validate_tracks(df, name=name, columns=REQUIRED_RAW_COLUMNS)
-    tracks = validated.copy()
-    if "track_genre" in tracks.columns:
+    if validated:  # the caller's rows passed analysis.schema.partition_tracks and the genres
+        tracks = df.copy()
+    else:
+        tracks = validate_tracks(df, name=name, columns=REQUIRED_RAW_COLUMNS).copy()
+    if "track_genre" in tracks.columns and not validated:
         genre = tracks["track_genre"].astype("string").str.strip()
-        known = set(_genres())
-        bad = [
-            Problem(name, position + 2, "track_genre",
-                    f"unknown genre {value!r}: expected one of the 114 labels in "
-                    "analysis/macro_genres.csv")
-            for position, value in enumerate(genre.tolist())
-            if value is not None and value is not pd.NA and value not in known
-        ]
+        bad = [Problem(name, position + 2, "track_genre", unknown_genre_message(value))
+               for position, value in zip(*unknown_genres(genre), strict=True)]
         if bad:
             raise TrackDataError(bad)
+    if "track_genre" in tracks.columns:
+        genre = tracks["track_genre"].astype("string").str.strip()
         tracks["primary_genre"] = genre
         taxonomy = load_taxonomy().set_index("genre")["macro_genre"]
         tracks["macro_genre"] = genre.map(taxonomy)

@@ -34,7 +34,7 @@ def synthetic_metrics() -> dict:
                                     "mae_without_zeros": 7.5}}}
 
     def hit_classifier(auc, top1):
-        return {"metrics": {"hit_auc": m(auc), "top1_precision": m(top1)}}
+        return {"metrics": {"hit_auc": m(auc), "top1_precision": m(top1), "hit_rate": m(0.12)}}
     return {
         "schema_version": SCHEMA_VERSION,
         "original_results": {"linear_regression": {"r2": 0.252, "mae": 14.17},

@@ -23,7 +23,7 @@ from analysis.features import (
     with_artist_history,
 )
 from analysis.genres import MACRO_GENRES, load_taxonomy
-from analysis.schema import AUDIO_COLUMNS, TrackDataError
+from analysis.schema import AUDIO_COLUMNS, RAW_COLUMNS, TrackDataError
 
 
 def _tracks(n: int = 6, **over) -> pd.DataFrame:
@@ -203,3 +203,57 @@ def test_raw_input_errors_name_file_line_and_column():
     assert (problem.row, problem.column) == (3, "track_genre") and "polka" in problem.message
     with pytest.raises(TrackDataError, match="tempo"):
         features_from_raw(_raw().drop(columns="tempo"), protocol="cold_start")
+
+
+# --- the vectorised text features equal the row-by-row code they replaced (issue 14) ------
+
+
+def _old_and_new(monkeypatch, build):
+    from _reference_features import _text_features as reference
+
+    import analysis.features as features
+
+    new = build()
+    monkeypatch.setattr(features, "_text_features", reference)
+    old = build()
+    return old, new
+
+
+def _assert_bit_identical(old: pd.DataFrame, new: pd.DataFrame) -> None:
+    assert list(old.columns) == list(new.columns)
+    assert old.dtypes.eq("float64").all() and new.dtypes.eq("float64").all()
+    a, b = old.to_numpy(), new.to_numpy()
+    same = (a.view(np.int64) == b.view(np.int64)) | (np.isnan(a) & np.isnan(b))
+    assert same.all(), list(old.columns[~same.all(axis=0)])
+
+
+def test_vectorised_text_features_equal_the_row_by_row_code_on_edge_cases(monkeypatch):
+    tricky = ["Live Forever", "Song (Live)", "LİVE (Lıve)", "Café - En Vivo", None, "",
+              "Noël (Acústico)", "x (feat. Y) - Radio Edit", "Sped\x1cUp", "ǅ", " Hit ",
+              "Straße - remaster", "(unclosed", "a ; b", "Ｈｉｔｓ ２０２０"]
+    frame = _tracks(len(tricky))
+    frame["track_name"] = tricky
+    frame["album_name"] = list(reversed(tricky))
+    frame["artists"] = tricky
+    old, new = _old_and_new(
+        monkeypatch, lambda: make_features(frame, protocol="cold_start"))
+    _assert_bit_identical(old, new)
+
+
+@pytest.mark.slow
+def test_vectorised_features_are_bit_identical_on_every_real_track(track_data, monkeypatch):
+    """Every real track as a user's raw file, and both protocols' training matrices."""
+    from analysis.models import design_matrix
+
+    tracks = track_data.tracks.reset_index(drop=True)
+    raw = tracks.drop(columns=["source_index", "popularity"], errors="ignore").rename(
+        columns={"primary_genre": "track_genre"})
+    raw = raw[[c for c in raw.columns if c in RAW_COLUMNS]]
+    old, new = _old_and_new(
+        monkeypatch, lambda: features_from_raw(raw, protocol="cold_start"))
+    _assert_bit_identical(old, new)
+    monkeypatch.undo()
+    for protocol in ("cold_start", "known_artist"):
+        old, new = _old_and_new(monkeypatch, lambda p=protocol: design_matrix(tracks, p))
+        _assert_bit_identical(old, new)
+        monkeypatch.undo()

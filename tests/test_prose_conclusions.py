@@ -57,3 +57,25 @@ def test_without_intervals_or_errors_the_sentences_step_aside(facts):
     edited["intervals"], edited["errors"] = [], {"zero": None}
     assert prose.interval_usage(edited) == ""
     assert prose.unpredictable_findings(edited) == "- " + prose.NEXT_HIT
+
+
+def test_triage_trust_quotes_out_of_fold_figures(facts):
+    metrics = synthetic_metrics()
+    text = prose.triage_trust(facts, metrics)
+    auc = metrics["protocols"]["cold_start"]["triage"]["metrics"]["hit_auc"]["mean"]
+    assert f"ROC-AUC {auc:.2f}" in text and f"{auc:.0%} of the time" in text
+    assert "top-1% shortlist" in text and "out of fold" in text
+
+
+def test_triage_section_reads_a_result():
+    import pandas as pd
+
+    from analysis.triage import make_catalogue, triage
+
+    result = triage(make_catalogue(12), shortlist=prose.TRIAGE_SHORTLIST)
+    sentence = prose.triage_read(result)
+    assert sentence.startswith("Of the 12 tracks read, 12 passed the checks and 0 were rejected")
+    table = prose.triage_table(result)
+    assert list(table.columns) == ["rank", "track", "artists", "genre", "hit probability",
+                                   "predicted popularity", "80% interval", "main reason"]
+    assert len(table) == prose.TRIAGE_SHORTLIST and isinstance(table, pd.DataFrame)

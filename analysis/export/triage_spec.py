@@ -354,7 +354,7 @@ def _match_fold() -> dict[str, str]:
 
 
 def _schema_rules() -> dict[str, Any]:
-    from analysis.schema import (
+    from analysis.schema.contract import (
         _BOOLEAN_COLUMNS,
         _INDEX_HEADERS,
         _INTEGER_COLUMNS,
@@ -407,9 +407,9 @@ def _schema_rules() -> dict[str, Any]:
         "columns": columns,
         "other_delimiters": dict(_OTHER_DELIMITERS),
         "max_exact_int": _MAX_EXACT_INT,
-        # analysis.schema._closest: difflib.get_close_matches(n=1, cutoff=0.75)
+        # analysis.schema.reading._closest: difflib.get_close_matches(n=1, cutoff=0.75)
         "did_you_mean_cutoff": 0.75,
-        # analysis.schema._show: repr, cut to this many characters
+        # analysis.schema.contract._show: repr, cut to this many characters
         "shown_value_chars": 40,
     }
 

@@ -86,12 +86,15 @@ class Champion:
     manifest: dict
     hit_booster: object
 
-    def features(self, df: pd.DataFrame, *, name: str = "<DataFrame>") -> pd.DataFrame:
-        """The validated model matrix of ``df`` (what the trees and the browser see)."""
+    def features(self, df: pd.DataFrame, *, name: str = "<DataFrame>",
+                 validated: bool = False) -> pd.DataFrame:
+        """The validated model matrix of ``df`` (what the trees and the browser see);
+        ``validated=True`` for rows that already passed the checks (the triage)."""
         history = None
         if self.protocol == "known_artist":
             history = self._history(df, name)
-        return features_from_raw(df, protocol=self.protocol, artist_history=history, name=name)
+        return features_from_raw(df, protocol=self.protocol, artist_history=history, name=name,
+                                 validated=validated)
 
     def _history(self, df: pd.DataFrame, name: str) -> pd.DataFrame:
         override = [c for c in ARTIST_HISTORY_COLUMNS if c in df.columns]
@@ -175,12 +178,25 @@ class Champion:
     def _interval(self, X: pd.DataFrame, index: pd.Index, confidence: float) -> pd.DataFrame:
         """Prediction and Mondrian interval of a validated matrix ``X``."""
         pred = np.asarray(self.booster.inplace_predict(X), dtype="float64")
-        macro_columns = {m: f for m, f in zip(MACRO_GENRES, _macro_columns(), strict=True)}
-        strata = np.array([None] * len(X), dtype=object)
-        for macro, column in macro_columns.items():
-            strata[X[column].to_numpy() == 1.0] = macro
-        lower, upper = apply_offsets(pred, strata, self.offsets, confidence)
+        lower, upper = self.interval_bounds(X, pred, confidence=confidence)
         return pd.DataFrame({"prediction": pred, "lower": lower, "upper": upper}, index=index)
+
+    def interval_bounds(
+        self, X: pd.DataFrame, prediction: np.ndarray, *, confidence: float = 0.9
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Conformal bounds of predictions already made on the model matrix ``X``.
+
+        What :meth:`predict_interval` computes, for a caller that already has the matrix
+        (:func:`analysis.triage.triage` scores a chunk once for both levels): the
+        macro-genre is read from ``X``'s one-hot columns; a track without one gets the
+        global offset.
+        """
+        self._check_confidence(confidence)
+        strata = np.array([None] * len(X), dtype=object)
+        for macro, column in zip(MACRO_GENRES, _macro_columns(), strict=True):
+            strata[X[column].to_numpy() == 1.0] = macro
+        return apply_offsets(np.asarray(prediction, dtype="float64"), strata, self.offsets,
+                             confidence)
 
 
 def _macro_columns() -> list[str]:

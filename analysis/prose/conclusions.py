@@ -199,10 +199,33 @@ SUMMARY: tuple[str, ...] = (
 )
 LOWER, NOT_LOWER = "lower", "not lower"
 
-#: Columns of the triage example: the track's identity as a reader knows it.
-TRIAGE_COLUMNS: dict[str, str] = {"track_name": "track", "artists": "artists",
-                                  "track_genre": "genre"}
+#: The triage section's sample: tracks drawn from the cleaned data, the shortlist shown, and
+#: the shortlisted rows explained.
+TRIAGE_SAMPLE, TRIAGE_SHORTLIST, TRIAGE_EXPLAIN = 2000, 8, 8
 
+#: Columns of the triage table: the ranked output's names as a reader says them.
+TRIAGE_COLUMNS: dict[str, str] = {"rank": "rank", "track_name": "track", "artists": "artists",
+                                  "track_genre": "genre", "p_hit": "hit probability",
+                                  "predicted_popularity": "predicted popularity",
+                                  "interval": "{level:.0%} interval", "reason_1": "main reason"}
+#: The interval level the table shows (one of analysis.models.CONFIDENCE_LEVELS).
+TRIAGE_LEVEL = 0.8
+
+TRIAGE_READ = (
+    "Of the {n_read:,} tracks read, {n_accepted:,} passed the checks and {n_rejected:,} were "
+    "rejected with their line, column and reason; {n_ood:,} of the accepted tracks lie outside "
+    "the range the model was trained on and are flagged. The first {n_shown} of the ranking:"
+)
+TRIAGE_TRUST = (
+    "**How much to trust the ranking.** Order, not the numbers, is what the model gets right. "
+    "Scored out of fold on artists it had never seen, the hit classifier ranks a real hit above "
+    "a non-hit {auc_pct} of the time (ROC-AUC {hit_auc:.2f}), and {precision:.0%} of its "
+    "top-{top_share:.0%} shortlist are hits, against {base_rate:.0%} of all tracks. A predicted "
+    "popularity is off by {mae:.0f} points on average, which is why each row carries its "
+    "interval. These sample tracks were in the training data, so their own scores flatter the "
+    "model; the figures in this paragraph do not. Treat a flagged (out-of-distribution) track "
+    "as unscored, and read the reasons as what moved the model, not what makes a hit."
+)
 
 # --- sentences and tables ----------------------------------------------------------------------
 
@@ -275,17 +298,44 @@ def summary(f: Mapping) -> str:
                         cold_name=PROTOCOL_SHORT_NAMES["cold_start"]) for item in SUMMARY)
 
 
-def triage_example(champion, tracks: pd.DataFrame, *, n: int = 5,
-                   confidence: float = 0.9) -> pd.DataFrame:
-    """A champion's predictions with intervals for the first ``n`` tracks, as a user calls it.
+def triage_sample(tracks: pd.DataFrame) -> pd.DataFrame:
+    """The section's catalogue: :data:`TRIAGE_SAMPLE` cleaned tracks in the raw columns, as a
+    label would hand them in (:func:`analysis.triage.sample_catalogue`)."""
+    from analysis.triage import sample_catalogue
 
-    The tracks are passed in the raw dataset's columns (``track_genre`` = the primary genre,
-    ``popularity`` dropped), exactly what :meth:`analysis.models.Champion.predict_interval`
-    expects from a user's file.
-    """
-    from analysis.schema import RAW_COLUMNS
+    return sample_catalogue(tracks, TRIAGE_SAMPLE)
 
-    columns = [c for c in RAW_COLUMNS if c != "popularity"]
-    raw = tracks.rename(columns={"primary_genre": "track_genre"})[columns].head(n)
-    out = champion.predict_interval(raw, confidence=confidence).round(1)
-    return pd.concat([raw[list(TRIAGE_COLUMNS)].rename(columns=TRIAGE_COLUMNS), out], axis=1)
+
+def triage_read(result) -> str:
+    """What the triage read, accepted, rejected and flagged (an
+    :class:`analysis.triage.TriageResult`), introducing the table."""
+    return fill(TRIAGE_READ, {
+        "n_read": result.n_read, "n_accepted": result.n_accepted,
+        "n_rejected": result.n_rejected,
+        "n_ood": result.n_out_of_distribution,
+        "n_shown": min(TRIAGE_SHORTLIST, len(result.ranked))})
+
+
+def triage_table(result) -> pd.DataFrame:
+    """The shortlist as a reader reads it: identity, hit probability, prediction with its 80%
+    interval, and the main reason."""
+    ranked = result.ranked.head(TRIAGE_SHORTLIST).copy()
+    ranked["p_hit"] = ranked["p_hit"].map("{:.0%}".format)
+    ranked["predicted_popularity"] = ranked["predicted_popularity"].map("{:.0f}".format)
+    level = round(TRIAGE_LEVEL * 100)
+    ranked["interval"] = [f"{lo:.0f}–{hi:.0f}" for lo, hi in
+                          zip(ranked[f"lower_{level}"], ranked[f"upper_{level}"], strict=True)]
+    if "reason_1" not in ranked.columns:
+        ranked["reason_1"] = ""
+    names = {k: fill(v, {}, level=TRIAGE_LEVEL) for k, v in TRIAGE_COLUMNS.items()}
+    return ranked[list(TRIAGE_COLUMNS)].rename(columns=names)
+
+
+def triage_trust(f: Mapping, metrics: Mapping, protocol: str = PROTOCOL) -> str:
+    """How much to trust the ranking, in plain words, from the out-of-fold figures."""
+    values = f["predictable"][protocol]
+    auc = values["hit_auc"][0]
+    return fill(TRIAGE_TRUST, {}, hit_auc=auc, auc_pct=f"{auc:.0%}",
+                precision=values["top1_precision"][0], top_share=TOP_SHARE,
+                base_rate=triage_metric(metrics, protocol, "hit_rate")[0],
+                mae=values["mae"][0])
