@@ -175,3 +175,25 @@ def test_captions_of_the_section_hold_on_the_committed_artifact(t):
     rows = t["genres"]
     assert all(r["spearman"] < r["in_data_spearman"] for r in rows)
     assert sum(r["spearman"] < transfer.BARELY for r in rows) > len(rows) / 2
+
+
+def test_triage_use_reads_the_r2_by_its_sign(t):
+    below = {**t, "music_genre": {**t["music_genre"], "r2": -0.37}}
+    above = {**t, "music_genre": {**t["music_genre"], "r2": 0.12}}
+    assert transfer.R2_BELOW_MEAN in transfer.triage_use(below)
+    assert "R² -0.37" in transfer.triage_use(below)
+    assert transfer.R2_ABOVE_MEAN in transfer.triage_use(above)
+    assert transfer.R2_BELOW_MEAN not in transfer.triage_use(above)
+
+
+def test_triage_use_claims_hold_on_the_committed_artifact(t):
+    """'Its top holds more hits than the catalogue, here and on the other crawls'; artist means
+    agree less across crawls than within one."""
+    assert t["in_data"]["all"]["hit_auc"] > transfer.CHANCE_AUC
+    assert t["music_genre"]["hit_auc"] > transfer.CHANCE_AUC
+    assert t["billboard"]["hit_auc"] > transfer.CHANCE_AUC
+    history = t["artist_history"]
+    assert history["across_crawls"]["all_tracks"]["spearman"] < (
+        history["within_crawl"]["kaggle"]["spearman"])
+    text = transfer.triage_use(t)
+    assert f"{history['across_crawls']['all_tracks']['n']:,} artists" in text

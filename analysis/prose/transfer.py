@@ -21,7 +21,7 @@ from analysis.labels import (
     EXTERNAL_SET_SHORT_NAMES,
     PROTOCOL_ADJECTIVES,
 )
-from analysis.prose._render import fill
+from analysis.prose._render import by_sign, fill
 
 #: The champion scored on every external set.
 CHAMPION = "cold_start"
@@ -142,3 +142,27 @@ def verdict(f: Mapping, *, link: str = SECTION) -> str:
                 mg_period=EXTERNAL_SET_PERIODS["music_genre"],
                 bb_period=EXTERNAL_SET_PERIODS["billboard"], link=link,
                 barely=barely(mg["spearman_within_genre"]))
+
+
+TRIAGE_USE = (
+    "**What a triage list is for, and what not.** Use it to choose which tracks a person "
+    "listens to first: its top holds more hits than the catalogue does, here and on the other "
+    "crawls. Do not use it to order tracks within one genre, to quote a popularity number for "
+    "another catalogue (R² {mg[r2]:.2f} on {mg_name}: {r2_reading}), or to judge an artist by "
+    "the history this crawl records: an artist's mean popularity in this crawl and in "
+    "{mg_name} correlate at {history[spearman]:.2f} (Spearman, {history[n]:,} artists with at "
+    "least {min_tracks} tracks in both), while two halves of one crawl agree at "
+    "{within[spearman]:.2f}."
+)
+R2_BELOW_MEAN = "further off than the set's own mean popularity would be"
+R2_ABOVE_MEAN = "closer than the set's own mean, but far from this crawl's"
+
+
+def triage_use(f: Mapping) -> str:
+    """What a triage list can and cannot be trusted for, from the other crawls' figures."""
+    history = f["artist_history"]
+    mg = f["music_genre"]
+    return fill(TRIAGE_USE, f, mg=mg, mg_name=EXTERNAL_SET_SHORT_NAMES["music_genre"],
+                r2_reading=by_sign(mg["r2"], R2_ABOVE_MEAN, R2_BELOW_MEAN),
+                history=history["across_crawls"]["all_tracks"],
+                min_tracks=history["min_tracks"], within=history["within_crawl"]["kaggle"])
