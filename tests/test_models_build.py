@@ -139,7 +139,9 @@ def test_checkpoints_are_keyed_by_every_modeling_source_in_a_fixed_order(tmp_pat
     sources = build_module.checkpoint_sources()
     package = [p.name for p in sources if p.parent.name == "models"]
     assert package == sorted(package) and {"build.py", "zoo.py", "__init__.py"} <= set(package)
-    assert [p.name for p in sources[len(package):]] == ["protocols.py", "features.py"]
+    assert [f"{p.parent.name}/{p.name}" for p in sources[len(package):]] == [
+        "analysis/protocols.py", "features/__init__.py", "features/history.py",
+        "features/text.py"]
     monkeypatch.setenv(paths.DATA_DIR_ENV_VAR, str(tmp_path))
     key = build_module.checkpoint_dir(tmp_path, "0" * 64, TINY)
     assert key == build_module.checkpoint_dir(tmp_path, "0" * 64, TINY)

@@ -26,71 +26,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from analysis.external.artifacts import (
-    SCHEMA_VERSION,
-    ExternalSchemaError,
-    check_schema,
-    external_metrics,
-    fill_rules,
-    fill_sensitivity,
-    finding,
-    genre_rows,
-    in_data_genre_rows,
-    in_data_metrics,
-    interval_level,
-    issue_targets,
-    known_artist_entry,
-    load_external,
-    matched_labels,
-    new_release_definition,
-    scored_champion,
-    set_counts,
-    set_names,
-    source_entry,
-)
+from analysis._lazy import lazy_attributes
+from analysis.external import artifacts as _artifacts
+from analysis.external.artifacts import *  # noqa: F403 - the accessors, named once in its __all__
 
 if TYPE_CHECKING:  # imported on first use by __getattr__ below
-    from analysis.external.build import build_external, locate_sources
+    from analysis.external.build import build_external as build_external
+    from analysis.external.build import locate_sources as locate_sources
 
 _LAZY: dict[str, str] = {"build_external": "build", "locate_sources": "build"}
 
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
-def __getattr__(name: str):
-    """Import a heavy public name from its module on first use (PEP 562)."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
-
-
-__all__ = [
-    "SCHEMA_VERSION",
-    "ExternalSchemaError",
-    "build_external",
-    "check_schema",
-    "external_metrics",
-    "fill_rules",
-    "fill_sensitivity",
-    "finding",
-    "genre_rows",
-    "in_data_genre_rows",
-    "in_data_metrics",
-    "interval_level",
-    "issue_targets",
-    "known_artist_entry",
-    "load_external",
-    "locate_sources",
-    "matched_labels",
-    "new_release_definition",
-    "scored_champion",
-    "set_counts",
-    "set_names",
-    "source_entry",
-]
+#: The accessors of :mod:`~analysis.external.artifacts` and the lazy build names.
+__all__ = sorted([*_artifacts.__all__, *_LAZY])

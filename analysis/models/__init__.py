@@ -49,6 +49,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from typing import TYPE_CHECKING
 
+from analysis._lazy import lazy_attributes
 from analysis.labels import MODEL_LABELS
 from analysis.models.artifacts import (
     MetricsSchemaError,
@@ -125,19 +126,7 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str):
-    """Import a heavy public name from its module on first use (PEP 562)."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 __all__ = [

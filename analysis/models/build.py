@@ -71,9 +71,9 @@ from analysis.protocols import (
     featured_artist_overlap,
 )
 
-#: Source files whose content keys the build's checkpoints (with every module of this
-#: package): a changed split, feature or model never resumes from a stale result.
-_CHECKPOINT_SOURCES = ("protocols.py", "features.py")
+#: Source files and packages whose content keys the build's checkpoints (with every module of
+#: this package): a changed split, feature or model never resumes from a stale result.
+_CHECKPOINT_SOURCES = ("protocols.py", "features")
 
 
 def models_for(protocol: str, skip_random_forest: bool = False) -> list[str]:
@@ -357,8 +357,8 @@ def checkpoint_dir(out_dir: Path, data_sha256: str, budget: Budget) -> Path:
     """Where an interrupted build keeps finished (protocol, model) results to resume from.
 
     Keyed by the output folder, the data, the budget, the library versions and the source of
-    the modeling code (every module of this package, ``protocols.py`` and ``features.py``,
-    read in a fixed order), so a changed input never reuses a stale result. It lives in the
+    the modeling code (every module of this package, ``protocols.py`` and the ``features``
+    package, read in a fixed order), so a changed input never reuses a stale result. It lives in the
     gitignored data folder and is deleted once the build has written its artifacts.
     """
     digest = hashlib.sha256()
@@ -373,10 +373,13 @@ def checkpoint_dir(out_dir: Path, data_sha256: str, budget: Budget) -> Path:
 
 def checkpoint_sources() -> list[Path]:
     """The source files that key :func:`checkpoint_dir`, in a fixed order: this package's
-    modules sorted by name, then ``protocols.py`` and ``features.py``."""
+    modules sorted by name, then ``protocols.py`` and the ``features`` package's modules
+    sorted by name (a package's every module counts, not only its ``__init__``)."""
     package = Path(__file__).parent
     library = package.parent
-    return [*sorted(package.glob("*.py")), *(library / name for name in _CHECKPOINT_SOURCES)]
+    extra = [sorted(path.glob("*.py")) if path.is_dir() else [path]
+             for path in (library / name for name in _CHECKPOINT_SOURCES)]
+    return [*sorted(package.glob("*.py")), *(source for group in extra for source in group)]
 
 
 def _checkpointed(

@@ -15,10 +15,13 @@ Pages: :mod:`~analysis.prose.data`, :mod:`~analysis.prose.eda`,
 :mod:`~analysis.prose.modeling`, :mod:`~analysis.prose.drivers`,
 :mod:`~analysis.prose.conclusions` and :mod:`~analysis.prose.front` (``index.qmd``);
 :mod:`~analysis.prose.transfer` holds the other crawls' facts (``models/external.json``) that
-the Modeling chapter and the front page word, and a verdict for the Conclusions. Names of
+the Modeling chapter and the front page word, and a verdict for the Conclusions;
+:mod:`~analysis.prose.modeling_transfer` words the Modeling section on them ("Does it hold
+elsewhere?"), and :mod:`~analysis.prose.modeling` re-exports its functions. Names of
 protocols, models, features and drivers come from :mod:`analysis.labels`. The submodules are
 imported on use (``from analysis.prose import eda``): the Modeling words need the model code,
 the Data words do not.
 """
 
-__all__ = ["conclusions", "data", "drivers", "eda", "front", "modeling", "moods", "transfer"]
+__all__ = ["conclusions", "data", "drivers", "eda", "front", "modeling", "modeling_transfer",
+           "moods", "transfer"]

@@ -3,10 +3,12 @@
 :func:`facts` reads every number the chapter quotes from the build's artifacts
 (:func:`analysis.models.load_metrics`, the feature ladder of the cached explanations and, for
 the section "Does it hold elsewhere?", ``models/external.json`` through
-:func:`analysis.prose.transfer.facts`); it computes no model result. The templates hold the wording; the sentence functions fill them and
-pick the words a sign decides ("adds" or "costs", "lifts" or "lowers", "under-" or
-"over-predicted"). The three tables are built straight from ``metrics.json``.
-"""
+:func:`analysis.prose.transfer.facts`); it computes no model result. The templates hold the
+wording; the sentence functions fill them and pick the words a sign decides ("adds" or
+"costs", "lifts" or "lowers", "under-" or "over-predicted"). The three tables are built
+straight from ``metrics.json``. The words of "Does it hold elsewhere?" live in
+:mod:`analysis.prose.modeling_transfer` and are re-exported here, so the chapter reaches every
+sentence as ``modeling.<name>``."""
 
 from __future__ import annotations
 
@@ -15,16 +17,13 @@ from collections.abc import Mapping
 import pandas as pd
 
 from analysis.labels import (
-    EXTERNAL_SET_LABELS,
     EXTERNAL_SET_SHORT_NAMES,
-    INPUT_NAMES,
     LADDER_STEP_PREFIX,
     LEAKY,
     MODEL_LABELS,
     PROTOCOL_ADJECTIVES,
     PROTOCOL_AUDIENCES,
     PROTOCOL_SHORT_NAMES,
-    in_data_row,
 )
 from analysis.models import (
     CHAMPION_MODEL,
@@ -57,6 +56,16 @@ from analysis.models.artifacts import (
 )
 from analysis.prose import transfer as _transfer
 from analysis.prose._render import bullets, by_sign, fill, numbered, spelled, upper_first
+from analysis.prose.modeling_transfer import (  # noqa: F401 - the chapter calls prose.<name>
+    transfer_fill,
+    transfer_genres,
+    transfer_known_artist,
+    transfer_meaning,
+    transfer_scores,
+    transfer_sensitivity,
+    transfer_sets,
+    transfer_table,
+)
 from analysis.protocols import HONEST_PROTOCOLS, PROTOCOL_INFO
 
 #: The interval level the chapter's prose quotes (the widest of the build's levels).
@@ -410,108 +419,6 @@ LADDER = (
 LADDER_STEP = "{step} {gain:+.2f}"
 
 
-# --- does it hold elsewhere? (models/external.json) ----------------------------------------------
-
-TRANSFER_SETS = (
-    "Two public datasets, gathered independently of this one, hold tracks these models never "
-    "saw. **{mg_label}** (*{mg_source[title]}*, by {mg_source[author]}, crawled "
-    "{mg_source[crawled]}) gives {mg_counts[scored]:,} tracks of {mg_genres} genres with their "
-    "popularity, once {mg_counts[overlap_dropped]:,} songs this crawl also holds are set apart "
-    "(same primary artist and title). **{bb_label}** (*{bb_source[title]}*, by "
-    "{bb_source[author]}) gives {bb_counts[scored]:,} tracks labelled as a Billboard chart hit "
-    "({bb_counts[scored_hits]:,}) or a flop that never charted ({bb_counts[scored_flops]:,}), "
-    "once {bb_counts[overlap_dropped]:,} tracks of this crawl are set apart; it has no "
-    "popularity. The {model} champion scores both as they are, without retraining. Beside "
-    "them, its out-of-fold predictions in this crawl are scored with the same functions, on "
-    "all tracks and on the {nr[n]:,} that look like a new release ({definition})."
-)
-
-TRANSFER_SCORES = (
-    "On {mg_name}, the predicted popularity ranks tracks with Spearman {mg[spearman]:.2f} "
-    "(out of fold here: {here[spearman]:.2f}) and, within a genre, "
-    "{mg[spearman_within_genre]:.2f} (here {here[spearman_within_genre]:.2f}; on new releases "
-    "{nr[spearman_within_genre]:.2f}). Its R² is {mg[r2]:.2f} (here {here[r2]:.2f}){r2_words}. "
-    "The hit classifier keeps more: ROC-AUC {mg[hit_auc]:.2f} there against "
-    "{here[hit_auc]:.2f} here. On {bb_name}, it tells chart hits from flops with ROC-AUC "
-    "{bb[hit_auc]:.2f}, {bb_compare} the predicted popularity does ({bb[prediction_auc]:.2f}); "
-    "a Billboard hit is a chart entry, not popularity ≥ {hit}, so the two sets' hit scores "
-    "answer different questions. The {level:.0%} interval holds {mg[interval_coverage]:.0%} of "
-    "{mg_name} tracks (here {here[interval_coverage]:.0%}), at a mean width of "
-    "{mg[interval_mean_width]:.0f} points ({here[interval_mean_width]:.0f} here)."
-)
-R2_BELOW_ZERO = ": below zero, so the predictions miss by more than the set's own average would"
-R2_ABOVE_ZERO = ""
-BETTER_THAN, LESS_WELL_THAN = "better than", "less well than"
-
-TRANSFER_TARGETS = (
-    "The issue set three targets for this check, read here beside the scores: a within-genre "
-    "Spearman of at least {music_genre_spearman_within_genre:.2f} on {mg_name} ({within}), a "
-    "hit ROC-AUC of at least {music_genre_hit_auc:.2f} there ({mg_auc}) and of at least "
-    "{billboard_hit_auc:.2f} on {bb_name} ({bb_auc})."
-)
-REACHED, MISSED = "reached", "missed"
-
-TRANSFER_GENRES = (
-    "In {below} {n} genres the champion ranks {mg_name} tracks less well than it ranks "
-    "the matching genre's tracks here, and in {near_zero} of them with a Spearman below "
-    "{barely:.2f}. The best, {best[genre]}, reaches {best[spearman]:.2f} (its match here, "
-    "{best[label]}: {best[in_data_spearman]:.2f}); the worst, {worst[genre]}, "
-    "{worst[spearman]:.2f}. The mean over this crawl's genres is "
-    "{here[spearman_within_genre]:.2f}."
-)
-
-EVERY, SOME = "every one of the", "{k} of the"
-
-TRANSFER_FILL_SET = "**{label}**\n{rules}"
-TRANSFER_FILL_RULE = "  - *{input}*: {rule}"
-
-TRANSFER_SENSITIVITY = (
-    "Neither set names a track's album, and the champion reads album-name markers "
-    "(compilation, dated, seasonal, deluxe, live, soundtrack). Left missing, as the rule above "
-    "says, the album tells the model nothing, and {bb_name} score hit ROC-AUC "
-    "{bb_missing[hit_auc]:.2f}; written as a blank name, which claims a regular album, the same "
-    "tracks score {bb_blank[hit_auc]:.2f}. On {mg_name} the same switch takes the within-genre "
-    "Spearman from {mg_missing[spearman_within_genre]:.2f} to "
-    "{mg_blank[spearman_within_genre]:.2f} and the hit ROC-AUC from {mg_missing[hit_auc]:.2f} "
-    "to {mg_blank[hit_auc]:.2f}. The current champion's external score depends on how an input "
-    "it cannot see is written. The rule was fixed before scoring and the better number is not "
-    "picked: the swing is the finding."
-)
-
-TRANSFER_KNOWN = (
-    "{headline} On the {tracks:,} {mg_name} tracks whose primary artist this crawl knows, the "
-    "{known} model, which leans on the artist's mean popularity here (out of fold: Spearman "
-    "{known_here[spearman]:.2f}), ranks them with Spearman {ka[spearman]:.2f}, {compare} the "
-    "{cold} model on the same tracks ({cs[spearman]:.2f}); the artist's mean popularity here, "
-    "used alone, reaches {alone[spearman]:.2f}."
-)
-HISTORY_STAYS = "Artist history does not travel either."
-HISTORY_TRAVELS = "Artist history travels, a little."
-
-TRANSFER_MEANING = (
-    "**What this means.** Out-of-fold scores are honest for this crawl but overstate how well "
-    "the models transfer. On tracks another crawl picked, the {model} model's predicted "
-    "popularity {explains} and ranks a track within its genre {barely} better than chance "
-    "(Spearman {mg[spearman_within_genre]:.2f}, against {here[spearman_within_genre]:.2f} out of "
-    "fold). What survives is a coarse shortlist: {shortlist} (ROC-AUC {mg[hit_auc]:.2f} on "
-    "{mg_name}, {bb[hit_auc]:.2f} on {bb_name}). Use the models to sort a catalogue, re-check "
-    "them on any catalogue of another origin, and do not trust a rank within one genre."
-)
-EXPLAINS_NOTHING = "explains none of the variance (R² {r2:.2f})"
-EXPLAINS_SHARE = "explains {r2:.0%} of the variance"
-SHORTLIST_KEPT = "hits still come out above non-hits more often than not"
-SHORTLIST_LOST = "not even hits come out above non-hits"
-
-#: The table's columns beside the metrics (the level's coverage is named from the facts).
-TRANSFER_HEADERS: dict[str, str] = {
-    "scored": "Scored on", "n": "Tracks", "spearman": "Spearman",
-    "spearman_within_genre": "Spearman within genre", "r2": "R²", "mae": "MAE",
-    "hit_auc": "Hit ROC-AUC", "prediction_hit_auc": "Hit ROC-AUC, predicted popularity",
-}
-COVERAGE_HEADER = "{level:.0%} interval coverage"
-NOT_MEASURED = "–"
-
-
 # --- sentences ---------------------------------------------------------------------------------
 
 
@@ -676,104 +583,6 @@ def ladder(f: Mapping) -> str:
                               first=steps[0]["r2"], last=steps[-1]["r2"]))
     return " ".join(sentences)
 
-
-# --- does it hold elsewhere? -------------------------------------------------------------------
-
-
-def _transfer_words(t: Mapping) -> dict:
-    """Words every transfer sentence may use: names, the champion, the quoted scores."""
-    return {"mg_label": EXTERNAL_SET_LABELS["music_genre"],
-            "bb_label": EXTERNAL_SET_LABELS["billboard"],
-            "mg_name": EXTERNAL_SET_SHORT_NAMES["music_genre"],
-            "bb_name": EXTERNAL_SET_SHORT_NAMES["billboard"],
-            "model": PROTOCOL_ADJECTIVES[_transfer.CHAMPION],
-            "here": t["in_data"]["all"], "nr": t["in_data"]["new_release"],
-            "mg": t["music_genre"], "bb": t["billboard"]}
-
-
-def transfer_sets(f: Mapping) -> str:
-    """Which other crawls, how many tracks, and what the in-data counterparts are."""
-    t = f["transfer"]
-    return fill(TRANSFER_SETS, t, **_transfer_words(t),
-                mg_source=t["sources"]["music_genre"], bb_source=t["sources"]["billboard"],
-                mg_counts=t["counts"]["music_genre"], bb_counts=t["counts"]["billboard"],
-                mg_genres=spelled(len(t["genres"])))
-
-
-def transfer_scores(f: Mapping) -> str:
-    """The table in words: ranking, R², hits, the interval; then the issue's targets."""
-    t = f["transfer"]
-    words = _transfer_words(t)
-    mg, bb = words["mg"], words["bb"]
-    targets = t["targets"]
-    reached = {key: REACHED if value >= targets[target] else MISSED for key, value, target in (
-        ("within", mg["spearman_within_genre"], "music_genre_spearman_within_genre"),
-        ("mg_auc", mg["hit_auc"], "music_genre_hit_auc"),
-        ("bb_auc", bb["hit_auc"], "billboard_hit_auc"))}
-    scores = fill(TRANSFER_SCORES, t, **words, hit=HIT_THRESHOLD,
-                  r2_words=R2_BELOW_ZERO if mg["r2"] < 0 else R2_ABOVE_ZERO,
-                  bb_compare=by_sign(bb["hit_auc"] - bb["prediction_auc"], BETTER_THAN,
-                                     LESS_WELL_THAN))
-    return scores + "\n\n" + fill(TRANSFER_TARGETS, targets, mg_name=words["mg_name"],
-                                   bb_name=words["bb_name"], **reached)
-
-
-def transfer_genres(f: Mapping) -> str:
-    """The per-genre chart in words."""
-    t = f["transfer"]
-    rows = [r for r in t["genres"] if r["spearman"] is not None]
-    best = max(rows, key=lambda r: r["spearman"])
-    worst = min(rows, key=lambda r: r["spearman"])
-    below = sum(r["spearman"] < r["in_data_spearman"] for r in rows)
-    near_zero = sum(r["spearman"] < _transfer.BARELY for r in rows)
-    return fill(TRANSFER_GENRES, t, **_transfer_words(t), best=best, worst=worst,
-                below=EVERY if below == len(rows) else fill(SOME, {}, k=spelled(below)),
-                n=spelled(len(rows)), near_zero=spelled(near_zero), barely=_transfer.BARELY)
-
-
-def transfer_fill(f: Mapping) -> str:
-    """Each set's fill rule for every input it lacks, as a nested list (from the artifact)."""
-    t = f["transfer"]
-    return bullets(fill(TRANSFER_FILL_SET, {}, label=EXTERNAL_SET_LABELS[name], rules="\n".join(
-        fill(TRANSFER_FILL_RULE, {}, input=INPUT_NAMES.get(column, column), rule=rule)
-        for column, rule in rules.items())) for name, rules in t["fill"].items())
-
-
-def transfer_sensitivity(f: Mapping) -> str:
-    """How much the external scores move with the album's encoding, stated plainly."""
-    t = f["transfer"]
-    mg, bb = t["sensitivity"]["music_genre"], t["sensitivity"]["billboard"]
-    return fill(TRANSFER_SENSITIVITY, t, **_transfer_words(t), mg_missing=mg["missing"],
-                mg_blank=mg["blank"], bb_missing=bb["missing"], bb_blank=bb["blank"])
-
-
-def transfer_known_artist(f: Mapping) -> str:
-    """The known-artist champion on music_genre tracks of artists this crawl knows."""
-    t = f["transfer"]
-    k = t["known_artists"]
-    ka, cs = k["known_artist"], k["cold_start"]
-    return fill(TRANSFER_KNOWN, k, **_transfer_words(t), ka=ka, cs=cs,
-                alone=k["artist_mean_alone"], known_here=t["known_in_data"],
-                known=PROTOCOL_ADJECTIVES["known_artist"],
-                cold=PROTOCOL_ADJECTIVES["cold_start"],
-                headline=by_sign(ka["spearman"] - cs["spearman"], HISTORY_TRAVELS,
-                                 HISTORY_STAYS),
-                compare=by_sign(ka["spearman"] - cs["spearman"], BETTER_THAN,
-                                "worse than"))
-
-
-def transfer_meaning(f: Mapping) -> str:
-    """What the other crawls mean for how the site's numbers are read."""
-    t = f["transfer"]
-    words = _transfer_words(t)
-    mg, bb = words["mg"], words["bb"]
-    explains = fill(EXPLAINS_NOTHING if mg["r2"] <= 0 else EXPLAINS_SHARE, mg)
-    kept = min(mg["hit_auc"], bb["hit_auc"]) > _transfer.CHANCE_AUC
-    return fill(TRANSFER_MEANING, t, **words, explains=explains,
-                barely=_transfer.barely(mg["spearman_within_genre"]),
-                shortlist=SHORTLIST_KEPT if kept else SHORTLIST_LOST)
-
-
 # --- tables ------------------------------------------------------------------------------------
 
 
@@ -859,27 +668,3 @@ def triage_table(metrics: Mapping) -> pd.DataFrame:
             })
     return pd.DataFrame(rows)
 
-
-def transfer_table(f: Mapping, *, digits: int = 3) -> pd.DataFrame:
-    """The new-artist champion's scores in this crawl (out of fold: all tracks, new releases)
-    and on the other crawls, one row each, the same metrics in every column ("–" where a set
-    cannot measure one: Billboard has no popularity, only hit or flop)."""
-    t = f["transfer"]
-    coverage = fill(COVERAGE_HEADER, t)
-    rows = [(in_data_row(s), t["in_data"][s]) for s in ("all", "new_release")]
-    rows += [(EXTERNAL_SET_LABELS[name], t[name]) for name in ("music_genre", "billboard")]
-    out = []
-    for label, scores in rows:
-        if "prediction_auc" in scores:  # Billboard: its own hit label, no popularity
-            scores = {**scores, "prediction_hit_auc": scores["prediction_auc"]}
-        row = {TRANSFER_HEADERS["scored"]: label, TRANSFER_HEADERS["n"]: f"{scores['n']:,}"}
-        for key, header in TRANSFER_HEADERS.items():
-            if key in ("scored", "n"):
-                continue
-            value = scores.get(key)
-            d = 2 if key == "mae" else digits
-            row[header] = NOT_MEASURED if value is None else f"{value:.{d}f}"
-        value = scores.get("interval_coverage")
-        row[coverage] = NOT_MEASURED if value is None else f"{value:.1%}"
-        out.append(row)
-    return pd.DataFrame(out)

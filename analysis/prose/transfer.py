@@ -51,51 +51,36 @@ def facts(external: Mapping) -> dict:
         champion's out-of-fold scores) and ``known_in_data``; ``music_genre`` and
         ``billboard`` (the champion's scores there); ``genres`` (one row per music_genre
         genre with its ``label`` in the training data and that label's out-of-fold
-        ``in_data_spearman``); ``definition`` (the new-release slice in words); ``known_artists``; ``sensitivity`` (per set, per album
-        encoding, the scores with the set's genre rule); ``fill``; ``artist_history``;
-        ``album_copies``; ``targets``; ``sources`` and ``counts`` per set.
+        ``in_data_spearman``); ``definition`` (the new-release slice in words);
+        ``known_artists``; ``sensitivity`` (per set, per album encoding, the scores with the
+        set's genre rule); ``fill``; ``artist_history``; ``album_copies``; ``targets``;
+        ``sources`` and ``counts`` per set.
     """
-    from analysis.external import (
-        external_metrics,
-        fill_rules,
-        fill_sensitivity,
-        finding,
-        genre_rows,
-        in_data_genre_rows,
-        in_data_metrics,
-        interval_level,
-        issue_targets,
-        known_artist_entry,
-        matched_labels,
-        new_release_definition,
-        set_counts,
-        set_names,
-        source_entry,
-    )
+    from analysis import external as ext  # its accessors, named once in analysis.external
 
-    labels = matched_labels(external)
-    in_data_genres = {row["genre"]: row for row in in_data_genre_rows(external, CHAMPION)}
+    labels = ext.matched_labels(external)
+    in_data_genres = {row["genre"]: row for row in ext.in_data_genre_rows(external, CHAMPION)}
     genres = [{**row, "label": labels[row["genre"]],
                "in_data_spearman": in_data_genres[labels[row["genre"]]]["spearman"],
                "in_data_n": in_data_genres[labels[row["genre"]]]["n"]}
-              for row in genre_rows(external, CHAMPION)]
-    names = set_names(external)
+              for row in ext.genre_rows(external, CHAMPION)]
+    names = ext.set_names(external)
     return {
-        "level": interval_level(external),
-        "in_data": {s: in_data_metrics(external, CHAMPION, s) for s in ("all", "new_release")},
-        "definition": new_release_definition(external),
-        "known_in_data": in_data_metrics(external, "known_artist"),
-        **{name: external_metrics(external, name, CHAMPION) for name in names},
+        "level": ext.interval_level(external),
+        "in_data": {s: ext.in_data_metrics(external, CHAMPION, s) for s in ("all", "new_release")},
+        "definition": ext.new_release_definition(external),
+        "known_in_data": ext.in_data_metrics(external, "known_artist"),
+        **{name: ext.external_metrics(external, name, CHAMPION) for name in names},
         "genres": genres,
-        "known_artists": known_artist_entry(external),
-        "sensitivity": {name: {row["album"]: row for row in fill_sensitivity(external, name)
+        "known_artists": ext.known_artist_entry(external),
+        "sensitivity": {name: {row["album"]: row for row in ext.fill_sensitivity(external, name)
                                if row["genre"] == "rule"} for name in names},
-        "fill": {name: fill_rules(external, name) for name in names},
-        "artist_history": finding(external, "artist_history"),
-        "album_copies": _album_copies(finding(external, "album_copies")),
-        "targets": issue_targets(external),
-        "sources": {name: source_entry(external, name) for name in names},
-        "counts": {name: set_counts(external, name) for name in names},
+        "fill": {name: ext.fill_rules(external, name) for name in names},
+        "artist_history": ext.finding(external, "artist_history"),
+        "album_copies": _album_copies(ext.finding(external, "album_copies")),
+        "targets": ext.issue_targets(external),
+        "sources": {name: ext.source_entry(external, name) for name in names},
+        "counts": {name: ext.set_counts(external, name) for name in names},
     }
 
 

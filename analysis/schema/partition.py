@@ -110,12 +110,8 @@ def partition_tracks(
         line_of = np.asarray(lines, dtype=np.int64)
         if len(line_of) != len(raw):
             raise ValueError(f"lines has {len(line_of)} values for {len(raw)} rows")
-    frame, issues = _check_frame(raw, header, required, header_is_row=header_is_row)
-    whole = [issue for issue in issues if _is_whole_input(issue)]
-    if whole:
-        raise TrackDataError(_to_problems(whole, name, _position_to_row))
-    if seen_index is not None and _keeps_index(header):
-        issues += _seen_index_issues(frame, issues, seen_index)
+    frame, issues = _checked_part(raw, header, required, name, seen_index,
+                                  header_is_row=header_is_row)
     problems = _to_problems(issues, name, lambda position: int(line_of[position]))
     bad = np.zeros(len(frame), dtype=bool)
     bad[[position for position, _, _ in issues]] = True
@@ -196,12 +192,8 @@ def partition_csv_records(
         if len(raw) != len(text):
             raise TrackDataError([Problem(name, int(kept_lines[0]), None,
                                           "could not split this part of the file into rows")])
-        frame, chunk_issues = _check_frame(raw, header, required, header_is_row=True)
-        whole = [issue for issue in chunk_issues if _is_whole_input(issue)]
-        if whole:
-            raise TrackDataError(_to_problems(whole, name, _position_to_row))
-        if seen_index is not None and _keeps_index(header):
-            chunk_issues += _seen_index_issues(frame, chunk_issues, seen_index)
+        frame, chunk_issues = _checked_part(raw, header, required, name, seen_index,
+                                            header_is_row=True)
         issues += [(int(kept_lines[p]), column, message) for p, column, message in chunk_issues]
         rejected_positions = sorted({p for p, _, _ in chunk_issues}
                                     | {i for i, line in enumerate(kept_lines.tolist())
@@ -224,6 +216,21 @@ def partition_csv_records(
     order = {column: i for i, column in enumerate((INDEX_NAME, *RAW_COLUMNS))}
     issues.sort(key=lambda issue: (issue[0], order.get(issue[1], -1)))
     return valid, [Problem(name, line, column, message) for line, column, message in issues]
+
+
+def _checked_part(raw: pd.DataFrame, header: list[str], required, name: str,
+                  seen_index: Callable[[np.ndarray], np.ndarray] | None, *,
+                  header_is_row: bool) -> tuple[pd.DataFrame, list[_Issue]]:
+    """One part of the input checked against the contract, as both partitions need it: a
+    problem of the whole input (a missing column, say) raises, since no row could be valid;
+    otherwise the per-row issues, with index values seen in earlier parts as duplicates."""
+    frame, issues = _check_frame(raw, header, required, header_is_row=header_is_row)
+    whole = [issue for issue in issues if _is_whole_input(issue)]
+    if whole:
+        raise TrackDataError(_to_problems(whole, name, _position_to_row))
+    if seen_index is not None and _keeps_index(header):
+        issues += _seen_index_issues(frame, issues, seen_index)
+    return frame, issues
 
 
 def _seen_index_issues(frame: pd.DataFrame, issues: list[_Issue],

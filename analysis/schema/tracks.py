@@ -38,6 +38,18 @@ from analysis.schema.reading import (
 # --- public API ------------------------------------------------------------------------------
 
 
+def _opened(source: str | os.PathLike[str] | bytes | BinaryIO,
+            name: str | None) -> tuple[bytes, str, list[str]]:
+    """A source's bytes (decompressed, without a UTF-8 BOM), its label for messages and its
+    header: the first steps every CSV reader here takes, an empty file refused outright."""
+    data, label = _read_source(source, name)
+    data = _decompress(data, label)
+    if not data:
+        raise TrackDataError([Problem(label, None, None, "file is empty (0 bytes)")])
+    data = data.removeprefix(_UTF8_BOM)
+    return data, label, _parse_header(data, label)
+
+
 def read_tracks_csv(
     source: str | os.PathLike[str] | bytes | BinaryIO,
     *,
@@ -114,12 +126,7 @@ def read_tracks_csv(
     mine.csv, line 2, column 'tempo': expected a number, got 'fast'
     """
     required = _check_columns_argument(columns)
-    data, label = _read_source(source, name)
-    data = _decompress(data, label)
-    if not data:
-        raise TrackDataError([Problem(label, None, None, "file is empty (0 bytes)")])
-    data = data.removeprefix(_UTF8_BOM)
-    header = _parse_header(data, label)
+    data, label, header = _opened(source, name)
     raw = _parse_body(data, header, label)
     frame, issues = _check_frame(raw, header, required, header_is_row=True)
     if issues:
@@ -240,12 +247,7 @@ def read_text_table(
     ...     print(err.problems[0])
     x.csv, line 1, column 'b': required column is missing
     """
-    data, label = _read_source(source, name)
-    data = _decompress(data, label)
-    if not data:
-        raise TrackDataError([Problem(label, None, None, "file is empty (0 bytes)")])
-    data = data.removeprefix(_UTF8_BOM)
-    header = _parse_header(data, label)
+    data, label, header = _opened(source, name)
     problems = [Problem(label, 1, column, f"column appears {header.count(column)} times in "
                         "the header") for column in columns if header.count(column) > 1]
     for column in columns:

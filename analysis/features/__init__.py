@@ -34,24 +34,27 @@ after validating it with :func:`analysis.schema.validate_tracks`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from analysis.fastregex import count_nonblank_fields, python_each, search_rows, superset_pattern
-from analysis.genres import MACRO_GENRES, load_taxonomy
-from analysis.protocols import (
-    N_SPLITS,
-    PROTOCOLS,
-    RANDOM_STATE,
-    inner_folds,
-    primary_artist_key,
+from analysis.features.history import (
+    ARTIST_HISTORY_COLUMNS,
+    ARTIST_SMOOTHING,
+    ArtistHistory,
+    oof_artist_history,
 )
+from analysis.features.text import (  # noqa: F401 - private names re-exported for tests
+    _VERSION_PART,
+    TEXT_MARKERS,
+    TextMarker,
+    _text_features,
+)
+from analysis.genres import MACRO_GENRES, load_taxonomy
+from analysis.protocols import PROTOCOLS
 from analysis.schema import AUDIO_COLUMNS, Problem, TrackDataError, validate_tracks
 
 __all__ = [
@@ -98,24 +101,12 @@ _ALLOWED: dict[str, frozenset[str]] = {
     "cold_start": frozenset({INTRINSIC, LABEL}),
 }
 
-#: Prior weight (in tracks) pulling an artist's mean popularity toward the global mean.
-ARTIST_SMOOTHING = 2.0
-
-#: Artist-history columns, in matrix order (``known_artist`` only).
-ARTIST_HISTORY_COLUMNS: tuple[str, ...] = (
-    "artist_mean_popularity",
-    "artist_n_tracks",
-    "artist_max_popularity",
-)
-
 #: The three sampling-artefact counts of :mod:`analysis.cleaning`.
 SAMPLING_ARTEFACT_COUNTS: tuple[str, ...] = ("n_genre_lists", "n_song_versions", "n_album_tracks")
 
 #: Raw columns a prediction input must have; the others may be absent (their features are NaN,
 #: which the trees route down their learned default branch).
 REQUIRED_RAW_COLUMNS: tuple[str, ...] = (*AUDIO_COLUMNS, "duration_ms")
-
-_VERSION_PART = re.compile(r"[\(\[\{]([^\)\]\}]*)[\)\]\}]|\s-\s(.*)$")
 
 
 class ForbiddenFeatureError(ValueError):
@@ -147,63 +138,6 @@ class Feature:
     unit: str = ""
 
 
-@dataclass(frozen=True)
-class TextMarker:
-    """A 0/1 flag read from a title or album name with a case-insensitive regex."""
-
-    name: str
-    column: str
-    pattern: str
-    description: str
-    version_part_only: bool = False
-
-    @property
-    def regex(self) -> re.Pattern:
-        return re.compile(self.pattern, re.IGNORECASE)
-
-
-#: Title and album-name markers. Title markers other than ``feat`` look only at the version
-#: part of a title (bracketed text or after " - "), so "Live Forever" is not a live recording.
-TEXT_MARKERS: tuple[TextMarker, ...] = (
-    TextMarker("title_remix", "track_name", r"\bre-?mix|\brmx\b|\bmix\b|\bbootleg\b|\bflip\b",
-               "remix or DJ mix", True),
-    TextMarker("title_live", "track_name", r"\blive\b|\bao vivo\b|\ben vivo\b|\ben directo\b",
-               "live recording", True),
-    TextMarker("title_remaster", "track_name", r"remaster", "remastered release", True),
-    TextMarker("title_feat", "track_name", r"\bfeat\b\.?|\bft\.|\bfeaturing\b|[\(\[]with\s",
-               "credits a featured artist in the title"),
-    TextMarker("title_acoustic", "track_name", r"acoustic|ac[uú]stic[oa]|unplugged",
-               "acoustic version", True),
-    TextMarker("title_instrumental", "track_name", r"instrumental|karaoke",
-               "instrumental or karaoke version", True),
-    TextMarker("title_edit", "track_name", r"\bedit\b", "edit (radio edit, single edit)", True),
-    TextMarker("title_version", "track_name", r"\bversion\b|\bversi[oó]n\b|\bvers[aã]o\b",
-               "named version", True),
-    TextMarker("title_sped_slowed", "track_name", r"sped\s*up|slowed|nightcore|reverb",
-               "sped-up / slowed / nightcore edit"),
-    TextMarker("title_seasonal", "track_name",
-               r"christmas|xmas|navidad|natal|santa|jingle|halloween|noel|weihnacht",
-               "seasonal (Christmas, Halloween) title"),
-    TextMarker("title_soundtrack", "track_name", r"\bfrom\b|soundtrack|\bost\b|theme",
-               "soundtrack / 'from the film' credit", True),
-    TextMarker("album_compilation", "album_name",
-               r"\bhits\b|best of|greatest|collection|essential|anthology|compilation|\bvol\b|"
-               r"\bvolume\b|\btop\b|classics|\bmix\b|playlist|party|workout|study|sleep|relax|"
-               r"chill|music for|songs|canciones|m[uú]sicas|\bpov\b|mood|vibes|\b\d+ ",
-               "compilation- or playlist-style album name"),
-    TextMarker("album_dated", "album_name", r"\b(?:19|20)\d\d\b", "album name contains a year"),
-    TextMarker("album_seasonal", "album_name",
-               r"christmas|xmas|navidad|natal|holiday|halloween|summer|winter|weihnacht|"
-               r"no[eë]l|carnaval|karneval|spring|autumn",
-               "seasonal album name"),
-    TextMarker("album_deluxe", "album_name", r"deluxe|expanded|edition|remaster|anniversary",
-               "deluxe, expanded or remastered edition"),
-    TextMarker("album_live", "album_name", r"\blive\b|ao vivo|en vivo|unplugged|ac[uú]stico",
-               "live or unplugged album"),
-    TextMarker("album_soundtrack", "album_name",
-               r"soundtrack|\bost\b|original motion|from the|music from",
-               "soundtrack album"),
-)
 
 
 # --- the registry ------------------------------------------------------------------------------
@@ -429,119 +363,6 @@ def feature_table() -> pd.DataFrame:
 
 # --- intrinsic and label features --------------------------------------------------------------
 
-def _as_arrow(text: pd.Series) -> pa.Array:
-    """A ``string`` Series as one pyarrow string array, missing values as ``""``."""
-    filled = text.fillna("")
-    try:
-        array = pa.array(filled.array)
-    except (TypeError, pa.ArrowInvalid):
-        array = pa.array(filled.to_numpy(dtype=object), type=pa.string())
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    return array.cast(pa.string())
-
-
-def _extract_version(title: str) -> str:
-    return " ".join(a or b for a, b in _VERSION_PART.findall(title))
-
-
-def _version_part(titles: pd.Series) -> pd.Series:
-    """Bracketed text and text after ' - ', joined; empty when a title has none.
-
-    RE2 picks the titles that may have one (:func:`analysis.fastregex.superset_pattern`);
-    Python's ``re`` extracts it from those alone.
-
-    Examples
-    --------
-    >>> _version_part(pd.Series(["Song (Live) - Remastered 2011", "Plain", None])).tolist()
-    ['Live Remastered 2011', '', '']
-    """
-    text = _as_arrow(titles.astype("string"))
-    candidate = pc.match_substring_regex(text, superset_pattern(_VERSION_PART.pattern))
-    rows = np.flatnonzero(candidate.to_numpy(zero_copy_only=False))
-    out = np.full(len(text), "", dtype=object)
-    if rows.size:
-        out[rows] = python_each(_extract_version, text.take(pa.array(rows)).to_pylist())
-    return pd.Series(out, index=titles.index, dtype=object)
-
-
-def _count_artists(artists: pd.Series) -> np.ndarray:
-    """Credited artists: non-blank names between ``;`` (NaN when ``artists`` is missing)."""
-    counts = count_nonblank_fields(_as_arrow(artists), ";").astype("float64")
-    counts[artists.isna().to_numpy()] = np.nan
-    return counts
-
-
-def _casefolded_trimmed(text: pd.Series) -> pa.Array:
-    """``text.str.casefold().str.strip()`` as pandas computes it on pyarrow strings (Python
-    ``casefold``, then Arrow's ``utf8_trim_whitespace``), ASCII rows lowered by Arrow (for
-    ASCII, ``casefold`` is ``lower``)."""
-    arrow = _as_arrow(text)
-    ascii_rows = pc.string_is_ascii(arrow).to_numpy(zero_copy_only=False)
-    lowered = pc.ascii_lower(arrow)
-    slow = np.flatnonzero(~ascii_rows)
-    if slow.size:
-        folded = pa.array(python_each(str.casefold, arrow.take(pa.array(slow)).to_pylist()),
-                          type=pa.string())
-        lowered = pc.replace_with_mask(lowered, pa.array(~ascii_rows), folded)
-    return pc.utf8_trim_whitespace(lowered)
-
-
-def _text_features(frame: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
-    """Credits, single-release flag, title and album-name markers, title length, non-ASCII.
-
-    Vectorised (issue 14) with :mod:`analysis.fastregex`: RE2 answers where it provably agrees
-    with Python's ``re``, Python decides the rest; ``tests/test_features.py`` checks the
-    matrices are bit-identical to the row-by-row code's (``tests/_reference_features.py``) on
-    every real track and on both protocols' training matrices.
-    """
-    n = len(index)
-    nan = np.full(n, np.nan)
-    has = {c: c in frame.columns for c in ("artists", "track_name", "album_name")}
-    title = frame["track_name"].astype("string") if has["track_name"] else None
-    album = frame["album_name"].astype("string") if has["album_name"] else None
-    out: dict[str, np.ndarray] = {}
-
-    def flag(mask: np.ndarray, present: np.ndarray) -> np.ndarray:
-        return np.where(present, mask.astype("float64"), np.nan)
-
-    out["n_artists"] = (_count_artists(frame["artists"].astype("string"))
-                        if has["artists"] else nan)
-    present = {"track_name": None if title is None else title.notna().to_numpy(),
-               "album_name": None if album is None else album.notna().to_numpy()}
-    if title is not None and album is not None:
-        same = pc.equal(_casefolded_trimmed(title), _casefolded_trimmed(album))
-        out["is_single"] = flag(same.to_numpy(zero_copy_only=False),
-                                present["track_name"] & present["album_name"])
-    else:
-        out["is_single"] = nan
-    sources: dict[str, tuple[pa.Array, np.ndarray]] = {}
-    for column, text in (("track_name", title), ("album_name", album)):
-        if text is not None:
-            arrow = _as_arrow(text)
-            sources[column] = (arrow, pc.string_is_ascii(arrow).to_numpy(zero_copy_only=False))
-    if title is not None:
-        version = _as_arrow(_version_part(title))
-        sources["version"] = (version, pc.string_is_ascii(version).to_numpy(
-            zero_copy_only=False))
-    for marker in TEXT_MARKERS:
-        if marker.column not in sources:
-            out[marker.name] = nan
-            continue
-        text, ascii_rows = sources["version" if marker.version_part_only else marker.column]
-        out[marker.name] = flag(search_rows(marker.regex, text, ascii_rows=ascii_rows),
-                                present[marker.column])
-    # Title length only: an exact album-name length singles out one album, and would let a
-    # model learn a compilation's popularity from its other artists' tracks (measured: it
-    # helped only on test tracks whose album was in training).
-    out["title_length"] = (nan if title is None else
-                           title.str.len().to_numpy(dtype="float64", na_value=np.nan))
-    for prefix, column in (("title", "track_name"), ("album", "album_name")):
-        if column not in sources:
-            out[f"{prefix}_non_ascii"] = nan
-        else:
-            out[f"{prefix}_non_ascii"] = flag(~sources[column][1], present[column])
-    return pd.DataFrame(out, index=index)
 
 
 def _one_hot(values: pd.Series | None, labels: Sequence[str], column_of, index) -> pd.DataFrame:
@@ -575,105 +396,6 @@ def _base_features(tracks: pd.DataFrame) -> pd.DataFrame:
     genres = _one_hot(genre, _genres(), genre_column, index)
     macros = _one_hot(macro, MACRO_GENRES, macro_column, index)
     return pd.concat([numeric, text, genres, macros], axis=1)
-
-
-# --- artist history ----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ArtistHistory:
-    """Popularity history per primary artist, learnt from a set of training tracks.
-
-    Multi-artist tracks are credited to their *primary* (first-credited) artist only: the lead
-    is who A&R signs and whose audience a release reaches first; a featured credit would let a
-    one-off guest spot define an artist's record.
-
-    Attributes
-    ----------
-    stats : pandas.DataFrame
-        Indexed by folded primary-artist name; columns ``n``, ``total``, ``best``.
-    global_mean : float
-        Mean popularity of the training tracks (the prior).
-    smoothing : float
-        Prior weight in tracks (:data:`ARTIST_SMOOTHING`).
-
-    Examples
-    --------
-    >>> train = pd.DataFrame({"artists": ["A", "A", "B"], "popularity": [10, 30, 80]})
-    >>> history = ArtistHistory.fit(train, smoothing=2)
-    >>> history.transform(pd.DataFrame({"artists": ["A;X", "C"]})).round(2).to_dict("list")
-    {'artist_mean_popularity': [30.0, 40.0], 'artist_n_tracks': [2.0, 0.0], \
-'artist_max_popularity': [30.0, nan]}
-    """
-
-    stats: pd.DataFrame
-    global_mean: float
-    smoothing: float = ARTIST_SMOOTHING
-    meta: Mapping = field(default_factory=dict)
-
-    @classmethod
-    def fit(
-        cls, tracks: pd.DataFrame, *, smoothing: float = ARTIST_SMOOTHING,
-        global_mean: float | None = None,
-    ) -> ArtistHistory:
-        """Aggregate popularity by primary artist over ``tracks`` (their labels are used)."""
-        key = primary_artist_key(tracks["artists"])
-        popularity = tracks["popularity"].astype("float64")
-        grouped = popularity.groupby(key.to_numpy(), sort=True)
-        stats = pd.DataFrame({"n": grouped.size().astype("float64"), "total": grouped.sum(),
-                              "best": grouped.max()})
-        stats.index.name = "artist"
-        prior = float(popularity.mean()) if global_mean is None else float(global_mean)
-        return cls(stats=stats, global_mean=prior, smoothing=float(smoothing))
-
-    def transform(self, tracks: pd.DataFrame) -> pd.DataFrame:
-        """The three history columns for ``tracks`` (unknown artists get the prior)."""
-        key = primary_artist_key(tracks["artists"])
-        found = self.stats.reindex(key.to_numpy())
-        n = found["n"].fillna(0.0).to_numpy()
-        total = found["total"].fillna(0.0).to_numpy()
-        mean = (total + self.smoothing * self.global_mean) / (n + self.smoothing)
-        return pd.DataFrame(
-            {"artist_mean_popularity": mean, "artist_n_tracks": n,
-             "artist_max_popularity": found["best"].to_numpy(dtype="float64")},
-            index=tracks.index,
-        )
-
-
-def oof_artist_history(
-    tracks: pd.DataFrame, groups: np.ndarray, *, n_splits: int = N_SPLITS,
-    random_state: int = RANDOM_STATE, smoothing: float = ARTIST_SMOOTHING,
-) -> pd.DataFrame:
-    """Artist history of *training* tracks, each computed without its own song group.
-
-    The training tracks are split into grouped inner folds
-    (:func:`analysis.protocols.inner_folds`); each fold's history comes from the other folds,
-    with the prior set to those folds' mean. A track therefore never sees its own popularity
-    (nor its other versions'), and an artist with a single track gets the prior.
-
-    Parameters
-    ----------
-    tracks : pandas.DataFrame
-        Training tracks with ``artists`` and ``popularity``.
-    groups : numpy.ndarray
-        Song groups of those tracks (:func:`analysis.protocols.song_groups`).
-
-    Examples
-    --------
-    >>> train = pd.DataFrame({"artists": ["Solo", "B", "B", "C", "C"],
-    ...                       "popularity": [99, 10, 20, 30, 40]})
-    >>> h = oof_artist_history(train, np.arange(5), n_splits=2)
-    >>> float(h.loc[0, "artist_n_tracks"]), bool(h.loc[0, "artist_mean_popularity"] < 99)
-    (0.0, True)
-    """
-    folds = inner_folds(groups, n_splits=n_splits, random_state=random_state)
-    parts = []
-    for fold in range(n_splits):
-        inside = folds == fold
-        if not inside.any():
-            continue
-        history = ArtistHistory.fit(tracks[~inside], smoothing=smoothing)
-        parts.append(history.transform(tracks[inside]))
-    return pd.concat(parts).reindex(tracks.index)
 
 
 # --- matrices ----------------------------------------------------------------------------------
