@@ -118,11 +118,13 @@ def test_download_good_body_lands_verified(server, isolated_data_dir):
 @pytest.mark.parametrize(
     ("path", "body", "message"),
     [
-        ("/corrupt.gz", gzip.compress(SMALL * 500)[:40] + b"\x00" * 40, "truncated or corrupt"),
+        ("/corrupt.gz", gzip.compress(SMALL * 500, mtime=0)[:40] + b"\x00" * 40,
+         "truncated or corrupt"),
         ("/wrong.csv", b"a,b\n1,3\n", "SHA-256"),
         ("/truncated.csv", SMALL, "download"),
         ("/missing.csv", None, "404"),
     ],
+    ids=["corrupt-gz", "wrong-sha", "truncated", "missing"],  # stable across xdist workers
 )
 def test_failed_download_leaves_nothing(server, isolated_data_dir, path, body, message):
     url, bodies = server

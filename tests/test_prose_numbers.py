@@ -148,7 +148,8 @@ def prose_of_notebook(path: Path) -> list[Prose]:
     page = str(path.relative_to(PROJECT_ROOT))
     out = []
     for i, cell in enumerate(read_cells(path)):
-        front = _FRONT_MATTER.match(cell["source"]) if cell["cell_type"] == "raw" and i == 0 else None
+        first_raw = cell["cell_type"] == "raw" and i == 0
+        front = _FRONT_MATTER.match(cell["source"]) if first_raw else None
         if front:
             out += front_matter_prose(page, front.group(1))
         elif cell["cell_type"] in ("markdown", "raw"):

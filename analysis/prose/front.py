@@ -23,6 +23,7 @@ import pandas as pd
 
 from analysis.labels import EXTERNAL_SET_SHORT_NAMES, PROTOCOL_CASES, driver_name, external_scope
 from analysis.models import CONFIDENCE_LEVELS, HIT_THRESHOLD, TOP_SHARE
+from analysis.prose import transfer
 from analysis.prose._artifacts import (
     artist_history,
     champion_model,
@@ -33,7 +34,6 @@ from analysis.prose._artifacts import (
     replica_model,
     triage_metric,
 )
-from analysis.prose import transfer
 from analysis.prose._render import by_sign, fill, numbered, spelled, upper_first
 from analysis.prose.drivers import audio_share
 
