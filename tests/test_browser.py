@@ -195,6 +195,8 @@ def test_harness_shows_code_toggles_where_quarto_would(tmp_path, serve, open_pag
 
 
 def _figure_notebook(fig) -> nbformat.NotebookNode:
+    import nbformat
+
     from analysis.plots import show
 
     cell = nbformat.v4.new_code_cell("#| echo: false\nshow(fig, name='x')", execution_count=1)
