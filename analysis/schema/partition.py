@@ -130,6 +130,7 @@ def partition_csv_records(
     columns: Sequence[str] = RAW_COLUMNS,
     field_counts: Sequence[int] | np.ndarray | None = None,
     seen_index: Callable[[np.ndarray], np.ndarray] | None = None,
+    joined: bytes | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """:func:`partition_tracks` for a run of CSV records read from a file (a chunk of it).
 
@@ -155,6 +156,9 @@ def partition_csv_records(
         Fields of each record, when the caller counted them; counted here otherwise.
     seen_index : callable, optional
         As for :func:`partition_tracks`: the index values of earlier parts of the file.
+    joined : bytes, optional
+        ``b"\\n".join(records)``, when the caller has it for free (the records lie one per
+        line in the file): used as it is when every record is parsed.
 
     Returns
     -------
@@ -173,8 +177,10 @@ def partition_csv_records(
         issues.append((int(lines[position]), None,
                        f"has {counts[position]} fields but the header has {width}"))
         keep[position] = counts[position] < width  # a short row is still parsed
-    text = [records[i] for i in np.flatnonzero(keep).tolist()]
-    data = header_line + b"\n" + b"\n".join(text)
+    if joined is not None and keep.all():
+        data = header_line + b"\n" + joined
+    else:
+        data = header_line + b"\n" + b"\n".join(records[i] for i in np.flatnonzero(keep))
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
@@ -183,13 +189,12 @@ def partition_csv_records(
             if problem is not None:
                 issues.append((problem.row, problem.column, problem.message))
                 keep[position] = False
-        text = [records[i] for i in np.flatnonzero(keep).tolist()]
-        data = header_line + b"\n" + b"\n".join(text)
+        data = header_line + b"\n" + b"\n".join(records[i] for i in np.flatnonzero(keep))
     kept_lines = lines[keep]
     short = set(lines[counts < width].tolist())
-    if text:
+    if keep.any():
         raw = _parse_body(data, header, name)
-        if len(raw) != len(text):
+        if len(raw) != int(keep.sum()):
             raise TrackDataError([Problem(name, int(kept_lines[0]), None,
                                           "could not split this part of the file into rows")])
         frame, chunk_issues = _checked_part(raw, header, required, name, seen_index,

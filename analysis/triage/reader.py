@@ -198,18 +198,18 @@ def _read_csv(path: Path, label: str, columns: Sequence[str], chunk_rows: int,
             last_unclosed = unclosed and int(ends[-1]) >= len(buffer)
             cut = int(ends[-1]) + 1
             part, buffer = buffer[:cut], buffer[cut:]
-            records, lines, counts, n_lines = _split_records(part, line, ends)
+            records, lines, counts, n_lines, joined = _split_records(part, line, ends)
             line += n_lines
             problems: list[Problem] = []
-            if last_unclosed and records:  # pandas' "EOF inside string": this record only
+            if last_unclosed and len(records):  # pandas' "EOF inside string": this record
                 problems.append(Problem(label, int(lines[-1]), None, _UNCLOSED))
-                records, lines, counts = records[:-1], lines[:-1], counts[:-1]
-            if not records and not problems:
+                records, lines, counts, joined = records[:-1], lines[:-1], counts[:-1], None
+            if not len(records) and not problems:
                 continue
             any_record = True
             valid, found = partition_csv_records(
                 header_line, records, lines, name=label, columns=columns, field_counts=counts,
-                seen_index=seen)
+                seen_index=seen, joined=joined)
             yield Chunk(valid, found + problems, len(records) + len(problems))
         if not any_record:
             partition_csv_records(header_line, [], [], name=label, columns=columns)
@@ -319,10 +319,28 @@ def _inside_quotes(buffer: bytes, data: np.ndarray, quotes: np.ndarray,
     return (index >= 0) & (positions < ends[np.maximum(index, 0)])
 
 
+class _Records(Sequence[bytes]):
+    """The records of a part of the file, cut from it only when asked for (the schema needs
+    single records only for the few that are ragged or not UTF-8)."""
+
+    def __init__(self, part: bytes, starts: np.ndarray, stops: np.ndarray) -> None:
+        self.part, self.starts, self.stops = part, starts, stops
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return _Records(self.part, self.starts[i], self.stops[i])
+        record = self.part[int(self.starts[i]):int(self.stops[i])]
+        return record[:-1] if record.endswith(b"\r") else record  # CRLF
+
+
 def _split_records(part: bytes, first_line: int, ends: np.ndarray
-                   ) -> tuple[list[bytes], np.ndarray, np.ndarray, int]:
+                   ) -> tuple[_Records, np.ndarray, np.ndarray, int, bytes | None]:
     """Non-blank records of ``part`` (which ends at ``ends[-1]``), their start lines and field
-    counts, and the number of physical lines ``part`` spans."""
+    counts, the number of physical lines ``part`` spans, and the records joined by LF when
+    that is ``part`` itself (no blank line, no CR), else None."""
     data = _bytes_array(part)
     line_ends = _line_ends(data, final=True)
     starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
@@ -331,21 +349,22 @@ def _split_records(part: bytes, first_line: int, ends: np.ndarray
     commas = np.flatnonzero(data == _COMMA)
     quotes = np.flatnonzero(data == _QUOTE)
     counts = np.searchsorted(commas, stops) - np.searchsorted(commas, starts) + 1
-    quoted = np.searchsorted(quotes, stops) - np.searchsorted(quotes, starts) > 0
+    quoted = np.flatnonzero(np.searchsorted(quotes, stops) - np.searchsorted(quotes, starts))
     # Lines of only spaces, tabs and carriage returns are skipped, as pandas skips them
     # (such a line has no comma: only those are looked at).
     blank = np.zeros(len(starts), dtype=bool)
     for i in np.flatnonzero(counts == 1).tolist():
         blank[i] = not part[starts[i]:stops[i]].strip(b" \t\r")
-    records: list[bytes] = []
-    keep = np.flatnonzero(~blank)
-    for i in keep.tolist():
-        record = part[starts[i]:stops[i]]
-        if record.endswith(b"\r"):
-            record = record[:-1]  # CRLF (a lone CR is the line end itself, not in the record)
-        records.append(record)
-        if quoted[i]:
-            counts[i] = _count_fields(record)
     ended = len(line_ends) and int(line_ends[-1]) == len(part) - 1
     n_lines = len(line_ends) + (0 if ended else 1)
-    return records, lines[keep], counts[keep], n_lines
+    joined = None
+    if not blank.any() and part.find(b"\r") < 0:
+        joined = part[:-1] if ended else part
+    else:
+        keep = ~blank
+        starts, stops, lines, counts = starts[keep], stops[keep], lines[keep], counts[keep]
+        quoted = np.flatnonzero(np.searchsorted(quotes, stops) - np.searchsorted(quotes, starts))
+    records = _Records(part, starts, stops)
+    for i in quoted.tolist():
+        counts[i] = _count_fields(records[i])
+    return records, lines, counts, n_lines, joined
