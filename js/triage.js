@@ -626,35 +626,29 @@ export function validateRecords(split, spec, encoding = []) {
     const rule = S.columns[column];
     const text = texts[k];
     const numeric = rule.kind !== "string";
-    let allInt = numeric;
-    let allNumber = numeric;
-    let anyEmpty = false;
+    // Each cell is read on its own, as analysis.schema reads a file (what else is in the
+    // column never changes how a value reads or is shown).
     for (let i = 0; i < records.length; i++) {
       const raw = text[i];
       if (skip[i] === 1 || !numeric) continue;
-      if (isEmpty(raw)) { anyEmpty = true; kinds[i] = 0; continue; }
+      if (isEmpty(raw)) { kinds[i] = 0; continue; }
       numbers[i] = scanNumber(raw);
       kinds[i] = scanKind;
-      if (scanKind !== 1) allInt = false;
-      if (scanKind === 0) allNumber = false;
     }
-    const inferred = allInt && !anyEmpty ? "int" : allNumber ? "float" : "object";
     // Converted values: text (null = missing), numbers (NaN = missing), booleans (-1 = missing).
     const values = rule.kind === "string" ? new Array(records.length).fill(null)
       : rule.kind === "boolean" ? new Int8Array(records.length).fill(-1)
         : new Float64Array(records.length).fill(NaN);
-    let flagged = false;
     const seen = rule.unique ? new Set() : null;
     const report = (i, message, raw) => {
       if (skip[i] === 2) return;
       addRow(i, { line: records[i].line, column, value: raw ?? null, message });
-      flagged = true;
     };
     // How Python spells a valid value of this column in a message.
-    const spell = (raw, value) => (rule.kind === "string" ? pyRepr(raw)
+    const spell = (i, raw, value) => (rule.kind === "string" ? pyRepr(raw)
       : rule.kind === "boolean" ? (value ? "True" : "False")
-        : inferred === "int" ? intText(raw)
-          : rule.kind === "integer" ? String(value) : pyFloatRepr(value));
+        : rule.kind === "float" ? pyFloatRepr(value)
+          : kinds[i] === 1 ? intText(raw) : String(value));
     for (let i = 0; i < records.length; i++) {
       if (skip[i] === 1) continue;
       const raw = text[i];
@@ -666,12 +660,6 @@ export function validateRecords(split, spec, encoding = []) {
       if (rule.kind === "string") {
         value = raw;
       } else if (rule.kind === "boolean") {
-        // pandas typed an all-numeric column as numbers: str(1) / str(1.0) is never a word.
-        if (inferred !== "object") {
-          const v = inferred === "int" ? intText(raw) : pyFloatRepr(numbers[i]);
-          report(i, fill(M.expected_boolean, { value: show(v) }), raw);
-          continue;
-        }
         const word = spec.strip(raw).toLowerCase();
         if (word !== "true" && word !== "false") {
           report(i, fill(M.expected_boolean, { value: show(pyRepr(raw)) }), raw);
@@ -680,10 +668,10 @@ export function validateRecords(split, spec, encoding = []) {
         value = word === "true";
       } else if (rule.kind === "integer") {
         const x = numbers[i];
-        if (inferred !== "int") {
+        if (kinds[i] !== 1) {  // integer text is whole, exactly, even beyond 2^53
           const whole = kinds[i] !== 0 && Number.isFinite(x) && x === Math.round(x) && Math.abs(x) <= S.max_exact_int;
           if (!whole) {
-            const v = kinds[i] === 0 || inferred === "object" ? pyRepr(raw) : pyFloatRepr(x);
+            const v = kinds[i] === 0 ? pyRepr(raw) : pyFloatRepr(x);
             report(i, fill(M.expected_whole, { value: show(v) }), raw);
             continue;
           }
@@ -700,17 +688,14 @@ export function validateRecords(split, spec, encoding = []) {
       const checks = rule.checks;
       for (let k = 0; k < checks.length; k++) {
         if (!passes(checks[k], value, spec)) {
-          report(i, fill(M.check_failed, { error: checks[k].error, value: show(spell(raw, value)) }), raw);
+          report(i, fill(M.check_failed, { error: checks[k].error, value: show(spell(i, raw, value)) }), raw);
           break;
         }
       }
       if (seen !== null && skip[i] === 0) {
-        if (seen.has(value)) report(i, fill(M.duplicate_index, { value: show(spell(raw, value)) }), raw);
+        if (seen.has(value)) report(i, fill(M.duplicate_index, { value: show(spell(i, raw, value)) }), raw);
         else seen.add(value);
       }
-    }
-    if (rule.kind === "float" && inferred === "int" && !flagged) {
-      problems.push({ line: null, column, value: null, message: fill(M.dtype, { actual: "int64", expected: rule.dtype }) });
     }
     cells[column] = values;
     texts[k] = null;

@@ -181,6 +181,21 @@ def test_a_bad_cell_is_spelled_as_python_spells_it(column, text, tmp_path):
     assert js_problems(outcome) == expected
 
 
+
+#: Every row's cell of one column set alike: what else is in a column never changes how a
+#: value reads (whole numbers in a float column are numbers; 0/1 flags are not booleans).
+COLUMNS = [("tempo", "120"), ("explicit", "1"), ("energy", "1"), ("popularity", "5.0"),
+           ("popularity", "5.5")]
+
+
+@pytest.mark.parametrize("column,text", COLUMNS, ids=[f"{c}={t!r}" for c, t in COLUMNS])
+def test_a_whole_column_reads_as_python_reads_it(column, text, tmp_path):
+    header, rows = _valid_rows()
+    for row in rows:
+        row[header.index(column)] = text
+    path = _write(tmp_path / "column.csv", header, rows)
+    assert js_problems(node_validate(path)["column.csv"]) == python_problems(path)
+
 # --- every real track (slow) --------------------------------------------------------------------
 
 @pytest.mark.slow

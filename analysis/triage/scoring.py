@@ -70,6 +70,8 @@ class ScoringContext:
     like_scale : dict or None
         ``{column: (mean, sd)}`` of :data:`LIKE_COLUMNS` (:func:`like_scale`), loaded on
         first use.
+    models_dir : path-like or None
+        Where the champion and its exports were read (None: the committed ``models/``).
     """
 
     model: str
@@ -78,6 +80,7 @@ class ScoringContext:
     export_champion: dict
     feature_stats: dict = field(repr=False, default_factory=dict)
     like_scale: dict[str, tuple[float, float]] | None = None
+    models_dir: str | os.PathLike | None = None
 
 
 def load_context(model: str = "cold_start", *, models_dir: str | os.PathLike | None = None
@@ -119,16 +122,17 @@ def load_context(model: str = "cold_start", *, models_dir: str | os.PathLike | N
         quantiles = stats[column]["quantiles"]
         bounds[column] = (float(quantiles[OOD_QUANTILES[0]]), float(quantiles[OOD_QUANTILES[1]]))
     return ScoringContext(model=model, champion=champion, bounds=bounds,
-                          export_champion=recorded, feature_stats=stats)
+                          export_champion=recorded, feature_stats=stats, models_dir=models_dir)
 
 
 def like_scale(context: ScoringContext) -> dict[str, tuple[float, float]]:
     """Mean and sd of each :data:`LIKE_COLUMNS` feature over the training tracks.
 
     Read from the export's ``feature_stats`` (``mean`` and ``sd``) when it has both for every
-    column, so the browser and Python standardise alike; otherwise computed once from the
-    cleaned tracks (:func:`analysis.data.load_tracks`, the champions' training data,
-    population sd), which needs the dataset.
+    column, else from the triage page's committed spec (``models/triage/triage_spec.json``,
+    ``sounds_like``), so the browser and Python standardise with the same numbers and
+    neither needs the dataset; computed once from the cleaned tracks
+    (:func:`analysis.data.load_tracks`, population sd) only where neither file has them.
     """
     if context.like_scale is None:
         stats = context.feature_stats
@@ -136,8 +140,22 @@ def like_scale(context: ScoringContext) -> dict[str, tuple[float, float]]:
             context.like_scale = {c: (float(stats[c]["mean"]), float(stats[c]["sd"]))
                                   for c in LIKE_COLUMNS}
         else:
-            context.like_scale = dict(_training_scale())
+            context.like_scale = _spec_scale(context.models_dir) or dict(_training_scale())
     return context.like_scale
+
+
+def _spec_scale(models_dir: str | os.PathLike | None) -> dict[str, tuple[float, float]] | None:
+    """The "sounds like" standardisation the triage page uses, if its spec is there."""
+    from analysis.export.triage_spec import SPEC_FILE, triage_dir
+
+    path = triage_dir(models_dir) / SPEC_FILE
+    if not path.is_file():
+        return None
+    stats = json.loads(path.read_text("utf-8")).get("sounds_like", {})
+    if list(stats.get("features", [])) != list(LIKE_COLUMNS):
+        return None
+    return {c: (float(m), float(sd)) for c, m, sd in zip(LIKE_COLUMNS, stats["mean"],
+                                                         stats["sd"], strict=True)}
 
 
 @cache
