@@ -33,7 +33,6 @@ from analysis.external.evaluate import (
     genre_rows,
     popularity_scores,
     predict_over_genres,
-    spearman_within,
 )
 from analysis.external.fill import (
     ALBUM_ENCODINGS,
@@ -66,7 +65,7 @@ from analysis.external.validation import (
     reject_summary,
 )
 from analysis.models.artifacts import champion_entry, champion_model
-from analysis.models.scoring import score_predictions
+from analysis.models.scoring import score_predictions, spearman_within
 from analysis.models.settings import HIT_THRESHOLD
 from analysis.protocols import primary_artist_key
 

@@ -28,7 +28,8 @@ import pandas as pd
 
 from analysis.features import genre_column, macro_column
 from analysis.genres import macro_genre_of
-from analysis.models.settings import CONFIDENCE_LEVELS, HIT_THRESHOLD
+from analysis.models.scoring import roc_auc, spearman, spearman_within, top_share_precision
+from analysis.models.settings import CONFIDENCE_LEVELS, HIT_THRESHOLD, MIN_GENRE_TRACKS
 
 __all__ = [
     "INTERVAL_LEVEL",
@@ -44,69 +45,11 @@ __all__ = [
     "with_genre",
 ]
 
-#: Smallest genre whose within-genre Spearman enters the mean (as in-data).
-MIN_GENRE_TRACKS = 20
-
 #: Share of tracks a Billboard shortlist keeps ("top decile by score").
 TOP_DECILE = 0.10
 
 #: The interval level whose coverage is scored (the widest the build makes, as the pages quote).
 INTERVAL_LEVEL = max(CONFIDENCE_LEVELS)
-
-
-def _spearman(y: np.ndarray, score: np.ndarray) -> float:
-    from scipy.stats import spearmanr
-
-    if len(y) < 3 or np.ptp(y) == 0 or np.ptp(score) == 0:
-        return float("nan")
-    return float(spearmanr(y, score).statistic)
-
-
-def _auc(label: np.ndarray, score: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    label = np.asarray(label, dtype=bool)
-    if label.all() or not label.any():
-        return float("nan")
-    return float(roc_auc_score(label, np.asarray(score, dtype="float64")))
-
-
-def spearman_within(
-    y: np.ndarray, score: np.ndarray, groups: np.ndarray, *, min_size: int = MIN_GENRE_TRACKS,
-) -> tuple[float, int]:
-    """Mean over groups of >= ``min_size`` tracks of the Spearman inside each, and how many.
-
-    A group whose Spearman does not exist (constant popularity or score) is left out.
-
-    Examples
-    --------
-    >>> y = np.array([1, 2, 3, 10, 20, 30.0])
-    >>> spearman_within(y, np.array([3, 2, 1, 1, 2, 3.0]), np.array(list("aaabbb")),
-    ...                 min_size=3)
-    (0.0, 2)
-    """
-    frame = pd.DataFrame({"y": np.asarray(y, "float64"), "s": np.asarray(score, "float64"),
-                          "g": np.asarray(groups)})
-    values = [_spearman(part["y"].to_numpy(), part["s"].to_numpy())
-              for _, part in frame.groupby("g", sort=True) if len(part) >= min_size]
-    values = [v for v in values if np.isfinite(v)]
-    return (float(np.mean(values)) if values else float("nan")), len(values)
-
-
-def top_share_precision(label: np.ndarray, score: np.ndarray, share: float) -> float:
-    """Share of positives among the top ``share`` of tracks by score (ties by position,
-    as the in-data top-1% precision breaks them).
-
-    Examples
-    --------
-    >>> top_share_precision(np.array([1, 0, 1, 0]), np.array([0.9, 0.8, 0.1, 0.1]), 0.5)
-    0.5
-    """
-    label = np.asarray(label, dtype=bool)
-    score = np.asarray(score, dtype="float64")
-    n_top = max(1, int(np.ceil(share * len(score))))
-    order = np.lexsort((np.arange(len(score)), -score))
-    return float(label[order[:n_top]].mean())
 
 
 def interval_scores(popularity: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> dict:
@@ -212,8 +155,8 @@ def genre_rows(
         row = {
             "genre": str(name), "n": int(len(part)), "mean_popularity": float(y.mean()),
             "mean_prediction": float(p.mean()), "hit_rate": float((y >= HIT_THRESHOLD).mean()),
-            "mean_hit_probability": float(h.mean()), "spearman": _spearman(y, p),
-            "hit_auc": _auc(y >= HIT_THRESHOLD, h), "mae": float(np.abs(y - p).mean()),
+            "mean_hit_probability": float(h.mean()), "spearman": spearman(y, p),
+            "hit_auc": roc_auc(y >= HIT_THRESHOLD, h), "mae": float(np.abs(y - p).mean()),
         }
         if with_interval:
             row |= interval_scores(y, part["lo"].to_numpy(), part["hi"].to_numpy())
@@ -245,9 +188,9 @@ def billboard_scores(target: np.ndarray, hit_probability: np.ndarray,
     return {
         "n": int(len(label)), "hit_rate": float(label.mean()),
         "mean_hit_probability": float(p_hit.mean()), "mean_prediction": float(pred.mean()),
-        "hit_auc": _auc(label, p_hit),
+        "hit_auc": roc_auc(label, p_hit),
         "top_decile_precision": top_share_precision(label, p_hit, TOP_DECILE),
-        "prediction_auc": _auc(label, pred),
+        "prediction_auc": roc_auc(label, pred),
         "prediction_top_decile_precision": top_share_precision(label, pred, TOP_DECILE),
     }
 

@@ -1,5 +1,7 @@
 """How good one set of predictions is, and how a build summarises its folds.
 
+:func:`spearman`, :func:`roc_auc`, :func:`top_share_precision` and :func:`spearman_within`
+are the measures every score here and on the external crawls is built from;
 :func:`score_predictions` gives the accuracy and triage metrics of a popularity model,
 :func:`score_hit_probabilities` those of the hit classifier; :func:`summarise_folds` turns
 per-fold scores into the ``mean`` / ``sd`` / ``folds`` records of ``metrics.json``.
@@ -13,7 +15,68 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score, roc_auc_score
 
-from analysis.models.settings import HIT_THRESHOLD, TOP_SHARE
+from analysis.models.settings import HIT_THRESHOLD, MIN_GENRE_TRACKS, TOP_SHARE
+
+
+def spearman(y: np.ndarray, score: np.ndarray) -> float:
+    """Spearman rank correlation, NaN where it does not exist (fewer than 3 values, or a
+    constant side)."""
+    from scipy.stats import spearmanr
+
+    y = np.asarray(y, dtype="float64")
+    score = np.asarray(score, dtype="float64")
+    if len(y) < 3 or np.ptp(y) == 0 or np.ptp(score) == 0:
+        return float("nan")
+    return float(spearmanr(y, score).statistic)
+
+
+def roc_auc(label: np.ndarray, score: np.ndarray) -> float:
+    """ROC-AUC of ``score`` for a boolean ``label``, NaN when one class is absent."""
+    label = np.asarray(label, dtype=bool)
+    if label.all() or not label.any():
+        return float("nan")
+    return float(roc_auc_score(label, np.asarray(score, dtype="float64")))
+
+
+def top_share_precision(label: np.ndarray, score: np.ndarray, share: float) -> float:
+    """Share of positives among the top ``share`` of tracks by score (at least one track; ties
+    broken by position, so it is deterministic).
+
+    Examples
+    --------
+    >>> top_share_precision(np.array([1, 0, 1, 0]), np.array([0.9, 0.8, 0.1, 0.1]), 0.5)
+    0.5
+    """
+    label = np.asarray(label, dtype=bool)
+    score = np.asarray(score, dtype="float64")
+    n_top = max(1, math.ceil(share * len(score)))
+    order = np.lexsort((np.arange(len(score)), -score))
+    return float(label[order[:n_top]].mean())
+
+
+def spearman_within(
+    y: np.ndarray, score: np.ndarray, groups: np.ndarray, *, min_size: int = MIN_GENRE_TRACKS,
+) -> tuple[float, int]:
+    """Mean over groups of >= ``min_size`` tracks of the Spearman inside each, and how many.
+
+    A model that only knows which groups (genres) are popular scores well pooled and near zero
+    here. A group whose Spearman does not exist (constant popularity or score) is left out.
+
+    Examples
+    --------
+    >>> y = np.array([1, 2, 3, 10, 20, 30.0])
+    >>> spearman_within(y, np.array([3, 2, 1, 1, 2, 3.0]), np.array(list("aaabbb")),
+    ...                 min_size=3)
+    (0.0, 2)
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame({"y": np.asarray(y, "float64"), "s": np.asarray(score, "float64"),
+                          "g": np.asarray(groups)})
+    values = [spearman(part["y"].to_numpy(), part["s"].to_numpy())
+              for _, part in frame.groupby("g", sort=True) if len(part) >= min_size]
+    values = [v for v in values if np.isfinite(v)]
+    return (float(np.mean(values)) if values else float("nan")), len(values)
 
 
 def score_predictions(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
@@ -33,17 +96,13 @@ def score_predictions(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float
     >>> m["mae"], m["hit_auc"], m["top1_precision"]
     (6.25, 1.0, 1.0)
     """
-    from scipy.stats import spearmanr
-
     y_true = np.asarray(y_true, dtype="float64")
     y_pred = np.asarray(y_pred, dtype="float64")
-    constant = np.ptp(y_pred) == 0 or np.ptp(y_true) == 0
-    rho = spearmanr(y_true, y_pred).statistic if len(y_true) > 2 and not constant else np.nan
     return {
         "mae": float(mean_absolute_error(y_true, y_pred)),
         "rmse": float(math.sqrt(mean_squared_error(y_true, y_pred))),
         "r2": float(r2_score(y_true, y_pred)),
-        "spearman": float(rho),
+        "spearman": spearman(y_true, y_pred),
         **_triage_scores(y_true, y_pred),
     }
 
@@ -51,11 +110,8 @@ def score_predictions(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float
 def _triage_scores(y_true: np.ndarray, score: np.ndarray) -> dict[str, float]:
     """ROC-AUC of ``score`` for hits and the hit share of its top 1% (ties by position)."""
     hit = np.asarray(y_true, dtype="float64") >= HIT_THRESHOLD
-    score = np.asarray(score, dtype="float64")
-    n_top = max(1, math.ceil(TOP_SHARE * len(score)))
-    order = np.lexsort((np.arange(len(score)), -score))
-    auc = roc_auc_score(hit, score) if 0 < hit.sum() < len(hit) else float("nan")
-    return {"hit_auc": float(auc), "top1_precision": float(hit[order[:n_top]].mean())}
+    return {"hit_auc": roc_auc(hit, score), "top1_precision": top_share_precision(hit, score,
+                                                                                  TOP_SHARE)}
 
 
 def score_hit_probabilities(y_true: np.ndarray, p_hit: np.ndarray) -> dict[str, float]:

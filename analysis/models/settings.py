@@ -20,6 +20,9 @@ HIT_THRESHOLD = 60
 #: Share of tracks a triage shortlist keeps ("top 1% by predicted popularity").
 TOP_SHARE = 0.01
 
+#: Smallest genre whose within-genre Spearman enters a mean over genres (in-data and external).
+MIN_GENRE_TRACKS = 20
+
 #: Nominal coverages of the prediction intervals.
 CONFIDENCE_LEVELS: tuple[float, ...] = (0.8, 0.9)
 
