@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.server
 import os
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -46,6 +48,41 @@ def track_data(raw_path, tmp_path_factory):
             os.environ.pop(paths.DATA_DIR_ENV_VAR, None)
         else:
             os.environ[paths.DATA_DIR_ENV_VAR] = old
+
+
+class _BodiesHandler(http.server.BaseHTTPRequestHandler):
+    """Serves one body per path; ``/truncated…`` promises more bytes than it sends."""
+
+    bodies: dict[str, bytes] = {}
+
+    def do_GET(self):  # noqa: N802 (http.server API)
+        body = self.bodies.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        promised = len(body) * 2 if self.path.startswith("/truncated") else len(body)
+        self.send_header("Content-Length", str(promised))
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    """A throw-away HTTP server on 127.0.0.1 (no network beyond loopback), as
+    ``(url, bodies)``: put ``bodies["/path"] = b"…"`` to serve a body at ``url + "/path"``."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BodiesHandler)
+    # shutdown() waits for serve_forever's next poll: 0.5 s by default, per test
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01},
+                              daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", _BodiesHandler.bodies
+    httpd.shutdown()
+    _BodiesHandler.bodies.clear()
 
 
 #: Debian's Chromium; Playwright's own browser download is not used (no network for it here).

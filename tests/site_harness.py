@@ -456,9 +456,10 @@ class PageVisit:
         assert self.dialogs == [], f"dialogs: {self.dialogs}"
 
 
-def visit(context, url: str) -> PageVisit:
-    """Open ``url`` in a new page of ``context`` with only 127.0.0.1 reachable."""
-    page = context.new_page()
+def visit(context, url: str, **page_options) -> PageVisit:
+    """Open ``url`` in a new page of ``context`` (a browser or a browser context; options such
+    as ``viewport`` go to its ``new_page``) with only 127.0.0.1 reachable."""
+    page = context.new_page(**page_options)
     result = PageVisit(page=page)
 
     def route(r):

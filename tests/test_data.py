@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.server
 import os
-import threading
 import time
 
 import pytest
@@ -24,39 +22,6 @@ def isolated_data_dir(tmp_path, monkeypatch):
     monkeypatch.delenv(paths.DATA_ENV_VAR, raising=False)
     return tmp_path / "data"
 
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    """Serves one body per path; ``/truncated`` promises more bytes than it sends."""
-
-    bodies: dict[str, bytes] = {}
-
-    def do_GET(self):  # noqa: N802 (http.server API)
-        body = self.bodies.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        promised = len(body) * 2 if self.path.startswith("/truncated") else len(body)
-        self.send_header("Content-Length", str(promised))
-        self.end_headers()
-        self.wfile.write(body)
-        self.close_connection = True
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def server():
-    """A throw-away HTTP server on 127.0.0.1 (no network beyond loopback)."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    # shutdown() waits for serve_forever's next poll: 0.5 s by default, per test
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01},
-                              daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", _Handler.bodies
-    httpd.shutdown()
-    _Handler.bodies.clear()
 
 
 def test_sha_is_of_uncompressed_bytes(tmp_path):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.server
 import io
 import re
-import threading
 import zipfile
 from pathlib import Path
 
@@ -51,34 +49,6 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "SHARED_EXTERNAL_DIR", tmp_path / "shared")
     return tmp_path
 
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    bodies: dict[str, bytes] = {}
-
-    def do_GET(self):  # noqa: N802 (http.server API)
-        body = self.bodies.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-        self.close_connection = True
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01},
-                              daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", _Handler.bodies
-    httpd.shutdown()
-    _Handler.bodies.clear()
 
 
 def test_registry_has_seven_files_with_pinned_public_urls():

@@ -22,7 +22,6 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 import pytest
@@ -61,30 +60,19 @@ class Visit:
     """A loaded harness page with everything that went wrong on the way."""
 
     def __init__(self, browser, url: str, width: int = 1280, height: int = 800):
-        self.errors: list[str] = []
-        self.offsite: list[str] = []
-        self.dialogs: list[str] = []
-        self.page = browser.new_page(viewport={"width": width, "height": height})
+        from site_harness import visit
 
-        def route(r):
-            if urlparse(r.request.url).hostname == "127.0.0.1":
-                r.continue_()
-            else:
-                self.offsite.append(r.request.url)
-                r.abort()
-
-        self.page.route("**/*", route)
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-
-        def on_dialog(dialog):
-            self.dialogs.append(dialog.message)
-            dialog.dismiss()
-
-        self.page.on("dialog", on_dialog)
-        self.page.goto(url)
+        self._visit = visit(browser, url, viewport={"width": width, "height": height})
+        self.page = self._visit.page
+        self.offsite = self._visit.offsite_requests
+        self.dialogs = self._visit.dialogs
         self.page.wait_for_function("window.predictorHarness && window.predictorHarness.ready",
                                     timeout=30_000)
+
+    @property
+    def errors(self) -> list[str]:
+        """Console errors and uncaught exceptions."""
+        return self._visit.console_errors + self._visit.page_errors
 
     def prediction(self) -> float:
         return float(self.page.get_attribute("[data-role=prediction]", "data-value"))
@@ -419,20 +407,10 @@ def test_quarto_renders_predictor(tmp_path, browser):
     assert (site / "chapters" / "06-predictor.html").is_file()
     server, url = _serve(site)
     try:
-        page = browser.new_page()
-        offsite, errors = [], []
+        from site_harness import visit
 
-        def route(r):
-            if urlparse(r.request.url).hostname == "127.0.0.1":
-                r.continue_()
-            else:
-                offsite.append(r.request.url)
-                r.abort()
-
-        page.route("**/*", route)
-        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{url}/chapters/06-predictor.html")
+        loaded = visit(browser, f"{url}/chapters/06-predictor.html")
+        page, offsite = loaded.page, loaded.offsite_requests
         page.wait_for_selector("[data-role=prediction]", timeout=30_000)
         first = float(page.get_attribute("[data-role=prediction]", "data-value"))
         page.select_option("[data-role=model-select] select",
@@ -441,6 +419,7 @@ def test_quarto_renders_predictor(tmp_path, browser):
             f"document.querySelector('[data-role=prediction]').dataset.value != '{first}'",
             timeout=10_000)
         assert page.locator(".observablehq--error").count() == 0
+        errors = loaded.console_errors + loaded.page_errors
         assert offsite == [], offsite
         assert errors == [], errors
         page.close()

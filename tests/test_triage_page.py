@@ -338,7 +338,6 @@ def test_quarto_renders_the_triage_page(tmp_path, browser):
     """Render the real page with Quarto and use it offline (only where Quarto exists)."""
     import shutil
     import subprocess
-    from urllib.parse import urlparse
 
     quarto = shutil.which("quarto")
     if quarto is None:
@@ -350,28 +349,17 @@ def test_quarto_renders_the_triage_page(tmp_path, browser):
                    "models/triage/triage_spec.json", "models/triage/example_catalogue.csv",
                    "models/export/cold_start.json"):
         assert (site / copied).is_file(), f"Quarto did not copy {copied} (resources)"
-    from site_harness import Server
+    from site_harness import Server, visit
 
     server = Server(site)
     try:
-        page = browser.new_page()
-        offsite, errors = [], []
-
-        def route(r):
-            if urlparse(r.request.url).hostname == "127.0.0.1":
-                r.continue_()
-            else:
-                offsite.append(r.request.url)
-                r.abort()
-
-        page.route("**/*", route)
-        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{server.url}/chapters/08-triage.html")
+        loaded = visit(browser, f"{server.url}/chapters/08-triage.html")
+        page, offsite = loaded.page, loaded.offsite_requests
         page.wait_for_selector("[data-role=model-name]", timeout=60_000)
         page.click("[data-role=example]")
         page.wait_for_selector("[data-role=ranked] tbody tr.triage-row", timeout=120_000)
         assert page.locator(".observablehq--error").count() == 0
+        errors = loaded.console_errors + loaded.page_errors
         assert offsite == [], offsite
         assert errors == [], errors
         page.close()

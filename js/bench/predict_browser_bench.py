@@ -13,15 +13,12 @@ features and tempo; models alternate between the exported champions. Also times 
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import json
 import sys
-import threading
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -64,33 +61,18 @@ BENCH_JS = """async ([n, full]) => {
 }"""
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002
-        pass
-
-
 def run(n: int = 1000) -> dict:
     from playwright.sync_api import sync_playwright
+    from site_harness import Server, visit
 
-    handler = functools.partial(_Quiet, directory=str(ROOT))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/js/harness/predictor.html"
+    server = Server(ROOT)
+    url = f"{server.url}/js/harness/predictor.html"
     offsite: list[str] = []
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page()
-
-            def route(r):
-                if urlparse(r.request.url).hostname == "127.0.0.1":
-                    r.continue_()
-                else:
-                    offsite.append(r.request.url)
-                    r.abort()
-
-            page.route("**/*", route)
-            page.goto(url)
+            loaded = visit(browser, url)
+            page, offsite = loaded.page, loaded.offsite_requests
             page.wait_for_function("window.predictorHarness && window.predictorHarness.ready",
                                    timeout=30_000)
             core = page.evaluate(BENCH_JS, [n, False])
@@ -100,7 +82,7 @@ def run(n: int = 1000) -> dict:
                 ".map(([k, m]) => [k, m.numTrees]))")
             browser.close()
     finally:
-        server.shutdown()
+        server.close()
     return {"predict_explain_ms": core, "evaluate_ms": full, "trees": trees, "offsite": offsite}
 
 
