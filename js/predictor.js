@@ -300,25 +300,33 @@ function fillInput(m, input, x, options) {
   }
 }
 
-/** Sum of leaf values for the prepared input, float64 or XGBoost-style float32. */
-function margin(m, x, float32) {
-  const roots = m._roots;
+/**
+ * The leaf that the row starting at `x[base]` reaches from node `n` (a root), walking
+ * the prepared model's flat arrays.
+ */
+function leafOf(m, x, base, n) {
   const feature = m._feature;
   const threshold = m._threshold;
   const left = m._left;
   const right = m._right;
   const missing = m._missing;
+  let f;
+  while ((f = feature[n]) >= 0) {
+    const v = x[base + f];
+    const t = threshold[n];
+    // NaN fails both comparisons and falls through to the default child.
+    n = v < t ? left[n] : v >= t ? right[n] : missing[n];
+  }
+  return n;
+}
+
+/** Sum of leaf values for the prepared input, float64 or XGBoost-style float32. */
+function margin(m, x, float32) {
+  const roots = m._roots;
   const value = m._value;
   let sum = float32 ? m.baseMargin : 0;
   for (let k = 0; k < roots.length; k++) {
-    let n = roots[k];
-    let f;
-    while ((f = feature[n]) >= 0) {
-      const v = x[f];
-      const t = threshold[n];
-      // NaN fails both comparisons and falls through to the default child.
-      n = v < t ? left[n] : v >= t ? right[n] : missing[n];
-    }
+    const n = leafOf(m, x, 0, roots[k]);
     sum = float32 ? Math.fround(sum + value[n]) : sum + value[n];
   }
   return float32 ? sum : m.baseMargin + sum;
@@ -475,22 +483,11 @@ export function predictMatrix(model, X, rows, options) {
   const x = X instanceof Float32Array ? X : Float32Array.from(X.subarray(0, n * F));
   const sum = new Float64Array(n).fill(float32 ? m.baseMargin : 0);
   const roots = m._roots;
-  const feature = m._feature;
-  const threshold = m._threshold;
-  const left = m._left;
-  const right = m._right;
-  const missing = m._missing;
   const value = m._value;
   for (let k = 0; k < roots.length; k++) {
     const root = roots[k];
     for (let r = 0, base = 0; r < n; r++, base += F) {
-      let nd = root;
-      let f;
-      while ((f = feature[nd]) >= 0) {
-        const v = x[base + f];
-        const t = threshold[nd];
-        nd = v < t ? left[nd] : v >= t ? right[nd] : missing[nd];
-      }
+      const nd = leafOf(m, x, base, root);
       sum[r] = float32 ? Math.fround(sum[r] + value[nd]) : sum[r] + value[nd];
     }
   }
