@@ -23,6 +23,11 @@ and every module that evaluates a model asks this one for its folds:
     tracks), so :func:`featured_artist_overlap` reports how often a featured artist of a test
     track was seen in training.
 
+Two further splits score what transfers to other crawls (:mod:`analysis.external.comparison`),
+not the protocols' tables: :func:`known_artist_by_album_folds` (a new *album* by a known artist:
+history from the artist's other albums only) and :func:`macro_genre_holdout_folds` (each
+macro-genre held out in turn, with the artists it touches).
+
 Every split is deterministic: :data:`RANDOM_STATE` seeds scikit-learn's shuffled
 :class:`~sklearn.model_selection.GroupKFold`.
 """
@@ -59,6 +64,7 @@ __all__ = [
     "REPLICA_TEST_SIZE",
     "FoldLeakError",
     "ProtocolInfo",
+    "album_groups",
     "album_seen_in_training",
     "artist_groups",
     "check_group_disjoint",
@@ -66,7 +72,9 @@ __all__ = [
     "featured_artist_overlap",
     "group_kfold",
     "inner_folds",
+    "known_artist_by_album_folds",
     "known_artist_folds",
+    "macro_genre_holdout_folds",
     "normalise_artists",
     "normalise_title",
     "primary_artist_key",
@@ -238,18 +246,47 @@ def artist_groups(tracks: pd.DataFrame) -> np.ndarray:
     >>> artist_groups(t).tolist()
     [0, 0, 1, 0]
     """
-    n = len(tracks)
     artist = pd.factorize(primary_artist_key(tracks["artists"]), sort=True)[0]
-    song = song_groups(tracks)
-    # Bipartite graph: track nodes 0..n-1, artist nodes n.., song nodes n+n_artist..
-    n_artist = int(artist.max()) + 1 if n else 0
-    rows = np.concatenate([np.arange(n), np.arange(n)])
-    cols = np.concatenate([n + artist, n + n_artist + song])
+    return _linked(artist, song_groups(tracks))
+
+
+def album_groups(tracks: pd.DataFrame) -> np.ndarray:
+    """Album groups: the primary artist's album (folded album name), merged through songs.
+
+    What ``known_artist_by_album`` never splits: a new release by a known artist is usually
+    a new album, so its sister tracks must not sit in training. The album is taken per primary
+    artist ("Greatest Hits" of two artists are two albums), and merging through song groups
+    keeps a single and its album version together.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"artists": ["A", "A", "A", "B", "A"],
+    ...                   "album_name": ["LP", "lp", "Hits", "Hits", "Single"],
+    ...                   "track_name": ["x", "y", "z", "w", "x - Radio Edit"]})
+    >>> album_groups(t).tolist()
+    [0, 0, 1, 2, 0]
+    """
+    album = primary_artist_key(tracks["artists"]) + "\x1f" + _fold_text(
+        tracks["album_name"]).str.strip()
+    return _linked(pd.factorize(album, sort=True)[0], song_groups(tracks))
+
+
+def _linked(*codes: np.ndarray) -> np.ndarray:
+    """Connected components of tracks that share any of the given codes (one integer array
+    per kind of link, one value per track), numbered in order of first appearance."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    size = n + n_artist + (int(song.max()) + 1 if n else 0)
-    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(size, size))
+    n = len(codes[0])
+    # Bipartite graph: track nodes 0..n-1, then one block of nodes per kind of link.
+    rows, cols, offset = [], [], n
+    for code in codes:
+        code = np.asarray(code, dtype=np.int64)
+        rows.append(np.arange(n))
+        cols.append(offset + code)
+        offset += int(code.max()) + 1 if n else 0
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(offset, offset))
     _, labels = connected_components(graph, directed=False)
     return pd.factorize(labels[:n], sort=False)[0].astype(np.int64)
 
@@ -313,6 +350,42 @@ def cold_start_folds(
     (True, True)
     """
     return _assign_folds(artist_groups(tracks), n_splits, random_state)
+
+
+def known_artist_by_album_folds(
+    tracks: pd.DataFrame, *, n_splits: int = N_SPLITS, random_state: int = RANDOM_STATE
+) -> np.ndarray:
+    """Fold of each track for "a new album by a known artist": grouped by album
+    (:func:`album_groups`), so the artist's history on the training side comes from the
+    artist's *other* albums only (the song-grouped ``known_artist`` folds put 60% of test
+    tracks beside sister tracks of their own album)."""
+    return _assign_folds(album_groups(tracks), n_splits, random_state)
+
+
+def macro_genre_holdout_folds(tracks: pd.DataFrame) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Leave-one-macro-genre-out splits: ``(macro_genre, train_positions, test_positions)``.
+
+    Each macro-genre (of the primary genre) is held out in turn; the training side also
+    loses every track of a cold-start artist group (:func:`artist_groups`) with a track in the
+    held-out macro-genre, so neither a genre's level nor its artists are seen. What is left
+    measures whether a model ranks tracks in a genre family it never met, the closest
+    in-data stand-in for a crawl whose genre labels differ.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"artists": ["A", "A", "B", "C"], "track_name": list("wxyz"),
+    ...                   "macro_genre": ["rock", "pop", "pop", "rock"]})
+    >>> [(m, tr.tolist(), te.tolist()) for m, tr, te in macro_genre_holdout_folds(t)]
+    [('pop', [3], [1, 2]), ('rock', [2], [0, 3])]
+    """
+    macro = tracks["macro_genre"].astype(str).to_numpy()
+    groups = artist_groups(tracks)
+    out = []
+    for held_out in sorted(set(macro.tolist())):
+        test = macro == held_out
+        touched = np.isin(groups, np.unique(groups[test]))
+        out.append((held_out, np.flatnonzero(~test & ~touched), np.flatnonzero(test)))
+    return out
 
 
 def protocol_folds(

@@ -36,6 +36,7 @@ from analysis.protocols import (
 def design_matrix(
     tracks: pd.DataFrame, protocol: str, *, fit_rows: np.ndarray | None = None,
     n_splits: int = N_SPLITS, base: pd.DataFrame | None = None,
+    history_groups: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The model matrix of an honest ``protocol`` for every track, as a model fitted on
     ``fit_rows`` sees it: the one place a training, explaining or exporting matrix is built.
@@ -58,6 +59,9 @@ def design_matrix(
         Inner folds of the out-of-fold history (the build's ``Budget.n_splits``).
     base : pandas.DataFrame, optional
         ``make_features(tracks, protocol="cold_start")`` when the caller already has it.
+    history_groups : numpy.ndarray, optional
+        What the inner folds of the out-of-fold history never split; default the protocol's
+        groups (songs). The album-grouped evaluation passes album groups.
 
     Returns
     -------
@@ -75,7 +79,7 @@ def design_matrix(
     fit = positions if fit_rows is None else np.asarray(fit_rows)
     rest = np.setdiff1d(positions, fit)
     fit_tracks = tracks.iloc[fit]
-    groups = protocol_groups(tracks, protocol)
+    groups = protocol_groups(tracks, protocol) if history_groups is None else history_groups
     history = pd.DataFrame(np.nan, index=positions, columns=list(ARTIST_HISTORY_COLUMNS))
     history.iloc[fit] = oof_artist_history(fit_tracks, groups[fit], n_splits=n_splits).to_numpy()
     if len(rest):
