@@ -52,12 +52,7 @@ from analysis.external.sources import (
     describe_sources,
     locate_set,
 )
-from analysis.external.tracks import (
-    dedupe_billboard,
-    dedupe_music_genre,
-    mark_overlap,
-    scored_tracks,
-)
+from analysis.external.tracks import prepare_set
 from analysis.external.validation import (
     ReadResult,
     read_billboard,
@@ -69,7 +64,7 @@ from analysis.models.scoring import score_predictions, spearman_within
 from analysis.models.settings import HIT_THRESHOLD
 from analysis.protocols import primary_artist_key
 
-__all__ = ["ISSUE_TARGETS", "build_external", "external_report", "locate_sources"]
+__all__ = ["ISSUE_TARGETS", "build_external", "external_report", "locate_sources", "read_sets"]
 
 #: Issue 13's targets, recorded so the pages can read the scores against them.
 ISSUE_TARGETS: dict[str, float] = {
@@ -99,6 +94,13 @@ def _billboard_stems(files: Mapping[str, object]) -> list[str]:
     registered = [f.stem for f in BILLBOARD.files]
     return [s for s in registered if s in files] + sorted(
         s for s in files if s.startswith("hit_predictor_") and s not in registered)
+
+
+def read_sets(files: Mapping[str, str | os.PathLike | bytes]) -> tuple[ReadResult, ReadResult]:
+    """Both crawls read and validated from ``{stem: file}`` (:func:`locate_sources`)."""
+    music_genre = read_music_genre(files[MUSIC_GENRE.name], name=MUSIC_GENRE.name)
+    billboard = read_billboard({stem: files[stem] for stem in _billboard_stems(files)})
+    return music_genre, billboard
 
 
 def _score_music_genre(champion, tracks: pd.DataFrame, *, album: str, genre: str) -> dict:
@@ -137,9 +139,7 @@ def _sensitivity(champion, tracks: pd.DataFrame, score: Callable, summarise: Cal
 
 def _music_genre_section(read: ReadResult, training: pd.DataFrame, cold_start, known_artist,
                          log: Callable[[str], None]) -> tuple[dict, list[dict], pd.DataFrame]:
-    tracks, dedupe_counts = dedupe_music_genre(read.rows)
-    tracks, overlap_counts = mark_overlap(tracks, training, by="song")
-    scored = scored_tracks(tracks)
+    tracks, scored, track_counts = prepare_set(MUSIC_GENRE.name, read.rows, training)
     y = scored["popularity"].to_numpy("float64")
     genre = scored["source_genre"].to_numpy()
 
@@ -149,7 +149,7 @@ def _music_genre_section(read: ReadResult, training: pd.DataFrame, cold_start, k
 
     sensitivity, rule = _sensitivity(cold_start, scored, _score_music_genre, summarise, log,
                                      MUSIC_GENRE.name)
-    counts = {**reject_summary(read), **dedupe_counts, **overlap_counts,
+    counts = {**reject_summary(read), **track_counts,
               "scored_by_genre": {str(k): int(v) for k, v in
                                   scored["source_genre"].value_counts().sort_index().items()}}
     section = {
@@ -191,9 +191,7 @@ def _known_artists(scored: pd.DataFrame, cold_start, known_artist) -> dict:
 
 def _billboard_section(read: ReadResult, training: pd.DataFrame, cold_start,
                        log: Callable[[str], None]) -> tuple[dict, list[dict]]:
-    tracks, dedupe_counts = dedupe_billboard(read.rows)
-    tracks, overlap_counts = mark_overlap(tracks, training, by="track_id")
-    scored = scored_tracks(tracks)
+    _, scored, track_counts = prepare_set(BILLBOARD.name, read.rows, training)
     target = scored["target"].to_numpy()
 
     def summarise(predicted: dict) -> dict:
@@ -206,7 +204,7 @@ def _billboard_section(read: ReadResult, training: pd.DataFrame, cold_start,
                                                   rule["hit_probability"][decade == d],
                                                   rule["prediction"][decade == d])}
                  for d in dict.fromkeys(decade)]
-    counts = {**reject_summary(read), **dedupe_counts, **overlap_counts,
+    counts = {**reject_summary(read), **track_counts,
               "scored_hits": int((target == 1).sum()), "scored_flops": int((target == 0).sum())}
     section = {
         "counts": counts,
@@ -303,8 +301,7 @@ def build_external(
     start = time.perf_counter()
     if files is None:
         files = locate_sources(external_dir, download=download)
-    music_genre = read_music_genre(files[MUSIC_GENRE.name], name=MUSIC_GENRE.name)
-    billboard = read_billboard({stem: files[stem] for stem in _billboard_stems(files)})
+    music_genre, billboard = read_sets(files)
     data = data if data is not None else load_tracks()
     metrics = load_metrics(models_dir)
     cold_start = load("cold_start", models_dir=models_dir)

@@ -21,7 +21,7 @@ Champions are loaded by the caller (:func:`analysis.models.load`) and only predi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -35,8 +35,9 @@ __all__ = [
     "INTERVAL_LEVEL",
     "MIN_GENRE_TRACKS",
     "TOP_DECILE",
-    "interval_scores",
     "billboard_scores",
+    "interval_scores",
+    "mean_over_genres",
     "genre_rows",
     "popularity_scores",
     "predict_over_genres",
@@ -234,21 +235,40 @@ def predict_over_genres(
     """
     if "track_genre" in frame.columns:
         raise ValueError("frame has a track_genre: predict it directly")
-    base = champion.features(frame, name=name)
-    columns = list(base.columns)
-    matrix = base.to_numpy(dtype="float64", copy=True)
+    prediction, hit_probability = mean_over_genres(
+        champion.features(frame, name=name),
+        (champion.booster.inplace_predict, champion.hit_booster.inplace_predict), genres)
+    return prediction, hit_probability
+
+
+def mean_over_genres(
+    matrix: pd.DataFrame, predictors: Sequence[Callable[[np.ndarray], np.ndarray]],
+    genres: Sequence[str | None],
+) -> list[np.ndarray]:
+    """Each predictor's output averaged over ``matrix`` with its genre flags set to each of
+    ``genres`` in turn (``None``: no flag). A predictor takes the float64 array of every
+    column of ``matrix``.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"energy": [0.5], "genre_pop": [0.0], "genre_k_pop": [0.0],
+    ...                   "macro_pop": [0.0], "macro_east_asian": [0.0]})
+    >>> mean_over_genres(X, [lambda m: m[:, 1] + 2 * m[:, 2]], ["pop", "k-pop"])[0].tolist()
+    [1.5]
+    """
+    columns = list(matrix.columns)
+    array = matrix.to_numpy(dtype="float64", copy=True)
     flags = [i for i, c in enumerate(columns) if c.startswith(("genre_", "macro_"))]
-    matrix[:, flags] = 0.0
+    array[:, flags] = 0.0
     position = {c: i for i, c in enumerate(columns)}
-    prediction = np.zeros(len(base))
-    hit_probability = np.zeros(len(base))
+    totals = [np.zeros(len(array)) for _ in predictors]
     for genre in genres:
         set_on = []
         if genre is not None:
             macro = macro_genre_of(pd.Series([genre])).iloc[0]
             set_on = [position[genre_column(genre)], position[macro_column(macro)]]
-        matrix[:, set_on] = 1.0
-        prediction += champion.booster.inplace_predict(matrix)
-        hit_probability += champion.hit_booster.inplace_predict(matrix)
-        matrix[:, set_on] = 0.0
-    return prediction / len(genres), hit_probability / len(genres)
+        array[:, set_on] = 1.0
+        for total, predict in zip(totals, predictors, strict=True):
+            total += predict(array)
+        array[:, set_on] = 0.0
+    return [total / len(genres) for total in totals]

@@ -30,6 +30,7 @@ __all__ = [
     "dedupe_billboard",
     "dedupe_music_genre",
     "mark_overlap",
+    "prepare_set",
     "scored_tracks",
     "song_key",
 ]
@@ -241,3 +242,30 @@ def scored_tracks(tracks: pd.DataFrame) -> pd.DataFrame:
     [2]
     """
     return tracks[~tracks["in_training"].to_numpy(dtype=bool)].reset_index(drop=True)
+
+
+def prepare_set(name: str, rows: pd.DataFrame, training: pd.DataFrame
+                ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """A crawl's valid rows as tracks, overlap marked, and the tracks an evaluation scores.
+
+    ``name`` is ``"music_genre"`` (deduplicated by recording, matched by song) or
+    ``"billboard"`` (by uri, matched by track id).
+
+    Returns
+    -------
+    tracks : pandas.DataFrame
+        One row per track, with ``in_training``.
+    scored : pandas.DataFrame
+        The tracks not in the training data (:func:`scored_tracks`).
+    counts : dict
+        The deduplication and overlap counts.
+    """
+    if name == "music_genre":
+        tracks, dedupe_counts = dedupe_music_genre(rows)
+        tracks, overlap_counts = mark_overlap(tracks, training, by="song")
+    elif name == "billboard":
+        tracks, dedupe_counts = dedupe_billboard(rows)
+        tracks, overlap_counts = mark_overlap(tracks, training, by="track_id")
+    else:
+        raise ValueError(f"unknown external set {name!r}")
+    return tracks, scored_tracks(tracks), {**dedupe_counts, **overlap_counts}
