@@ -14,7 +14,7 @@ NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 SKIP_RANDOM_FOREST ?=
 
 .PHONY: help all install install-python install-browser install-java install-js data models explain export \
-        external chapters site-assets site publish rebuild test test-fast bench bench-triage lint clean
+        external transfer chapters site-assets site publish rebuild test test-fast bench bench-triage lint clean
 
 ## help: list the targets
 help:
@@ -77,8 +77,12 @@ export:
 external:
 	$(PYTHON) -m analysis.cli external
 
+## transfer: compare model recipes on the external crawls (in-data, new-release, unseen-macro-genre and external scores), score every honest model there, apply the selection rule: models/transfer.json (about 45 minutes on 2 cores; trains, never touches the champions)
+transfer:
+	$(PYTHON) -m analysis.cli transfer
+
 ## rebuild: retrain, re-explain, rescore the external crawls and re-export everything (the export carries the external scores), then execute the chapters and render (slow: about 12 minutes of models plus about 75 minutes of Random Forests on 2 cores, then SHAP, the external scores and the export; `make rebuild SKIP_RANDOM_FOREST=1` carries the forests of the previous build over)
-rebuild: data models explain external export chapters site
+rebuild: data models explain external transfer export chapters site
 
 ## chapters: execute every chapter notebook in place from the committed models (about a minute; stored outputs are what Quarto renders)
 chapters: site-assets

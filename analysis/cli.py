@@ -58,6 +58,19 @@ def _external(args: argparse.Namespace) -> None:
     print(f"external evaluation in {time.perf_counter() - start:.1f} s")
 
 
+def _transfer(args: argparse.Namespace) -> None:
+    from analysis.external.comparison import build_transfer
+
+    start = time.perf_counter()
+    report = build_transfer(paths.MODELS_DIR, external_dir=args.external_dir)
+    for role in ("popularity_model", "hit_classifier"):
+        chosen = report["selection"][role]
+        print(f"{role}: {chosen['chosen']} by {chosen['measure']} "
+              f"({chosen['measure_source']}); keeps the current recipe: "
+              f"{chosen['keeps_current']}")
+    print(f"transfer comparison in {time.perf_counter() - start:.1f} s")
+
+
 def _chapters(args: argparse.Namespace) -> None:
     targets = [Path(p) for p in args.notebooks] or sorted(paths.CHAPTERS_DIR.glob("*.ipynb"))
     for notebook in targets:
@@ -93,6 +106,8 @@ VERBS: dict[str, tuple[Callable[[argparse.Namespace], None], str]] = {
     "export": (_export, "export the champion models for the browser predictor"),
     "external": (_external, "score the champions on the external crawls into "
                             "models/external.json"),
+    "transfer": (_transfer, "compare model recipes on the external crawls and apply the "
+                            "selection rule into models/transfer.json"),
     "chapters": (_chapters, "execute chapter notebooks in place"),
     "site-assets": (_site_assets, "copy plotly.js and the DataTables bundle into assets/"),
     "bench": (_bench, "print the performance figures the issues set targets for"),
@@ -112,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name == "models":
             sub.add_argument("--skip-random-forest", action="store_true",
                              help="leave out the 300-tree forests (the original's cost)")
-        if name == "external":
+        if name in ("external", "transfer"):
             sub.add_argument("--external-dir",
                              help="folder holding the external crawls' files (default: "
                                   f"${paths.EXTERNAL_ENV_VAR}, the shared copies, data/external/,"

@@ -332,3 +332,46 @@ def in_data_row(slice_: str) -> str:
     'This crawl, new releases (out of fold)'
     """
     return f"{THIS_CRAWL.capitalize()}, {IN_DATA_SLICES[slice_]} (out of fold)"
+
+
+# --- recipes compared for transfer (models/transfer.json) ------------------------------------
+
+#: Each model recipe of :data:`analysis.external.candidates.CANDIDATES`, as a table row names it.
+RECIPE_LABELS: dict[str, str] = {
+    "champion_recipe": "Current champion's recipe (every input)",
+    "without_genre_labels": "Without the 114 genre labels (macro-genre kept)",
+    "without_genre": "Without genre",
+    "without_genre_or_album": "Without genre or album markers",
+    "without_genre_album_or_title": "Without genre, album or title markers",
+    "audio_only": "Audio features and duration only",
+    "champion_recipe_clean_rows": "Every input, trained without crawl copies",
+    "without_genre_or_album_clean_rows": "Without genre or album, trained without crawl copies",
+    "without_genre_or_album_clean_rows_regularised":
+        "Without genre or album, without crawl copies, stronger regularisation",
+    "without_genre_or_album_relative_to_genre":
+        "Without genre or album, popularity relative to the genre's mean",
+    "all_inputs_blanked": "Every input, missing inputs seen in training",
+    "all_inputs_blanked_clean_rows":
+        "Every input, missing inputs seen in training, without crawl copies",
+    "macro_genres_blanked": "Macro-genre only, missing inputs seen in training",
+    "without_genre_or_album_blanked": "Without genre or album, missing inputs seen in training",
+    "without_genre_or_album_clean_rows_blanked":
+        "Without genre or album, without crawl copies, missing inputs seen in training",
+}
+
+#: The measures of the transfer comparison (``section.metric``), as a table column names them.
+TRANSFER_MEASURE_LABELS: dict[str, str] = {
+    "in_data.spearman": "This crawl, pooled Spearman",
+    "in_data.spearman_within_genre": "This crawl, within-genre Spearman",
+    "in_data.r2": "This crawl, R²",
+    "in_data.hit_auc": "This crawl, hit ROC-AUC",
+    "new_release.spearman": "New releases, pooled Spearman",
+    "new_release.spearman_within_genre": "New releases, within-genre Spearman",
+    "new_release.hit_auc": "New releases, hit ROC-AUC",
+    "macro_genre_holdout.spearman_within_macro": "Unseen macro-genre, Spearman inside it",
+    "macro_genre_holdout.spearman_within_genre": "Unseen macro-genre, within-genre Spearman",
+    "music_genre.spearman": "music_genre, pooled Spearman",
+    "music_genre.spearman_within_genre": "music_genre, within-genre Spearman",
+    "music_genre.hit_auc": "music_genre, hit ROC-AUC",
+    "billboard.hit_auc": "Billboard hits, hit ROC-AUC",
+}

@@ -54,6 +54,7 @@ CHAMPIONS_DIR = "champions"
 SHAP_DIR = "shap"
 EXPORT_DIR = "export"
 EXTERNAL_FILE = "external.json"
+TRANSFER_FILE = "transfer.json"
 
 
 def data_dir() -> Path:
@@ -130,3 +131,8 @@ def export_dir(models_dir: str | os.PathLike | None = None) -> Path:
 def external_file(models_dir: str | os.PathLike | None = None) -> Path:
     """``models/external.json``: the champions scored on other crawls."""
     return resolve_models_dir(models_dir) / EXTERNAL_FILE
+
+
+def transfer_file(models_dir: str | os.PathLike | None = None) -> Path:
+    """``models/transfer.json``: which recipe transfers, and which in-data measure says so."""
+    return resolve_models_dir(models_dir) / TRANSFER_FILE

@@ -19,6 +19,16 @@ external`` (``make external``). One module per concern:
 - :mod:`~analysis.external.artifacts` writing ``external.json`` and the typed accessors its
   readers use (:func:`load_external`).
 
+A second artifact, ``models/transfer.json`` (``python -m analysis.cli transfer``), asks which
+model recipe would transfer and which in-data measure says so:
+
+- :mod:`~analysis.external.candidates` the recipes compared;
+- :mod:`~analysis.external.comparison` scoring them in-data, on unseen macro-genres and on the
+  crawls; the known-artist recipe grouped by album; every honest model on the crawls;
+- :mod:`~analysis.external.selection` the agreement of in-data and external measures and the
+  selection rule;
+- :mod:`~analysis.external.transfer_artifact` reading ``transfer.json``.
+
 Importing the package loads the accessors only (no pandera, scikit-learn or XGBoost).
 """
 
