@@ -93,9 +93,9 @@ def test_importance_reading_quotes_the_sound_share_the_front_page_links_to(facts
 
 @pytest.mark.parametrize("push, words", [
     ([("energy", 0.5)], "higher energy (ρ = +0.50) push predictions up"),
-    ([("energy", -0.5)], "higher energy (ρ = -0.50) push predictions down"),
+    ([("energy", -0.5)], "higher energy (ρ = −0.50) push predictions down"),
     ([("energy", 0.5), ("tempo", -0.4)],
-     "push predictions up; higher tempo (ρ = -0.40) push them down"),
+     "push predictions up; higher tempo (ρ = −0.40) push them down"),
     ([], "no top driver moves predictions in one direction only"),
 ])
 def test_beeswarm_direction_follows_each_correlations_sign(facts, push, words):
@@ -105,7 +105,7 @@ def test_beeswarm_direction_follows_each_correlations_sign(facts, push, words):
 
 
 @pytest.mark.parametrize("low, high, words", [(-0.04, 0.26, "energy 0.0 → +0.3"),
-                                              (0.5, -0.5, "energy +0.5 → -0.5")])
+                                              (0.5, -0.5, "energy +0.5 → −0.5")])
 def test_dependence_quarters_are_signed(facts, low, high, words):
     edited = copy.deepcopy(facts)
     edited["dependence"]["quarters"] = [("energy", low, high)]

@@ -87,4 +87,4 @@ def test_correlation_strength_words(facts, rho, word):
     edited = copy.deepcopy(facts)
     edited["correlations"]["rho"] = rho
     assert f"at most {word}:" in prose.correlations(edited)
-    assert f"(Spearman ρ = {rho:+.2f})" in prose.answer(edited)
+    assert f"(Spearman ρ = {rho:+.2f})".replace("-", "−") in prose.answer(edited)

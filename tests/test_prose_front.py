@@ -8,6 +8,7 @@ import pytest
 from _prose_artifacts import CLEANING_SUMMARY, KRUSKAL, synthetic_metrics
 
 from analysis.prose import front as prose
+from analysis.prose._render import MINUS
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +156,7 @@ def test_skill_tiles_carry_their_figures_on_other_crawls(facts, transfer_facts):
     tiles = {t.key: t for t in prose.tiles({**facts, "transfer": transfer_facts})}
     mg, bb = transfer_facts["music_genre"], transfer_facts["billboard"]
     assert [(m.value, m.unit, m.scope) for m in tiles["r2"].measures[1:]] == [
-        (f"{mg['r2']:.2f}".replace("-", prose.MINUS), "R²", external_scope("music_genre"))]
+        (f"{mg['r2']:.2f}".replace("-", MINUS), "R²", external_scope("music_genre"))]
     assert [(m.value, m.scope) for m in tiles["auc"].measures[1:]] == [
         (f"{mg['hit_auc']:.2f}", external_scope("music_genre")),
         (f"{bb['hit_auc']:.2f}", external_scope("billboard"))]

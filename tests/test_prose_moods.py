@@ -69,7 +69,7 @@ def test_reasons_read_as_words():
     reasons = (("loudness", -40.0, 0.0004, False), ("instrumentalness", 0.91, 0.004, True),
                ("tempo", 40.4, 0.02, False))
     assert prose.why_atypical(reasons) == (
-        "loudness -40.0 dB, low (bottom <0.1%); instrumentalness 0.91, high (top 0.4%); "
+        "loudness −40.0 dB, low (bottom <0.1%); instrumentalness 0.91, high (top 0.4%); "
         "tempo 40 BPM, low (bottom 2.0%)")
     assert prose.why_atypical(()) == prose.NO_REASON
 
@@ -82,7 +82,7 @@ def test_atypical_table_and_sentence(outlier_tracks):
     assert top["What makes it atypical"] == prose.why_atypical(listed.loc[0, "reasons"])
     odd = shown[shown["track_id"].eq(outlier_tracks.attrs["odd"])].iloc[0]
     assert "energy 0.01, low" in odd["What makes it atypical"]
-    assert "loudness -40.0 dB, low" in odd["What makes it atypical"]
+    assert "loudness −40.0 dB, low" in odd["What makes it atypical"]
     facts = prose.atypical_facts(outlier_tracks, listed)
     text = prose.atypical(facts)
     assert f"{len(listed)} tracks" in text and f"{facts['agreement']:.0%}" in text

@@ -59,7 +59,7 @@ def test_scores_quote_the_artifact(f, t):
     text = modeling.transfer_scores(f)
     mg, bb, here = t["music_genre"], t["billboard"], t["in_data"]["all"]
     for number in (f"Spearman {mg['spearman']:.2f}", f"{mg['spearman_within_genre']:.2f}",
-                   f"R² is {mg['r2']:.2f}", f"ROC-AUC {mg['hit_auc']:.2f}",
+                   f"R² is {mg['r2']:.2f}".replace("-", "−"), f"ROC-AUC {mg['hit_auc']:.2f}",
                    f"ROC-AUC {bb['hit_auc']:.2f}", f"({bb['prediction_auc']:.2f})",
                    f"{mg['interval_coverage']:.0%} of music_genre tracks",
                    f"here {here['interval_coverage']:.0%}", f"{here['hit_auc']:.2f} here"):
@@ -183,7 +183,7 @@ def test_triage_use_reads_the_r2_by_its_sign(t):
     below = {**t, "music_genre": {**t["music_genre"], "r2": -0.37}}
     above = {**t, "music_genre": {**t["music_genre"], "r2": 0.12}}
     assert transfer.R2_BELOW_MEAN in transfer.triage_use(below)
-    assert "R² -0.37" in transfer.triage_use(below)
+    assert "R² −0.37" in transfer.triage_use(below)
     assert transfer.R2_ABOVE_MEAN in transfer.triage_use(above)
     assert transfer.R2_BELOW_MEAN not in transfer.triage_use(above)
 

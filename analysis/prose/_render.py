@@ -7,11 +7,21 @@ join the two: they format, they pick a word by a sign, they make lists. They kno
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 
+#: The minus sign of a negative figure in prose (a hyphen would wrap a negative figure on a
+#: phone and reads as a dash).
+MINUS = "−"
+
+#: A hyphen that is the sign of a number: before a digit, not inside a word, range or date.
+_SIGN = re.compile(r"(?<![\w\-–.])-(?=\d)")
+
+
 def fill(template: str, facts: Mapping, /, **words) -> str:
-    """``template`` with its fields taken from ``facts`` and from the chosen ``words``.
+    """``template`` with its fields taken from ``facts`` and from the chosen ``words``; the
+    sign of a negative number is a true minus (:data:`MINUS`).
 
     Fields may reach into nested facts (``{history[r2_with]:.2f}``), as ``str.format`` does.
 
@@ -19,8 +29,10 @@ def fill(template: str, facts: Mapping, /, **words) -> str:
     --------
     >>> fill("R² {r2:.2f} ({who})", {"r2": 0.3456}, who="new artists")
     'R² 0.35 (new artists)'
+    >>> fill("from {a:+.2f} to {b:.2f}, 5-fold, 2021-04", {"a": -0.061, "b": -0.4})
+    'from −0.06 to −0.40, 5-fold, 2021-04'
     """
-    return template.format_map({**facts, **words})
+    return _SIGN.sub(MINUS, template.format_map({**facts, **words}))
 
 
 def by_sign(value: float, positive: str, negative: str, zero: str | None = None) -> str:

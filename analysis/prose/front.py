@@ -242,9 +242,6 @@ TILES_NOTE = (
     "without retraining, on tracks other crawls collected: how far the skill carries to "
     "another catalogue."
 )
-#: A minus sign as a tile shows it (a hyphen would wrap a negative figure on a phone).
-MINUS = "−"
-
 #: Markup of the tiles (no words: those are above).
 TILES_HTML = (
     '<ul class="kpi-row" aria-label="{aria}">\n{tiles}\n</ul>\n<p class="kpi-note">{note}</p>'
@@ -353,7 +350,7 @@ def tiles(f: Mapping) -> list[Tile]:
             continue
         measures = [Measure(value, spec["unit"], WITHIN_CRAWL if spec["skill"] else "")]
         if f.get("transfer") is not None:
-            measures += [Measure(fill(template, f["transfer"]).replace("-", MINUS), unit,
+            measures += [Measure(fill(template, f["transfer"]), unit,
                                  external_scope(name))
                          for name, template, unit in spec.get("elsewhere", ())]
         out.append(Tile(spec["key"], label, tuple(measures), context,

@@ -338,7 +338,7 @@ def why_atypical(reasons) -> str:
     Examples
     --------
     >>> why_atypical([("loudness", -40.0, 0.0004, False), ("energy", 0.91, 0.02, True)])
-    'loudness -40.0 dB, low (bottom <0.1%); energy 0.91, high (top 2.0%)'
+    'loudness −40.0 dB, low (bottom <0.1%); energy 0.91, high (top 2.0%)'
     >>> why_atypical(())
     'unusual combination of typical values'
     """
