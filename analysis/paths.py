@@ -13,6 +13,7 @@ Layout of ``models/`` (committed)::
     shap/                            cached explanations of the champions
     export/                          browser models for the predictor page + manifest
     external.json                    the champions scored on other crawls (issue 13)
+    transfer.json                    model recipes compared for what transfers (issue 13)
 """
 
 from __future__ import annotations

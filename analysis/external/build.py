@@ -64,7 +64,8 @@ from analysis.models.scoring import score_predictions, spearman_within
 from analysis.models.settings import HIT_THRESHOLD
 from analysis.protocols import primary_artist_key
 
-__all__ = ["ISSUE_TARGETS", "build_external", "external_report", "locate_sources", "read_sets"]
+__all__ = ["ISSUE_TARGETS", "build_external", "external_report", "locate_sources", "read_inputs",
+           "read_sets"]
 
 #: Issue 13's targets, recorded so the pages can read the scores against them.
 ISSUE_TARGETS: dict[str, float] = {
@@ -101,6 +102,24 @@ def read_sets(files: Mapping[str, str | os.PathLike | bytes]) -> tuple[ReadResul
     music_genre = read_music_genre(files[MUSIC_GENRE.name], name=MUSIC_GENRE.name)
     billboard = read_billboard({stem: files[stem] for stem in _billboard_stems(files)})
     return music_genre, billboard
+
+
+def read_inputs(
+    models_dir: str | os.PathLike | None = None, *,
+    files: Mapping[str, str | os.PathLike] | None = None,
+    external_dir: str | os.PathLike | None = None, download: bool = True, data=None,
+) -> tuple[ReadResult, ReadResult, object, dict]:
+    """Everything a build over the crawls reads, before it computes anything: both crawls
+    (located, verified and validated), the training data (:func:`analysis.data.load_tracks`
+    unless given) and ``metrics.json``."""
+    from analysis.data import load_tracks
+    from analysis.models import load_metrics
+
+    if files is None:
+        files = locate_sources(external_dir, download=download)
+    music_genre, billboard = read_sets(files)
+    data = data if data is not None else load_tracks()
+    return music_genre, billboard, data, load_metrics(models_dir)
 
 
 def _score_music_genre(champion, tracks: pd.DataFrame, *, album: str, genre: str) -> dict:
@@ -295,15 +314,11 @@ def build_external(
     analysis.data.DatasetError
         If a file is missing or does not verify (nothing is written).
     """
-    from analysis.data import load_tracks
-    from analysis.models import load, load_metrics
+    from analysis.models import load
 
     start = time.perf_counter()
-    if files is None:
-        files = locate_sources(external_dir, download=download)
-    music_genre, billboard = read_sets(files)
-    data = data if data is not None else load_tracks()
-    metrics = load_metrics(models_dir)
+    music_genre, billboard, data, metrics = read_inputs(
+        models_dir, files=files, external_dir=external_dir, download=download, data=data)
     cold_start = load("cold_start", models_dir=models_dir)
     known_artist = load("known_artist", models_dir=models_dir)
     log(f"read {music_genre.read + billboard.read:,} external rows and "

@@ -441,16 +441,12 @@ def build_transfer(
     ``n_splits`` and ``models`` (``{protocol: [model, ...]}`` of :func:`honest_models_external`;
     tests pass fewer of each).
     """
-    from analysis.data import load_tracks
-    from analysis.external.build import locate_sources, read_sets
-    from analysis.models.artifacts import champion_entry, champion_model, load_metrics, triage_entry
+    from analysis.external.build import read_inputs
+    from analysis.models.artifacts import champion_entry, champion_model, triage_entry
 
     start = time.perf_counter()
-    if files is None:
-        files = locate_sources(external_dir, download=download)
-    music_genre, billboard = read_sets(files)
-    data = data if data is not None else load_tracks()
-    metrics = load_metrics(models_dir)
+    music_genre, billboard, data, metrics = read_inputs(
+        models_dir, files=files, external_dir=external_dir, download=download, data=data)
     side = TrainingSide.of(data.tracks, n_splits)
     external = {
         MUSIC_GENRE.name: ExternalSide.music_genre(
