@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-
 #: The minus sign of a negative figure in prose (a hyphen would wrap a negative figure on a
 #: phone and reads as a dash).
 MINUS = "−"
