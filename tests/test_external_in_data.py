@@ -19,6 +19,7 @@ from analysis.external.in_data import (
     oof_predictions,
 )
 from analysis.features import make_features
+from analysis.models.artifacts import model_names
 from analysis.protocols import song_groups
 
 
@@ -80,6 +81,13 @@ def test_counterparts_score_the_committed_oof_of_each_champion(tracks, tiny_metr
                                                genre[matched], lower=lower[matched],
                                                upper=upper[matched])
         assert {row["genre"] for row in entry["by_genre"]} <= set(MATCHED_LABELS)
+        # every model of the protocol's table, not only the champion
+        assert list(entry["models"]) == model_names(tiny_metrics, protocol)
+        tuned = entry["models"]["xgboost_tuned"]
+        assert {k: tuned["all"][k] for k in ("spearman", "spearman_within_genre", "r2", "mae")} \
+            == {k: entry["all"][k] for k in ("spearman", "spearman_within_genre", "r2", "mae")}
+        assert tuned["all"]["prediction_hit_auc"] == entry["all"]["prediction_hit_auc"]
+        assert tuned["new_release"]["n"] == int(mask.sum())
 
 
 def test_matched_labels_are_the_labels_music_genre_maps_to():

@@ -21,6 +21,7 @@ Layout (``schema_version`` 1)::
     sets.billboard.by_decade.<champion>    one row per decade
     in_data.new_release_definition,
     in_data.<champion>.{model, hit_model, all, new_release, by_genre}
+    in_data.<champion>.models.<model>.{all, new_release}   every model's OOF popularity
     fill_sensitivity.<set>[]               the champion under each album x genre encoding
     findings.{artist_history, album_copies}
 
@@ -49,6 +50,7 @@ __all__ = [
     "genre_rows",
     "in_data_genre_rows",
     "in_data_metrics",
+    "in_data_model_metrics",
     "interval_level",
     "issue_targets",
     "known_artist_entry",
@@ -257,6 +259,22 @@ def in_data_metrics(external: Mapping, protocol: str = _DEFAULT_CHAMPION,
     if slice_ not in ("all", "new_release"):
         raise ValueError(f"slice_ must be 'all' or 'new_release', got {slice_!r}")
     return _get(external, "in_data", protocol, slice_)
+
+
+def in_data_model_metrics(external: Mapping, protocol: str, model: str,
+                          slice_: str = "all") -> Mapping:
+    """Any model's out-of-fold predicted popularity scored in the training crawl (``all`` or
+    ``new_release``): ``spearman``, ``spearman_within_genre``, ``r2``, ``mae``, ...
+
+    Examples
+    --------
+    >>> e = {"in_data": {"cold_start": {"models": {"xgboost": {"all": {"r2": 0.4}}}}}}
+    >>> in_data_model_metrics(e, "cold_start", "xgboost")["r2"]
+    0.4
+    """
+    if slice_ not in ("all", "new_release"):
+        raise ValueError(f"slice_ must be 'all' or 'new_release', got {slice_!r}")
+    return _get(external, "in_data", protocol, "models", model, slice_)
 
 
 def new_release_definition(external: Mapping) -> str:

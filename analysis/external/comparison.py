@@ -51,7 +51,12 @@ from analysis.external.candidates import (
     input_columns,
     reads,
 )
-from analysis.external.evaluate import billboard_scores, mean_over_genres, popularity_scores
+from analysis.external.evaluate import (
+    billboard_scores,
+    mean_over_genres,
+    popularity_scores,
+    prediction_scores,
+)
 from analysis.external.fill import fill_billboard, fill_music_genre, genre_labels
 from analysis.external.in_data import NEW_RELEASE_DEFINITION, new_release_mask, oof_predictions
 from analysis.external.selection import SELECTION_RULE, agreement_report, select
@@ -369,16 +374,6 @@ def _zoo_model(protocol: str, name: str, params: Mapping, columns: list[str]):
                       n_jobs=N_JOBS, rounds=DEFAULT_BUDGET.fixed_rounds)
 
 
-def _prediction_scores(y: np.ndarray, pred: np.ndarray, genre: np.ndarray) -> dict:
-    from analysis.models.scoring import score_predictions
-
-    scores = score_predictions(y, pred)
-    within, n_genres = spearman_within(y, pred, genre)
-    return {"n": int(len(y)), "spearman": scores["spearman"], "spearman_within_genre": within,
-            "genres_scored": n_genres, "r2": scores["r2"], "mae": scores["mae"],
-            "prediction_hit_auc": scores["hit_auc"]}
-
-
 def honest_models_external(side: TrainingSide, external: Mapping[str, ExternalSide],
                            champion_params: Mapping[str, Mapping], *,
                            models: Mapping[str, list[str]] | None = None,
@@ -410,7 +405,7 @@ def honest_models_external(side: TrainingSide, external: Mapping[str, ExternalSi
             model = _zoo_model(protocol, name, champion_params[protocol], columns)
             model.fit(as_array(X), side.y)
             if protocol == "cold_start":
-                entry = {MUSIC_GENRE.name: _prediction_scores(
+                entry = {MUSIC_GENRE.name: prediction_scores(
                     mg.outcome, model.predict(as_array(mg.matrix)), mg.groups)}
                 bb_pred = mean_over_genres(bb.matrix, (lambda a, m=model: m.predict(a),),
                                            genre_labels())[0]
@@ -419,7 +414,7 @@ def honest_models_external(side: TrainingSide, external: Mapping[str, ExternalSi
                                                                   bb_pred).items()
                     if key.startswith("prediction") or key in ("n", "mean_prediction")}
             else:
-                entry = {MUSIC_GENRE.name: _prediction_scores(
+                entry = {MUSIC_GENRE.name: prediction_scores(
                     mg.outcome[known], model.predict(as_array(mg_known)), mg.groups[known])}
             out[protocol][name] = entry
             log(f"  {protocol} / {name} on the crawls in {time.perf_counter() - start:.0f} s")

@@ -41,6 +41,7 @@ __all__ = [
     "genre_rows",
     "popularity_scores",
     "predict_over_genres",
+    "prediction_scores",
     "spearman_within",
     "top_share_precision",
     "with_genre",
@@ -125,6 +126,30 @@ def popularity_scores(
     if lower is not None and upper is not None:
         out |= interval_scores(y, lower, upper)
     return out
+
+
+def prediction_scores(popularity: np.ndarray, prediction: np.ndarray, genre: np.ndarray, *,
+                      min_size: int = MIN_GENRE_TRACKS) -> dict:
+    """The scores of a predicted popularity alone (a model without its own hit classifier):
+    ``n``, ``spearman``, ``spearman_within_genre``, ``genres_scored``, ``r2``, ``mae`` and
+    ``prediction_hit_auc``, as :func:`popularity_scores` names them.
+
+    Examples
+    --------
+    >>> s = prediction_scores(np.array([0, 10, 70, 90.0]), np.array([5, 10, 60, 80.0]),
+    ...                       np.array(["a"] * 4), min_size=2)
+    >>> s["mae"], s["prediction_hit_auc"], s["spearman_within_genre"]
+    (6.25, 1.0, 1.0)
+    """
+    from analysis.models.scoring import score_predictions
+
+    y = np.asarray(popularity, dtype="float64")
+    pred = np.asarray(prediction, dtype="float64")
+    accuracy = score_predictions(y, pred)
+    within, n_genres = spearman_within(y, pred, genre, min_size=min_size)
+    return {"n": int(len(y)), "spearman": accuracy["spearman"],
+            "spearman_within_genre": within, "genres_scored": n_genres, "r2": accuracy["r2"],
+            "mae": accuracy["mae"], "prediction_hit_auc": accuracy["hit_auc"]}
 
 
 def genre_rows(

@@ -25,10 +25,21 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.external.evaluate import INTERVAL_LEVEL, genre_rows, popularity_scores
+from analysis.external.evaluate import (
+    INTERVAL_LEVEL,
+    genre_rows,
+    popularity_scores,
+    prediction_scores,
+)
 from analysis.external.fill import MUSIC_GENRE_LABELS
 from analysis.features import TEXT_MARKERS
-from analysis.models.artifacts import champion_model, champion_names, load_oof, triage_entry
+from analysis.models.artifacts import (
+    champion_model,
+    champion_names,
+    load_oof,
+    model_names,
+    triage_entry,
+)
 from analysis.protocols import song_groups
 
 __all__ = [
@@ -140,9 +151,12 @@ def in_data_counterparts(
         Per champion (``cold_start``, ``known_artist``): ``model``, ``hit_model``, the
         :func:`~analysis.external.evaluate.popularity_scores` of ``all`` and ``new_release``
         (within-genre = within the 114 primary genres; with the coverage of the out-of-fold
-        interval at :data:`~analysis.external.evaluate.INTERVAL_LEVEL`), and ``by_genre``:
+        interval at :data:`~analysis.external.evaluate.INTERVAL_LEVEL`), ``by_genre``:
         the :func:`~analysis.external.evaluate.genre_rows` of all tracks whose primary genre
-        is one of :data:`MATCHED_LABELS`.
+        is one of :data:`MATCHED_LABELS`, and ``models``: every model of the protocol's
+        table, its out-of-fold predicted popularity scored by
+        :func:`~analysis.external.evaluate.prediction_scores` on ``all`` tracks and on
+        ``new_release``.
     """
     mask = new_release_mask(tracks)
     genre = tracks["primary_genre"].astype(str).to_numpy()
@@ -164,5 +178,11 @@ def in_data_counterparts(
                                              lower=lower[mask], upper=upper[mask]),
             "by_genre": genre_rows(y[matched], pred[matched], p_hit[matched], genre[matched],
                                    lower=lower[matched], upper=upper[matched]),
+            "models": {},
         }
+        for name in model_names(metrics, protocol):
+            every = oof_predictions(tracks, protocol, name, "y_pred", models_dir)
+            out[protocol]["models"][name] = {
+                "all": prediction_scores(y, every, genre),
+                "new_release": prediction_scores(y[mask], every[mask], genre[mask])}
     return out
