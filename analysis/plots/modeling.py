@@ -53,6 +53,7 @@ __all__ = [
     "plot_interval_coverage",
     "plot_leak_comparison",
     "plot_leak_mechanism",
+    "plot_recipe_transfer",
     "plot_sampling_artefacts",
     "plot_transfer_by_genre",
     "plot_zero_mass",
@@ -389,4 +390,50 @@ def plot_transfer_by_genre(external: dict, *, protocol: str = "cold_start",
                       yaxis=dict(categoryorder="array", categoryarray=names),
                       legend=dict(orientation="h", y=1.12, yanchor="bottom", x=0,
                                   traceorder="reversed"))
+    return fig
+
+
+def plot_recipe_transfer(transfer: dict, *, title: str | None = None) -> go.Figure:
+    """Does an in-data score predict the score on another crawl? One point per recipe of
+    ``models/transfer.json``: its within-genre Spearman on music_genre (y) against, left, its
+    pooled out-of-fold Spearman here and, right, the in-data measure that orders the recipes
+    most like music_genre does. Recipes the selection rule may choose are drawn in
+    ``EXTERNAL_COLOR``, the others in ``NEUTRAL_COLOR``; the current champion's recipe is a
+    diamond, the rule's choice a star.
+    """
+    from analysis.external.selection import eligibility, flat_scores
+    from analysis.external.transfer_artifact import agreement, candidate_entries, selection
+    from analysis.labels import RECIPE_LABELS, TRANSFER_MEASURE_LABELS
+
+    entries = candidate_entries(transfer)
+    chosen = selection(transfer, "popularity_model")["chosen"]
+    current = selection(transfer)["current_recipe"]
+    target = agreement(transfer, "popularity_model")["external"]
+    ranker = agreement(transfer, "popularity_model")["best_ranker"]
+    panels = ("in_data.spearman", ranker)
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
+                        subplot_titles=[_two_lines(TRANSFER_MEASURE_LABELS[m]) for m in panels])
+    groups = {True: ("may be chosen by the rule", EXTERNAL_COLOR),
+              False: ("reads an input the other crawls lack", NEUTRAL_COLOR)}
+    for col, measure in enumerate(panels, start=1):
+        for ok, (name, color) in groups.items():
+            rows = [e for e in entries if eligibility(e)[0] == ok]
+            scores = [flat_scores(e) for e in rows]
+            fig.add_scatter(
+                x=_r([s[measure] for s in scores]), y=_r([s[target] for s in scores]),
+                mode="markers", name=name, legendgroup=name, showlegend=col == 1,
+                marker=dict(color=color, size=[16 if e["name"] in (chosen, current) else 10
+                                               for e in rows],
+                            symbol=["star" if e["name"] == chosen else
+                                    "diamond" if e["name"] == current else "circle"
+                                    for e in rows],
+                            line=dict(color="white", width=1)),
+                customdata=[RECIPE_LABELS[e["name"]] for e in rows],
+                hovertemplate="%{customdata}<br>here %{x:.2f}, on music_genre %{y:.2f}"
+                              "<extra></extra>",
+                row=1, col=col)
+        fig.update_xaxes(title_text="in-data score", row=1, col=col)
+    fig.update_yaxes(title_text=_two_lines(TRANSFER_MEASURE_LABELS[target]), row=1, col=1)
+    fig.update_layout(title=title, height=460,
+                      legend=dict(orientation="h", y=1.18, yanchor="bottom", x=0))
     return fig

@@ -64,6 +64,20 @@ def signed(value: float, digits: int = 1) -> str:
     return text[1:] if float(text) == 0 else text
 
 
+def figure(value: float | None, digits: int = 2, *, sign: bool = False,
+           missing: str = "–") -> str:
+    """A number as a table cell shows it: fixed digits, a true minus, ``missing`` for None.
+
+    Examples
+    --------
+    >>> figure(-0.561), figure(0.05, sign=True), figure(None)
+    ('−0.56', '+0.05', '–')
+    """
+    if value is None:
+        return missing
+    return fill("{v:" + ("+" if sign else "") + "." + str(digits) + "f}", {"v": value})
+
+
 def pct(share: float, digits: int = 0) -> str:
     """A share as a percentage.
 

@@ -7,8 +7,9 @@ the section "Does it hold elsewhere?", ``models/external.json`` through
 wording; the sentence functions fill them and pick the words a sign decides ("adds" or
 "costs", "lifts" or "lowers", "under-" or "over-predicted"). The three tables are built
 straight from ``metrics.json``. The words of "Does it hold elsewhere?" live in
-:mod:`analysis.prose.modeling_transfer` and are re-exported here, so the chapter reaches every
-sentence as ``modeling.<name>``."""
+:mod:`analysis.prose.modeling_transfer`, those of "Which recipe would transfer?"
+(``models/transfer.json``) in :mod:`analysis.prose.modeling_recipes`; both are re-exported
+here, so the chapter reaches every sentence as ``modeling.<name>``."""
 
 from __future__ import annotations
 
@@ -56,6 +57,18 @@ from analysis.models.artifacts import (
 )
 from analysis.prose import transfer as _transfer
 from analysis.prose._render import bullets, by_sign, fill, numbered, spelled, upper_first
+from analysis.prose.modeling_recipes import (  # noqa: F401 - the chapter calls prose.<name>
+    recipe_facts,
+    recipes_agreement,
+    recipes_agreement_table,
+    recipes_honest_models,
+    recipes_honest_table,
+    recipes_intro,
+    recipes_known_by_album,
+    recipes_outcome,
+    recipes_rule,
+    recipes_table,
+)
 from analysis.prose.modeling_transfer import (  # noqa: F401 - the chapter calls prose.<name>
     transfer_fill,
     transfer_genres,
@@ -123,7 +136,8 @@ def best_honest_models(metrics: Mapping) -> dict[str, str]:
     return out
 
 
-def facts(metrics: Mapping, explanations=None, external: Mapping | None = None) -> dict:
+def facts(metrics: Mapping, explanations=None, external: Mapping | None = None,
+          transfer: Mapping | None = None) -> dict:
     """Every number the Modeling chapter quotes.
 
     Parameters
@@ -136,6 +150,10 @@ def facts(metrics: Mapping, explanations=None, external: Mapping | None = None) 
         ``models/external.json`` (:func:`analysis.external.load_external`), for the section
         on other crawls and the sampling-artefact findings they add (``transfer`` is None
         without it).
+    transfer : dict, optional
+        ``models/transfer.json`` (:func:`analysis.external.transfer_artifact.load_transfer`),
+        for the section on which recipe would transfer (``recipes`` is None without it or
+        without ``external``).
     """
     return {
         "champions": {p: _means(metrics, p, CHAMPION_MODEL) for p in HONEST_PROTOCOLS},
@@ -164,6 +182,8 @@ def facts(metrics: Mapping, explanations=None, external: Mapping | None = None) 
             p: explanations.protocol_summary(p)["feature_ladder"]
             for p in ("cold_start", "known_artist")},
         "transfer": None if external is None else _transfer.facts(external),
+        "recipes": (None if transfer is None or external is None
+                    else recipe_facts(transfer, external)),
     }
 
 
