@@ -411,8 +411,7 @@ def plot_recipe_transfer(transfer: dict, *, title: str | None = None) -> go.Figu
     target = agreement(transfer, "popularity_model")["external"]
     ranker = agreement(transfer, "popularity_model")["best_ranker"]
     panels = ("in_data.spearman", ranker)
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
-                        subplot_titles=[_two_lines(TRANSFER_MEASURE_LABELS[m]) for m in panels])
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06)
     groups = {True: ("may be chosen by the rule", EXTERNAL_COLOR),
               False: ("reads an input the other crawls lack", NEUTRAL_COLOR)}
     for col, measure in enumerate(panels, start=1):
@@ -432,8 +431,10 @@ def plot_recipe_transfer(transfer: dict, *, title: str | None = None) -> go.Figu
                 hovertemplate="%{customdata}<br>here %{x:.2f}, on music_genre %{y:.2f}"
                               "<extra></extra>",
                 row=1, col=col)
-        fig.update_xaxes(title_text="in-data score", row=1, col=col)
-    fig.update_yaxes(title_text=_two_lines(TRANSFER_MEASURE_LABELS[target]), row=1, col=1)
-    fig.update_layout(title=title, height=460,
-                      legend=dict(orientation="h", y=1.18, yanchor="bottom", x=0))
-    return fig
+        label = TRANSFER_MEASURE_LABELS[measure]
+        fig.update_xaxes(title_text=label.replace(", ", ",<br>", 1), row=1, col=col)
+    label = TRANSFER_MEASURE_LABELS[target]
+    fig.update_yaxes(title_text=label.replace(", ", ",<br>", 1), row=1, col=1)
+    fig.update_layout(title=title, height=480,
+                      legend=dict(orientation="h", y=1.04, yanchor="bottom", x=0))
+    return _set_min_width(fig, MIN_CHART_WIDTH)
