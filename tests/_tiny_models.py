@@ -26,6 +26,11 @@ from analysis.schema import AUDIO_COLUMNS, validate_tracks
 #: Where the committed tiny build lives (``metrics.json``, ``oof/``, ``champions/``).
 TINY_MODELS_DIR = Path(__file__).resolve().parent / "fixtures" / "tiny_models"
 
+#: The synthetic crawls the external builds read beside the tiny build (``{stem: file}``).
+SYNTHETIC_CRAWLS_DIR = Path(__file__).resolve().parent / "fixtures" / "external"
+SYNTHETIC_CRAWLS = {stem: SYNTHETIC_CRAWLS_DIR / f"{stem}.csv"
+                    for stem in ("music_genre", "hit_predictor_60s", "hit_predictor_10s")}
+
 #: Cheap settings for end-to-end builds on a few hundred synthetic tracks.
 TINY = Budget(n_trials=2, max_trees=20, random_forest_trees=5, tuning_rows=1.0, fixed_rounds=20,
               calibration_folds=2, n_jobs=1)

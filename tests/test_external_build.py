@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _tiny_models import TINY_MODELS_DIR, synthetic_data
+from _tiny_models import SYNTHETIC_CRAWLS, SYNTHETIC_CRAWLS_DIR, TINY_MODELS_DIR, synthetic_data
 
 from analysis import paths
 from analysis.external import build_external, load_external
@@ -17,10 +17,7 @@ from analysis.external.artifacts import (
 )
 from analysis.schema import TrackDataError
 
-FIXTURES = Path(__file__).parent / "fixtures" / "external"
-FILES = {"music_genre": FIXTURES / "music_genre.csv",
-         "hit_predictor_60s": FIXTURES / "hit_predictor_60s.csv",
-         "hit_predictor_10s": FIXTURES / "hit_predictor_10s.csv"}
+FILES = SYNTHETIC_CRAWLS
 
 
 def _build(out: Path, files=FILES) -> dict:
@@ -82,7 +79,7 @@ def test_two_builds_write_the_same_bytes(built, tmp_path):
 def test_a_malformed_file_stops_the_build_and_writes_nothing(tmp_path, stem, bad):
     out = tmp_path / "external.json"
     with pytest.raises(TrackDataError, match=bad):
-        _build(out, FILES | {stem: FIXTURES / "malformed" / bad})
+        _build(out, FILES | {stem: SYNTHETIC_CRAWLS_DIR / "malformed" / bad})
     assert list(tmp_path.iterdir()) == []
 
 

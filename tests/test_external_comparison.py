@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from _tiny_models import TINY_MODELS_DIR, synthetic_data
+from _tiny_models import SYNTHETIC_CRAWLS, TINY_MODELS_DIR, synthetic_data
 
 from analysis import paths
 from analysis.external.candidates import (
@@ -46,10 +46,7 @@ from analysis.protocols import (
 )
 from analysis.schema import AUDIO_COLUMNS
 
-FIXTURES = Path(__file__).parent / "fixtures" / "external"
-FILES = {"music_genre": FIXTURES / "music_genre.csv",
-         "hit_predictor_60s": FIXTURES / "hit_predictor_60s.csv",
-         "hit_predictor_10s": FIXTURES / "hit_predictor_10s.csv"}
+FILES = SYNTHETIC_CRAWLS
 COLUMNS = feature_names("cold_start")
 
 
