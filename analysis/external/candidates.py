@@ -28,6 +28,7 @@ from analysis.protocols import RANDOM_STATE, song_groups
 __all__ = [
     "BLANKED_SHARE",
     "CANDIDATES",
+    "CURRENT_RECIPE",
     "INPUT_GROUPS",
     "LACKING_INPUTS",
     "STRONGER_REGULARISATION",
@@ -104,11 +105,15 @@ class Candidate:
 
 _NO_GENRE = ("genre_labels", "macro_genres")
 
+#: The recipe of the committed champion (every input, all rows); the selection rule keeps the
+#: champion only if it chooses this one.
+CURRENT_RECIPE = "champion_recipe"
+
 #: Every recipe compared, the committed champion's first. The rule that chooses among them is
 #: :mod:`analysis.external.selection`; training on the external crawls is not among them (their
 #: sources are for evaluation only).
 CANDIDATES: tuple[Candidate, ...] = (
-    Candidate("champion_recipe"),
+    Candidate(CURRENT_RECIPE),
     Candidate("without_genre_labels", drop=("genre_labels",)),
     Candidate("without_genre", drop=_NO_GENRE),
     Candidate("without_genre_or_album", drop=(*_NO_GENRE, "album")),

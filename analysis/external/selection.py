@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from analysis.external.candidates import LACKING_INPUTS
+from analysis.external.candidates import CURRENT_RECIPE, LACKING_INPUTS
 from analysis.models.scoring import spearman
 
 __all__ = [
@@ -42,9 +42,6 @@ TIE = 0.01
 #: Rank agreement (Spearman across recipes) an in-data measure needs to stand in for the
 #: external one.
 MIN_AGREEMENT = 0.5
-
-#: The recipe of the committed champion (it stays only if the rule chooses it).
-CURRENT_RECIPE = "champion_recipe"
 
 #: Per role: the development crawl's measure, the confirmation crawl's, and the in-data
 #: measures that may stand in for the first.
