@@ -66,7 +66,7 @@ def _transfer(args: argparse.Namespace) -> None:
     for role in ("popularity_model", "hit_classifier"):
         chosen = report["selection"][role]
         print(f"{role}: {chosen['chosen']} by {chosen['measure']} "
-              f"({chosen['measure_source']}); keeps the current recipe: "
+              f"({chosen['measure_source']}); keeps the recipe it had: "
               f"{chosen['keeps_current']}")
     print(f"transfer comparison in {time.perf_counter() - start:.1f} s")
 

@@ -12,6 +12,7 @@ from analysis.external import build_external, load_external
 from analysis.external.artifacts import (
     external_metrics,
     fill_sensitivity,
+    hit_classifier_given_as_missing,
     set_counts,
     source_entry,
 )
@@ -52,6 +53,14 @@ def test_the_artifact_says_where_its_inputs_came_from(built):
     assert not any(f["verified"] for f in files)  # synthetic files, not the registered bytes
     assert report["training_data_sha256"] == "0" * 64
     assert set(report["champions"]) == {"cold_start", "known_artist"}
+
+
+def test_the_artifact_says_which_inputs_the_hit_classifier_was_asked_without(built):
+    report, _ = built
+    assert hit_classifier_given_as_missing(report, "music_genre") == [
+        "album", "explicit", "time_signature"]
+    assert hit_classifier_given_as_missing(report, "billboard") == [
+        "genre", "album", "explicit"]
 
 
 def test_the_scored_rule_is_one_row_of_the_fill_sensitivity(built):

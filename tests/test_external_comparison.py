@@ -15,7 +15,6 @@ from analysis import paths
 from analysis.external.candidates import (
     CANDIDATES,
     Candidate,
-    blank_inputs,
     candidate,
     clean_training_rows,
     columns_of,
@@ -90,18 +89,6 @@ def test_recipes_read_the_columns_they_say():
         "explicit", "time_signature")
     assert len({c.name for c in CANDIDATES}) == len(CANDIDATES)
     assert set(RECIPE_LABELS) == {c.name for c in CANDIDATES}
-
-
-def test_blanking_removes_each_input_on_its_share_of_rows_reproducibly():
-    X = pd.DataFrame(1.0, index=range(100), columns=["energy", "explicit", "genre_pop",
-                                                      "macro_pop", "album_live"])
-    blanked = blank_inputs(X, ("genre", "explicit"))
-    assert int(blanked["explicit"].isna().sum()) == 30
-    assert int((blanked["genre_pop"] == 0).sum()) == 30
-    assert (blanked["genre_pop"] == blanked["macro_pop"]).all()  # a track's flags go together
-    assert blanked["album_live"].eq(1).all() and blanked["energy"].eq(1).all()
-    assert not (blanked["explicit"].isna() == (blanked["genre_pop"] == 0)).all()  # independent
-    pd.testing.assert_frame_equal(blanked, blank_inputs(X, ("genre", "explicit")))
 
 
 def test_clean_rows_are_decided_inside_the_rows_given():

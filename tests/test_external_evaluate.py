@@ -114,3 +114,22 @@ def test_averaging_over_genres_equals_the_mean_of_predict(name):
     np.testing.assert_allclose(none, champion.predict(frame), rtol=0, atol=1e-9)
     with pytest.raises(ValueError, match="has a track_genre"):
         predict_over_genres(champion, frame.assign(track_genre="pop"), genres)
+
+
+def test_a_classifier_taught_missing_inputs_is_asked_without_them_and_genre_once():
+    from analysis.models import load
+    from analysis.models.blanking import INPUT_GROUPS
+
+    champion = load("cold_start", models_dir=TINY_MODELS_DIR)
+    frame = raw_input(synthetic_data()[0], n=15).drop(columns=["track_id", "track_genre"])
+    genres = ["pop", "k-pop", "sleep", "jazz"]
+    pred, p_hit = predict_over_genres(champion, frame, genres, unknown=INPUT_GROUPS)
+    plain_pred, _ = predict_over_genres(champion, frame, genres)
+    np.testing.assert_array_equal(pred, plain_pred)  # the popularity model is not affected
+    np.testing.assert_allclose(
+        p_hit, champion.hit_probability_without(champion.features(frame), INPUT_GROUPS),
+        rtol=0, atol=1e-12)
+    _, explicit_unknown = predict_over_genres(champion, frame, genres, unknown=("explicit",))
+    expected = np.mean([champion.hit_probability_without(
+        champion.features(frame.assign(track_genre=g)), ("explicit",)) for g in genres], axis=0)
+    np.testing.assert_allclose(explicit_unknown, expected, rtol=0, atol=1e-12)

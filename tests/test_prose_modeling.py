@@ -51,6 +51,16 @@ def test_sentences_quote_metrics_json(metrics, facts):
     assert prose.summary(facts).startswith("1. **The published")
 
 
+def test_triage_says_which_classifier_learned_with_blanked_inputs(facts):
+    text = prose.triage(facts)
+    assert "genre, album name, explicit flag and time signature blanked on 30%" in text
+    assert text.count("blanked on") == sum(bool(t["blanked"]) for t in facts["triage"].values())
+    edited = copy.deepcopy(facts)
+    for entry in edited["triage"].values():
+        entry["blanked"] = []
+    assert "blanked" not in prose.triage(edited)
+
+
 def test_tables_name_the_shortlist_from_its_constant(metrics):
     header = f"Top-{TOP_SHARE:.0%} precision"
     assert header in prose.comparison_table(metrics).columns

@@ -21,8 +21,9 @@ def transfer():
 @pytest.fixture(scope="module")
 def f(transfer):
     from analysis.external import load_external
+    from analysis.models import load_metrics
 
-    return {"recipes": modeling_recipes.recipe_facts(transfer, load_external())}
+    return {"recipes": modeling_recipes.recipe_facts(transfer, load_external(), load_metrics())}
 
 
 SENTENCES = ("recipes_intro", "recipes_agreement", "recipes_rule", "recipes_outcome",
@@ -59,18 +60,33 @@ def test_the_words_follow_the_signs(f):
     assert "short of" in modeling.recipes_agreement(g)
 
 
-def test_the_outcome_says_whether_the_champion_stays(f):
+def test_the_outcome_says_which_published_model_follows_its_recipe(f):
     text = modeling.recipes_outcome(f)
     s = f["recipes"]["selection"]
     assert RECIPE_LABELS[s["popularity_model"]["chosen"]].lower() in text
     assert RECIPE_LABELS[s["hit_classifier"]["chosen"]].lower() in text
+    follows = f["recipes"]["follows"]
+    assert modeling_recipes.PUBLISHED[follows["popularity_model"],
+                                      follows["hit_classifier"]] in text
     g = copy.deepcopy(f)
-    for role in ("popularity_model", "hit_classifier"):
-        g["recipes"]["selection"][role]["keeps_current"] = True
-    assert modeling_recipes.KEEPS_CURRENT in modeling.recipes_outcome(g)
-    for role in ("popularity_model", "hit_classifier"):
-        g["recipes"]["selection"][role]["keeps_current"] = False
-    assert modeling_recipes.NOT_YET_RETRAINED in modeling.recipes_outcome(g)
+    for pop in (True, False):
+        for hit in (True, False):
+            g["recipes"]["follows"] = {"popularity_model": pop, "hit_classifier": hit}
+            assert modeling_recipes.PUBLISHED[pop, hit] in modeling.recipes_outcome(g)
+    assert len(set(modeling_recipes.PUBLISHED.values())) == 4
+
+
+def test_the_published_models_are_matched_to_their_recipes(f):
+    from analysis.external.candidates import CURRENT_RECIPE, hit_classifier_recipe
+    from analysis.models import load_metrics, triage_entry
+    from analysis.models.settings import HIT_CLASSIFIER_BLANKED
+
+    blanked = triage_entry(load_metrics(), "cold_start")["blanked_inputs"]
+    assert tuple(blanked) == HIT_CLASSIFIER_BLANKED["cold_start"]
+    s = f["recipes"]["selection"]
+    assert f["recipes"]["follows"] == {
+        "popularity_model": s["popularity_model"]["chosen"] == CURRENT_RECIPE,
+        "hit_classifier": s["hit_classifier"]["chosen"] == hit_classifier_recipe(blanked)}
 
 
 def test_the_rule_is_the_artifacts(f, transfer):

@@ -99,10 +99,28 @@ def test_billboard_classifier_against_predicted_popularity(f):
 def test_sensitivity_states_both_encodings(f, t):
     text = modeling.transfer_sensitivity(f)
     bb, mg = t["sensitivity"]["billboard"], t["sensitivity"]["music_genre"]
-    assert f"{bb['missing']['hit_auc']:.2f}" in text and f"{bb['blank']['hit_auc']:.2f}" in text
     assert (f"from {mg['missing']['spearman_within_genre']:.2f} to "
             f"{mg['blank']['spearman_within_genre']:.2f}") in text
+    assert (f"from {bb['missing']['prediction_auc']:.2f} to "
+            f"{bb['blank']['prediction_auc']:.2f}") in text
     assert "cannot see" in text
+
+
+def test_sensitivity_says_whether_the_hit_classifier_moves(f, t):
+    from analysis.prose import modeling_transfer
+
+    taught = modeling_transfer.SENSITIVITY_HIT_TAUGHT.split(",")[0]
+    moves = modeling_transfer.SENSITIVITY_HIT_MOVES.split(",")[0]
+    # the published classifier was taught the album may be missing: its score cannot move
+    assert all("album" in missing for missing in t["hit_missing"].values())
+    for name in ("music_genre", "billboard"):
+        rows = t["sensitivity"][name]
+        assert rows["missing"]["hit_auc"] == rows["blank"]["hit_auc"]
+    assert taught in modeling.transfer_sensitivity(f)
+    g = copy.deepcopy(f)
+    g["transfer"]["hit_missing"] = {name: [] for name in t["hit_missing"]}
+    text = modeling.transfer_sensitivity(g)
+    assert moves in text and taught not in text
 
 
 def test_fill_rules_are_the_artifacts_words(f, t):

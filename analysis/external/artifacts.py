@@ -14,6 +14,8 @@ Layout (``schema_version`` 1)::
     sets.<set>.counts      read = accepted + rejected, rejected_by_reason, duplicates,
                            overlap_dropped, scored, ...
     sets.<set>.fill        the fill rule per input, in words
+    sets.<set>.hit_classifier_given_as_missing   inputs the set lacks that the new-artist hit
+                           classifier saw missing in training, so is asked without
     sets.<set>.metrics.<champion>
     sets.music_genre.genre_labels          the set's genre -> the training label it maps to
     sets.music_genre.by_genre.<champion>   one row per genre
@@ -48,6 +50,7 @@ __all__ = [
     "fill_sensitivity",
     "finding",
     "genre_rows",
+    "hit_classifier_given_as_missing",
     "in_data_genre_rows",
     "in_data_metrics",
     "in_data_model_metrics",
@@ -186,6 +189,12 @@ def set_counts(external: Mapping, name: str) -> Mapping:
 def fill_rules(external: Mapping, name: str) -> Mapping:
     """The set's fill rule per input column, in words."""
     return _get(external, "sets", name, "fill")
+
+
+def hit_classifier_given_as_missing(external: Mapping, name: str) -> list[str]:
+    """The inputs the set lacks that the new-artist hit classifier is asked without (it saw
+    them missing in training) instead of by the fill rule."""
+    return _get(external, "sets", name, "hit_classifier_given_as_missing")
 
 
 def external_metrics(external: Mapping, name: str, champion: str = _DEFAULT_CHAMPION

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis import paths
@@ -42,6 +43,7 @@ from analysis.external.fill import (
     fill_billboard,
     fill_music_genre,
     genre_labels,
+    given_as_missing,
 )
 from analysis.external.findings import album_copies, artist_history_across_crawls
 from analysis.external.in_data import NEW_RELEASE_DEFINITION, in_data_counterparts
@@ -122,19 +124,31 @@ def read_inputs(
     return music_genre, billboard, data, load_metrics(models_dir)
 
 
+def _champion_on(champion, filled: pd.DataFrame, set_name: str) -> dict:
+    """A champion's prediction, interval and hit probability of a crawl's filled tracks; the
+    inputs the set lacks that the hit classifier saw missing in training are given to it as
+    missing (:func:`~analysis.external.fill.given_as_missing`)."""
+    X = champion.features(filled, name=set_name)
+    prediction = np.asarray(champion.booster.inplace_predict(X), dtype="float64")
+    lower, upper = champion.interval_bounds(X, prediction, confidence=INTERVAL_LEVEL)
+    hit_probability = champion.hit_probability_without(
+        X, given_as_missing(set_name, champion.hit_blanked))
+    return {"prediction": prediction, "hit_probability": hit_probability, "lower": lower,
+            "upper": upper}
+
+
 def _score_music_genre(champion, tracks: pd.DataFrame, *, album: str, genre: str) -> dict:
     filled = fill_music_genre(tracks, album=album)
     if genre == _GENRE_NONE:
         filled = filled.drop(columns="track_genre")
-    table = champion.predict_table(filled, confidence=INTERVAL_LEVEL, name=MUSIC_GENRE.name)
-    return {column: table[column].to_numpy()
-            for column in ("prediction", "hit_probability", "lower", "upper")}
+    return _champion_on(champion, filled, MUSIC_GENRE.name)
 
 
 def _score_billboard(champion, tracks: pd.DataFrame, *, album: str, genre: str) -> dict:
     genres = genre_labels() if genre == _GENRE_RULE else [None]
-    pred, p_hit = predict_over_genres(champion, fill_billboard(tracks, album=album), genres,
-                                      name=BILLBOARD.name)
+    pred, p_hit = predict_over_genres(
+        champion, fill_billboard(tracks, album=album), genres, name=BILLBOARD.name,
+        unknown=given_as_missing(BILLBOARD.name, champion.hit_blanked))
     return {"prediction": pred, "hit_probability": p_hit}
 
 
@@ -174,6 +188,8 @@ def _music_genre_section(read: ReadResult, training: pd.DataFrame, cold_start, k
     section = {
         "counts": counts,
         "fill": FILL_RULES[MUSIC_GENRE.name],
+        "hit_classifier_given_as_missing": list(
+            given_as_missing(MUSIC_GENRE.name, cold_start.hit_blanked)),
         "genre_labels": MUSIC_GENRE_LABELS,
         "metrics": {"cold_start": summarise(rule)},
         "by_genre": {"cold_start": genre_rows(y, rule["prediction"], rule["hit_probability"],
@@ -197,9 +213,9 @@ def _known_artists(scored: pd.DataFrame, cold_start, known_artist) -> dict:
     y = subset["popularity"].to_numpy("float64")
     genre = subset["source_genre"].to_numpy()
     for name, champion in (("known_artist", known_artist), ("cold_start", cold_start)):
-        table = champion.predict_table(filled, confidence=INTERVAL_LEVEL, name=MUSIC_GENRE.name)
-        out[name] = popularity_scores(y, table["prediction"], table["hit_probability"], genre,
-                                      lower=table["lower"], upper=table["upper"])
+        scores = _champion_on(champion, filled, MUSIC_GENRE.name)
+        out[name] = popularity_scores(y, scores["prediction"], scores["hit_probability"], genre,
+                                      lower=scores["lower"], upper=scores["upper"])
     mean = known_artist.artist_history.transform(subset[["artists"]])[
         "artist_mean_popularity"].to_numpy()
     within, n_genres = spearman_within(y, mean, genre)
@@ -228,6 +244,8 @@ def _billboard_section(read: ReadResult, training: pd.DataFrame, cold_start,
     section = {
         "counts": counts,
         "fill": FILL_RULES[BILLBOARD.name],
+        "hit_classifier_given_as_missing": list(
+            given_as_missing(BILLBOARD.name, cold_start.hit_blanked)),
         "metrics": {"cold_start": summarise(rule)},
         "by_decade": {"cold_start": by_decade},
     }

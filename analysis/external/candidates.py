@@ -7,11 +7,10 @@ regularised, and which inputs it saw blanked on part of its training rows. Every
 held fixed (the committed champion's fitted parameters, the fixed hit-classifier parameters),
 so two candidates differ only in what the comparison asks about.
 
-Why blanking: neither external crawl has an album name or an explicit flag, music_genre has
-no time signature and Billboard no genre. A model trained with those inputs always present
-meets them missing for the first time outside the data, and its external score then depends
-on how the gap is encoded (``fill_sensitivity`` in ``models/external.json``). A model that saw
-them missing on part of its training rows was taught what "unknown" means.
+Why blanking (:mod:`analysis.models.blanking`): a model trained with every input always
+present meets the inputs other crawls lack missing for the first time outside the data, and
+its external score then depends on how the gap is encoded (``fill_sensitivity`` in
+``models/external.json``).
 """
 
 from __future__ import annotations
@@ -23,37 +22,20 @@ import numpy as np
 import pandas as pd
 
 from analysis.external.in_data import copy_album_markers
-from analysis.protocols import RANDOM_STATE, song_groups
+from analysis.models.blanking import INPUT_GROUPS, column_family, input_columns
+from analysis.protocols import song_groups
 
 __all__ = [
-    "BLANKED_SHARE",
     "CANDIDATES",
     "CURRENT_RECIPE",
-    "INPUT_GROUPS",
-    "LACKING_INPUTS",
     "STRONGER_REGULARISATION",
     "Candidate",
-    "blank_inputs",
     "candidate",
     "clean_training_rows",
     "columns_of",
-    "input_columns",
+    "hit_classifier_recipe",
     "reads",
 ]
-
-#: Share of training rows on which each blanked input is removed (independently per input).
-BLANKED_SHARE = 0.3
-
-#: Inputs the crawls may lack, by the matrix columns they become.
-INPUT_GROUPS: tuple[str, ...] = ("genre", "album", "explicit", "time_signature")
-
-#: Which crawl lacks which input (the eligibility rule reads this).
-LACKING_INPUTS: dict[str, tuple[str, ...]] = {
-    "genre": ("billboard",),
-    "album": ("music_genre", "billboard"),
-    "explicit": ("music_genre", "billboard"),
-    "time_signature": ("music_genre",),
-}
 
 #: "Stronger regularisation": fewer, larger leaves, row and column sampling, a larger L2
 #: penalty, more rounds at a lower rate (over the champion's parameters).
@@ -85,7 +67,8 @@ class Candidate:
     stronger_regularisation : bool
         Apply :data:`STRONGER_REGULARISATION`.
     blanked : tuple of str
-        Inputs (:data:`INPUT_GROUPS`) removed on :data:`BLANKED_SHARE` of the training rows.
+        Inputs (:data:`~analysis.models.blanking.INPUT_GROUPS`) removed on
+        :data:`~analysis.models.blanking.BLANKED_SHARE` of the training rows.
     """
 
     name: str
@@ -105,8 +88,10 @@ class Candidate:
 
 _NO_GENRE = ("genre_labels", "macro_genres")
 
-#: The recipe of the committed champion (every input, all rows); the selection rule keeps the
-#: champion only if it chooses this one.
+#: The recipe both new-artist models had when the comparison ran (every input, all rows, never
+#: blanked): what the selection rule measures its choice against (``current_recipe`` in
+#: ``models/transfer.json``). The popularity model still follows it; the hit classifier has
+#: followed the rule's choice since (:func:`hit_classifier_recipe`).
 CURRENT_RECIPE = "champion_recipe"
 
 #: Every recipe compared, the committed champion's first. The rule that chooses among them is
@@ -136,41 +121,28 @@ CANDIDATES: tuple[Candidate, ...] = (
 )
 
 
+def hit_classifier_recipe(blanked: tuple[str, ...]) -> str:
+    """The recipe a champion's hit classifier follows: every input, all rows, with the inputs
+    ``blanked`` blanked in training (what the build records as its ``blanked_inputs``).
+
+    Examples
+    --------
+    >>> hit_classifier_recipe(()), hit_classifier_recipe(INPUT_GROUPS)
+    ('champion_recipe', 'all_inputs_blanked')
+    """
+    for c in CANDIDATES:
+        if (not c.drop and c.training_rows == "all" and c.target == "popularity"
+                and not c.stronger_regularisation and set(c.blanked) == set(blanked)):
+            return c.name
+    raise KeyError(f"no recipe reads every input of all rows with {list(blanked)} blanked")
+
+
 def candidate(name: str) -> Candidate:
     """The candidate called ``name``."""
     for c in CANDIDATES:
         if c.name == name:
             return c
     raise KeyError(f"no candidate {name!r}; expected one of {[c.name for c in CANDIDATES]}")
-
-
-def _family(column: str) -> str:
-    if column.startswith("genre_"):
-        return "genre_labels"
-    if column.startswith("macro_"):
-        return "macro_genres"
-    if column.startswith("album_") or column == "is_single":
-        return "album"
-    if column.startswith("title_"):
-        return "title"
-    return "other"
-
-
-def input_columns(columns: list[str], group: str) -> list[str]:
-    """The matrix columns an input of :data:`INPUT_GROUPS` becomes.
-
-    Examples
-    --------
-    >>> input_columns(["energy", "genre_pop", "macro_pop", "album_live", "is_single"], "genre")
-    ['genre_pop', 'macro_pop']
-    """
-    if group == "genre":
-        return [c for c in columns if _family(c) in _NO_GENRE]
-    if group == "album":
-        return [c for c in columns if _family(c) == "album"]
-    if group in ("explicit", "time_signature"):
-        return [c for c in columns if c == group]
-    raise ValueError(f"unknown input {group!r}; expected one of {INPUT_GROUPS}")
 
 
 def columns_of(recipe: Candidate, columns: list[str], audio: tuple[str, ...]) -> list[str]:
@@ -186,7 +158,7 @@ def columns_of(recipe: Candidate, columns: list[str], audio: tuple[str, ...]) ->
     """
     if "all_but_audio" in recipe.drop:
         return [c for c in columns if c in (*audio, "duration_ms")]
-    return [c for c in columns if _family(c) not in recipe.drop]
+    return [c for c in columns if column_family(c) not in recipe.drop]
 
 
 def reads(recipe: Candidate, columns: list[str]) -> tuple[str, ...]:
@@ -217,28 +189,3 @@ def clean_training_rows(tracks: pd.DataFrame) -> np.ndarray:
     best = np.zeros(len(tracks), dtype=bool)
     best[order.drop_duplicates("song")["row"].to_numpy()] = True
     return (popularity > 0) & ~copy & best
-
-
-def blank_inputs(matrix: pd.DataFrame, groups: tuple[str, ...], *, share: float = BLANKED_SHARE,
-                 seed: int = RANDOM_STATE) -> pd.DataFrame:
-    """``matrix`` with each input of ``groups`` removed on ``share`` of the rows, drawn
-    independently per input (seeded): genre flags all 0 (what a track of unknown genre
-    gets), every other input missing (NaN).
-
-    Examples
-    --------
-    >>> X = pd.DataFrame({"energy": [0.5] * 4, "explicit": [1.0] * 4})
-    >>> int(blank_inputs(X, ("explicit",), share=0.5)["explicit"].isna().sum())
-    2
-    """
-    out = matrix.copy()
-    columns = list(matrix.columns)
-    for offset, group in enumerate(INPUT_GROUPS):
-        if group not in groups:
-            continue
-        rng = np.random.default_rng(seed + offset)
-        rows = rng.permutation(len(out))[: int(round(share * len(out)))]
-        cols = input_columns(columns, group)
-        positions = [columns.index(c) for c in cols]
-        out.iloc[rows, positions] = 0.0 if group == "genre" else np.nan
-    return out

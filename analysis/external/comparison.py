@@ -40,15 +40,11 @@ import pandas as pd
 from analysis import paths
 from analysis.artifacts import atomic_write, dumps_json, versions
 from analysis.external.candidates import (
-    BLANKED_SHARE,
     CANDIDATES,
-    LACKING_INPUTS,
     STRONGER_REGULARISATION,
     Candidate,
-    blank_inputs,
     clean_training_rows,
     columns_of,
-    input_columns,
     reads,
 )
 from analysis.external.evaluate import (
@@ -57,12 +53,18 @@ from analysis.external.evaluate import (
     popularity_scores,
     prediction_scores,
 )
-from analysis.external.fill import fill_billboard, fill_music_genre, genre_labels
+from analysis.external.fill import (
+    fill_billboard,
+    fill_music_genre,
+    genre_labels,
+    given_as_missing,
+)
 from analysis.external.in_data import NEW_RELEASE_DEFINITION, new_release_mask, oof_predictions
 from analysis.external.selection import SELECTION_RULE, agreement_report, select
 from analysis.external.sources import BILLBOARD, MUSIC_GENRE
 from analysis.external.tracks import prepare_set
 from analysis.external.transfer_artifact import TRANSFER_SCHEMA_VERSION
+from analysis.models.blanking import BLANKED_SHARE, as_missing, blank_inputs
 from analysis.models.design import as_array, design_matrix
 from analysis.models.scoring import spearman, spearman_within
 from analysis.models.settings import HIT_CLASSIFIER_SETTINGS, HIT_THRESHOLD, XGB_DEFAULTS
@@ -161,12 +163,7 @@ class ExternalSide:
     def as_recipe_sees(self, recipe: Candidate) -> pd.DataFrame:
         """The matrix with each input this set lacks, and the recipe was trained with
         blanked, given as missing (genre flags 0) instead of by the set's fill rule."""
-        matrix = self.matrix.copy()
-        columns = list(matrix.columns)
-        for group in recipe.blanked:
-            if self.name in LACKING_INPUTS[group]:
-                matrix[input_columns(columns, group)] = 0.0 if group == "genre" else np.nan
-        return matrix
+        return as_missing(self.matrix, given_as_missing(self.name, recipe.blanked))
 
 
 @dataclass

@@ -246,13 +246,16 @@ def with_genre(matrix: pd.DataFrame, genre: str | None) -> pd.DataFrame:
 
 def predict_over_genres(
     champion, frame: pd.DataFrame, genres: Sequence[str | None], *, name: str = "<DataFrame>",
+    unknown: tuple[str, ...] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Prediction and hit probability averaged over ``genres``, for tracks of unknown genre.
 
     Equal to the mean of ``champion.predict`` / ``predict_hit_probability`` with
     ``track_genre`` set to each genre in turn, computed from one validated matrix
     (:meth:`analysis.models.Champion.features`) with only the genre flags changed.
-    ``[None]`` gives the prediction with no genre flag set.
+    ``[None]`` gives the prediction with no genre flag set. ``unknown``: inputs the hit
+    classifier gets as missing (:meth:`~analysis.models.Champion.hit_probability_without`);
+    with genre among them, its probability is asked once, with no genre, not averaged.
 
     Returns
     -------
@@ -260,9 +263,15 @@ def predict_over_genres(
     """
     if "track_genre" in frame.columns:
         raise ValueError("frame has a track_genre: predict it directly")
-    prediction, hit_probability = mean_over_genres(
-        champion.features(frame, name=name),
-        (champion.booster.inplace_predict, champion.hit_booster.inplace_predict), genres)
+    matrix = champion.features(frame, name=name)
+    columns = list(matrix.columns)
+    (prediction,) = mean_over_genres(matrix, (champion.booster.inplace_predict,), genres)
+
+    def hit(array: np.ndarray) -> np.ndarray:
+        return champion.hit_probability_without(pd.DataFrame(array, columns=columns), unknown)
+
+    (hit_probability,) = mean_over_genres(matrix, (hit,),
+                                          [None] if "genre" in unknown else genres)
     return prediction, hit_probability
 
 

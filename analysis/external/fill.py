@@ -20,6 +20,14 @@ Genre unknown (Billboard)
     The prediction and the hit probability are the means over all 114 labels, each with its
     macro-genre (:func:`analysis.external.evaluate.predict_over_genres`): no label is
     favoured, and every label the model knows is asked.
+
+A model that saw an input missing in training: **missing**
+    The rules above stand in for inputs a model has never seen absent. A model trained with
+    an input blanked on part of its rows (:mod:`analysis.models.blanking`; the new-artist hit
+    classifier) was taught what its absence means, so every input the set lacks that it saw
+    blanked is given to it as missing instead (:func:`given_as_missing`; genre: no flag set,
+    not averaged). Which inputs that was is recorded beside the rules in
+    ``models/external.json``.
 """
 
 from __future__ import annotations
@@ -40,7 +48,9 @@ __all__ = [
     "MUSIC_GENRE_LABELS",
     "fill_billboard",
     "fill_music_genre",
+    "LACKING_INPUTS",
     "genre_labels",
+    "given_as_missing",
 ]
 
 #: The rule's album encoding, and the alternative the sensitivity check scores.
@@ -89,6 +99,32 @@ FILL_RULES: dict[str, dict[str, str]] = {
         "artists": "artist, with 'A Featuring B' written 'A;B' as in the main dataset",
     },
 }
+
+
+#: Which crawl lacks which input of :data:`analysis.models.blanking.INPUT_GROUPS`.
+LACKING_INPUTS: dict[str, tuple[str, ...]] = {
+    "genre": ("billboard",),
+    "album": ("music_genre", "billboard"),
+    "explicit": ("music_genre", "billboard"),
+    "time_signature": ("music_genre",),
+}
+
+
+def given_as_missing(set_name: str, blanked: tuple[str, ...]) -> tuple[str, ...]:
+    """The inputs a model trained with ``blanked`` inputs gets as missing on ``set_name``
+    (those the set lacks), instead of by the set's fill rule.
+
+    A model that saw an input missing in training is told "unknown" rather than given a
+    guess; a model that never saw it missing gets the rule's stand-in.
+
+    Examples
+    --------
+    >>> given_as_missing("music_genre", ("genre", "album", "explicit", "time_signature"))
+    ('album', 'explicit', 'time_signature')
+    >>> given_as_missing("billboard", ())
+    ()
+    """
+    return tuple(g for g in blanked if set_name in LACKING_INPUTS[g])
 
 
 def _album(index: pd.Index, album: AlbumEncoding) -> pd.Series:

@@ -21,7 +21,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from analysis.external.candidates import CURRENT_RECIPE, LACKING_INPUTS
+from analysis.external.candidates import CURRENT_RECIPE
+from analysis.external.fill import LACKING_INPUTS
 from analysis.models.scoring import spearman
 
 __all__ = [

@@ -17,6 +17,8 @@ Modules, one concern each:
 - :mod:`~analysis.models.tuning` Optuna inside a training fold (:func:`tune_xgboost`);
 - :mod:`~analysis.models.conformal` MAPIE offsets per macro-genre (:func:`conformal_offsets`);
 - :mod:`~analysis.models.design` the one :func:`design_matrix` and the evaluation designs;
+- :mod:`~analysis.models.blanking` inputs a track may lack: blanked in training, given as
+  missing when asked;
 - :mod:`~analysis.models.evaluation` the cross-validation engine;
 - :mod:`~analysis.models.findings` leak audit, sampling artefacts, error analysis;
 - :mod:`~analysis.models.champion` the champion folder, :class:`Champion`,

@@ -27,6 +27,7 @@ from analysis.artifacts import atomic_write, dumps_json, sha256_file
 from analysis.features import ArtistHistory, feature_names
 from analysis.labels import MODEL_LABELS
 from analysis.models.artifacts import load_metrics, model_entry, model_timings, protocol_entry
+from analysis.models.blanking import BLANKED_SHARE, blank_inputs
 from analysis.models.champion import write_champion
 from analysis.models.conformal import conformal_offsets
 from analysis.models.design import (
@@ -51,6 +52,7 @@ from analysis.models.settings import (
     CONFIDENCE_LEVELS,
     DEFAULT_BUDGET,
     HIT_CLASSIFIER,
+    HIT_CLASSIFIER_BLANKED,
     HIT_CLASSIFIER_SETTINGS,
     HIT_THRESHOLD,
     MODEL_NAMES,
@@ -192,6 +194,8 @@ def build_models(
                 "model": HIT_CLASSIFIER, "label": MODEL_LABELS[HIT_CLASSIFIER],
                 "params": {"estimator": "XGBClassifier (binary:logistic), fixed parameters",
                            **HIT_CLASSIFIER_SETTINGS},
+                "blanked_inputs": list(HIT_CLASSIFIER_BLANKED.get(protocol, ())),
+                "blanked_share": BLANKED_SHARE,
                 "metrics": summarise_folds(result.per_fold),
                 "oof_file": paths.oof_name(protocol, HIT_CLASSIFIER),
             }
@@ -318,7 +322,9 @@ def train_champion(
     model.get_booster().feature_names = list(X.columns)
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    hit_model = make_hit_classifier(budget.n_jobs).fit(X_array, y >= HIT_THRESHOLD)
+    blanked = HIT_CLASSIFIER_BLANKED.get(protocol, ())
+    X_hit = as_array(blank_inputs(X, blanked)) if blanked else X_array
+    hit_model = make_hit_classifier(budget.n_jobs).fit(X_hit, y >= HIT_THRESHOLD)
     hit_model.get_booster().feature_names = list(X.columns)
     hit_fit_seconds = time.perf_counter() - start
     macro = tracks["macro_genre"].astype(str).to_numpy()
@@ -327,7 +333,7 @@ def train_champion(
                                 aligned["y_true"].to_numpy(dtype="float64"), macro)
     log(f"  champion {protocol}: {params['n_estimators']} trees, fit {fit_seconds:.1f} s")
     return {"model": model, "params": params, "hit_model": hit_model,
-            "hit_fit_seconds": hit_fit_seconds,
+            "hit_fit_seconds": hit_fit_seconds, "hit_blanked": blanked,
             "tuning": {**fold_tuning[best], "chosen_from_outer_fold": best},
             "offsets": offsets, "history": history, "feature_names": list(X.columns),
             "n_train": len(tracks), "fit_seconds": fit_seconds}

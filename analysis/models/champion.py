@@ -21,6 +21,7 @@ from analysis import paths
 from analysis.artifacts import dumps_json, sha256_file
 from analysis.features import ARTIST_HISTORY_COLUMNS, ArtistHistory, features_from_raw
 from analysis.genres import MACRO_GENRES
+from analysis.models.blanking import BLANKED_SHARE, as_missing
 from analysis.models.conformal import apply_offsets
 from analysis.models.settings import (
     CHAMPION_MODEL,
@@ -171,6 +172,23 @@ class Champion:
                                               dtype="float64")
         return table
 
+    @property
+    def hit_blanked(self) -> tuple[str, ...]:
+        """Inputs the hit classifier saw missing on part of its training rows
+        (:data:`~analysis.models.settings.HIT_CLASSIFIER_BLANKED`)."""
+        return tuple(self.manifest["hit_classifier"]["blanked_inputs"])
+
+    def hit_probability_without(self, X: pd.DataFrame, unknown: tuple[str, ...]) -> np.ndarray:
+        """P(hit) of the model matrix ``X`` with the inputs ``unknown`` given as missing
+        (:func:`analysis.models.blanking.as_missing`); only inputs the classifier saw missing
+        in training may be (others raise: it was never taught what their absence means)."""
+        untaught = sorted(set(unknown) - set(self.hit_blanked))
+        if untaught:
+            raise ValueError(f"the {self.name} hit classifier never saw {untaught} missing in "
+                             "training; give them a value")
+        return np.asarray(self.hit_booster.inplace_predict(as_missing(X, unknown)),
+                          dtype="float64")
+
     def _check_confidence(self, confidence: float) -> None:
         if level_key(confidence) not in self.offsets["global"]:
             raise ValueError(f"confidence must be one of {sorted(self.offsets['global'])}")
@@ -294,6 +312,7 @@ def write_champion(folder: Path, name: str, trained: dict, data_sha256: str) -> 
         "hit_classifier": {
             "file": HIT_CLASSIFIER_FILE, "threshold": HIT_THRESHOLD,
             "params": HIT_CLASSIFIER_SETTINGS,
+            "blanked_inputs": list(trained["hit_blanked"]), "blanked_share": BLANKED_SHARE,
             "objective": "binary:logistic; P(popularity >= threshold) = "
                          "sigmoid(sum of tree leaves + base margin)",
         },

@@ -17,12 +17,14 @@ import numpy as np
 import pandas as pd
 
 from analysis.features import check_allowed
+from analysis.models.blanking import blank_inputs
 from analysis.models.conformal import apply_offsets, conformal_offsets, coverage
 from analysis.models.design import Design, as_array, design_matrix
 from analysis.models.scoring import score_hit_probabilities, score_predictions
 from analysis.models.settings import (
     CONFIDENCE_LEVELS,
     HIT_CLASSIFIER,
+    HIT_CLASSIFIER_BLANKED,
     HIT_THRESHOLD,
     INTERVAL_MODELS,
     TUNING_INNER_FOLD,
@@ -291,18 +293,24 @@ def evaluate_hit_classifier(
     design: Design, budget: Budget, log: Callable[[str], None]
 ) -> Result:
     """Out-of-fold hit probabilities on the protocol's folds and features (artist history
-    included under ``known_artist``, computed inside each training fold as for every model)."""
+    included under ``known_artist``, computed inside each training fold as for every model),
+    the inputs of :data:`HIT_CLASSIFIER_BLANKED` blanked on part of each training fold (the
+    test fold is scored as it is)."""
     from threadpoolctl import threadpool_limits
 
     p_all = np.full(len(design.y), np.nan)
     per_fold, fold_info = [], []
     timings: dict[str, list] = {"fit_seconds": [], "predict_seconds": []}
+    blanked = HIT_CLASSIFIER_BLANKED.get(design.protocol, ())
     for fold in range(design.n_folds):
         data = fold_data(design, fold, budget)
+        X_train = data.X_train
+        if blanked:
+            X_train = as_array(blank_inputs(pd.DataFrame(X_train, columns=data.columns), blanked))
         with threadpool_limits(limits=budget.n_jobs):
             start = time.perf_counter()
             model = make_hit_classifier(budget.n_jobs).fit(
-                data.X_train, data.y_train >= HIT_THRESHOLD)
+                X_train, data.y_train >= HIT_THRESHOLD)
             timings["fit_seconds"].append(time.perf_counter() - start)
             start = time.perf_counter()
             # probabilities keep 1e-6: rounding them like popularity would create ties

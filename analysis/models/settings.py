@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from analysis.artifacts import versions
+from analysis.models.blanking import INPUT_GROUPS
 from analysis.protocols import N_SPLITS, RANDOM_STATE
 
 #: Popularity from which a track counts as a hit for the triage metrics.
@@ -99,6 +100,16 @@ HIT_CLASSIFIER_PARAMS: dict = {
 
 #: Everything the hit classifier is built with but its thread count (as recorded).
 HIT_CLASSIFIER_SETTINGS: dict = {**XGB_DEFAULTS, **HIT_CLASSIFIER_PARAMS}
+
+#: Inputs each protocol's hit classifier sees missing on part of its training rows
+#: (:func:`analysis.models.blanking.blank_inputs`), so that on a crawl lacking them it is told
+#: "unknown" instead of given a guess. The new-artist classifier follows the recipe the
+#: transfer comparison's rule chose (``selection.hit_classifier`` in ``models/transfer.json``:
+#: every input, each blanked on 30% of training rows); the known-artist classifier was not part
+#: of that comparison and keeps every input always present.
+HIT_CLASSIFIER_BLANKED: dict[str, tuple[str, ...]] = {
+    "cold_start": INPUT_GROUPS, "known_artist": (),
+}
 
 #: File name of the hit classifier inside a champion's folder.
 HIT_CLASSIFIER_FILE = "hit_classifier.ubj"

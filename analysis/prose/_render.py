@@ -127,6 +127,18 @@ def upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def listed(items: Iterable[str]) -> str:
+    """Words joined as a sentence lists them.
+
+    Examples
+    --------
+    >>> listed(["album name"]), listed(["genre", "album name", "explicit flag"])
+    ('album name', 'genre, album name and explicit flag')
+    """
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def bullets(items: Iterable[str]) -> str:
     """A Markdown bullet list.
 

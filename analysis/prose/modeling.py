@@ -19,6 +19,7 @@ import pandas as pd
 
 from analysis.labels import (
     EXTERNAL_SET_SHORT_NAMES,
+    INPUT_NAMES,
     LADDER_STEP_PREFIX,
     LEAKY,
     MODEL_LABELS,
@@ -55,8 +56,17 @@ from analysis.models.artifacts import (
     triage_entry,
     worst_coverage_gap,
 )
+from analysis.models.blanking import RAW_COLUMNS
 from analysis.prose import transfer as _transfer
-from analysis.prose._render import bullets, by_sign, fill, numbered, spelled, upper_first
+from analysis.prose._render import (
+    bullets,
+    by_sign,
+    fill,
+    listed,
+    numbered,
+    spelled,
+    upper_first,
+)
 from analysis.prose.modeling_recipes import (  # noqa: F401 - the chapter calls prose.<name>
     recipe_facts,
     recipes_agreement,
@@ -169,7 +179,9 @@ def facts(metrics: Mapping, explanations=None, external: Mapping | None = None,
         "comparison": _comparison_facts(metrics),
         "attempts": _attempt_facts(metrics),
         "triage": {p: {"classifier": _metrics(triage_entry(metrics, p)),
-                       "regressor": _means(metrics, p, CHAMPION_MODEL)}
+                       "regressor": _means(metrics, p, CHAMPION_MODEL),
+                       "blanked": triage_entry(metrics, p)["blanked_inputs"],
+                       "blanked_share": triage_entry(metrics, p)["blanked_share"]}
                    for p in HONEST_PROTOCOLS},
         "forest_cost": _forest_cost_facts(metrics),
         "errors": {p: error_analysis_entry(metrics, p) for p in HONEST_PROTOCOLS},
@@ -183,7 +195,7 @@ def facts(metrics: Mapping, explanations=None, external: Mapping | None = None,
             for p in ("cold_start", "known_artist")},
         "transfer": None if external is None else _transfer.facts(external),
         "recipes": (None if transfer is None or external is None
-                    else recipe_facts(transfer, external)),
+                    else recipe_facts(transfer, external, metrics)),
     }
 
 
@@ -333,6 +345,11 @@ TRIAGE_PROTOCOL = (
     "for {audience}, hit ROC-AUC {classifier[hit_auc]:.3f} with the classifier against "
     "{regressor[hit_auc]:.3f} ranking by predicted popularity; among the top {top} it "
     "shortlists, {classifier[top1_precision]:.0%} are hits (base rate {classifier[hit_rate]:.0%})"
+)
+TRIAGE_BLANKED = (
+    " For {audience}, the classifier learned with the {inputs} blanked on {blanked_share:.0%} of "
+    "its training rows (the recipe chosen in @sec-modeling-recipes), so that a track from a "
+    "crawl lacking them is scored as unknown there rather than with a guess."
 )
 CLASSIFIER_WINS = ("ranks them better than the popularity model, which is fitted to every "
                    "track's score rather than to the hit line")
@@ -488,8 +505,12 @@ def triage(f: Mapping) -> str:
     gains = [p["classifier"]["hit_auc"] - p["regressor"]["hit_auc"] for p in t.values()]
     protocols = "; ".join(fill(TRIAGE_PROTOCOL, p, audience=PROTOCOL_AUDIENCES[protocol],
                                top=_TOP) for protocol, p in t.items())
+    blanked = "".join(
+        fill(TRIAGE_BLANKED, p, audience=PROTOCOL_AUDIENCES[protocol],
+             inputs=listed([INPUT_NAMES[RAW_COLUMNS[g]] for g in p["blanked"]]))
+        for protocol, p in t.items() if p["blanked"])
     return fill(TRIAGE, {}, hit=HIT_THRESHOLD, Protocols=upper_first(protocols),
-                verdict=CLASSIFIER_WINS if min(gains) > 0 else CLASSIFIER_MIXED)
+                verdict=CLASSIFIER_WINS if min(gains) > 0 else CLASSIFIER_MIXED) + blanked
 
 
 def forest_cost(f: Mapping) -> str:

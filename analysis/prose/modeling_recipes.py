@@ -50,9 +50,10 @@ TABLE_MEASURES: tuple[str, ...] = (
 # --- facts -------------------------------------------------------------------------------------
 
 
-def recipe_facts(transfer: Mapping, external: Mapping) -> dict:
+def recipe_facts(transfer: Mapping, external: Mapping, metrics: Mapping) -> dict:
     """Every number the section quotes, from ``models/transfer.json`` (and ``external.json``
-    for every honest model's out-of-fold scores, on all tracks and on new releases).
+    for every honest model's out-of-fold scores, on all tracks and on new releases;
+    ``metrics.json`` for the recipes the published new-artist models follow).
 
     Returns
     -------
@@ -60,11 +61,14 @@ def recipe_facts(transfer: Mapping, external: Mapping) -> dict:
         ``n``; ``recipes`` (name, eligible, flat scores); ``agreement`` per role with its
         ``pooled`` / ``closest`` / ``ranker`` rows; ``selection``; ``rule``;
         ``min_agreement``; ``by_album`` / ``by_song`` (the known-artist recipe); ``honest``
-        (one row per protocol x model with its out-of-fold and external scores).
+        (one row per protocol x model with its out-of-fold and external scores);
+        ``follows`` (per role, whether the published model follows the chosen recipe).
     """
     from analysis.external import in_data_model_metrics
     from analysis.external import transfer_artifact as art
+    from analysis.external.candidates import CURRENT_RECIPE, hit_classifier_recipe
     from analysis.external.selection import MIN_AGREEMENT, eligibility, flat_scores
+    from analysis.models.artifacts import triage_entry
     from analysis.protocols import HONEST_PROTOCOLS
 
     recipes = [{"name": e["name"], "columns": e["columns"], "eligible": eligibility(e)[0],
@@ -85,8 +89,13 @@ def recipe_facts(transfer: Mapping, external: Mapping) -> dict:
                            "here_new": in_data_model_metrics(external, protocol, model,
                                                              "new_release")})
     known = art.known_artist_by_album(transfer)
-    return {"n": len(recipes), "recipes": recipes, "agreement": agreement,
-            "selection": art.selection(transfer), "rule": art.selection_rule(transfer),
+    selection = art.selection(transfer)
+    published = {"popularity_model": CURRENT_RECIPE, "hit_classifier": hit_classifier_recipe(
+        tuple(triage_entry(metrics, "cold_start")["blanked_inputs"]))}
+    return {"follows": {role: selection[role]["chosen"] == recipe
+                        for role, recipe in published.items()},
+"n": len(recipes), "recipes": recipes, "agreement": agreement,
+            "selection": selection, "rule": art.selection_rule(transfer),
             "min_agreement": MIN_AGREEMENT, "by_album": known["by_album"],
             "by_song": known["by_song"], "honest": honest}
 
@@ -131,8 +140,8 @@ RECIPES_RULE = "The rule was fixed before the comparison ran, and is stored with
 RECIPES_OUTCOME = (
     "Under it, the popularity model would be **{pop_label}** (within-genre Spearman on "
     "{mg_name} {pop[chosen_scores][music_genre.spearman_within_genre]:.2f}, against "
-    "{pop[current_scores][music_genre.spearman_within_genre]:.2f} for the current champion's "
-    "recipe) and the hit classifier **{hit_label}** (hit ROC-AUC "
+    "{pop[current_scores][music_genre.spearman_within_genre]:.2f} for the champions' recipe "
+    "when the rule ran) and the hit classifier **{hit_label}** (hit ROC-AUC "
     "{hit[chosen_scores][music_genre.hit_auc]:.2f} on {mg_name} and "
     "{hit[chosen_scores][billboard.hit_auc]:.2f} on {bb_name}, against "
     "{hit[current_scores][music_genre.hit_auc]:.2f} and "
@@ -144,11 +153,22 @@ SOURCE_EXTERNAL = (
     "the checks. "
 )
 SOURCE_IN_DATA = "The rule chose on an in-data measure, so the other crawls are clean checks. "
-KEEPS_CURRENT = "The current champion's recipe stays."
-NOT_YET_RETRAINED = (
-    "The published champions are not yet retrained to these recipes: every skill figure "
-    "elsewhere on this site is still the current champion's."
-)
+#: Whether the published new-artist models follow the chosen recipes, by (popularity model,
+#: hit classifier).
+PUBLISHED: dict[tuple[bool, bool], str] = {
+    (True, True): "The published champions follow the chosen recipes.",
+    (False, True): (
+        "The published hit classifier follows its recipe: it was retrained, and every hit "
+        "probability on this site, in the triage tool and in the browser predictor is the "
+        "retrained one's. The popularity model does not yet: its recipe reads fewer columns "
+        "and other rows, so the predictor's form, the drivers chapter and the triage's "
+        "popularity column change with it, and every predicted popularity on this site is "
+        "still the previous recipe's."),
+    (True, False): ("The popularity model's recipe stays; the published hit classifier is not "
+                    "yet retrained to its recipe."),
+    (False, False): ("The published champions are not yet retrained to these recipes: every "
+                     "skill figure elsewhere on this site is still the previous recipe's."),
+}
 STILL_BARELY = (
     " Even the chosen recipe ranks {mg_name} tracks within a genre barely better than chance "
     "(below {barely:.2f})."
@@ -243,13 +263,13 @@ def recipes_outcome(f: Mapping) -> str:
     pop, hit = s["popularity_model"], s["hit_classifier"]
     names = _names()
     external = "external_validation" in (pop["measure_source"], hit["measure_source"])
-    keeps = pop["keeps_current"] and hit["keeps_current"]
     barely = pop["chosen_scores"]["music_genre.spearman_within_genre"] < _transfer.BARELY
     return fill(RECIPES_OUTCOME, r, **names, pop=pop, hit=hit,
                 pop_label=RECIPE_LABELS[pop["chosen"]].lower(),
                 hit_label=RECIPE_LABELS[hit["chosen"]].lower(),
                 source_words=fill(SOURCE_EXTERNAL if external else SOURCE_IN_DATA, names),
-                keeps_words=(KEEPS_CURRENT if keeps else NOT_YET_RETRAINED)
+                keeps_words=PUBLISHED[r["follows"]["popularity_model"],
+                                      r["follows"]["hit_classifier"]]
                 + (fill(STILL_BARELY, names, barely=_transfer.BARELY) if barely else ""))
 
 

@@ -23,8 +23,9 @@ from analysis.labels import (
     in_data_row,
 )
 from analysis.models import HIT_THRESHOLD
+from analysis.models.blanking import RAW_COLUMNS
 from analysis.prose import transfer as _transfer
-from analysis.prose._render import bullets, by_sign, fill, spelled
+from analysis.prose._render import bullets, by_sign, fill, listed, spelled
 
 __all__ = [
     "transfer_fill",
@@ -91,18 +92,34 @@ EVERY, SOME = "every one of the", "{k} of the"
 
 TRANSFER_FILL_SET = "**{label}**\n{rules}"
 TRANSFER_FILL_RULE = "  - *{input}*: {rule}"
+TRANSFER_FILL_HIT = (
+    "  - *the hit classifier*: asked without the {inputs} instead: it saw each missing on part "
+    "of its training rows, so it is told they are unknown rather than given the stand-ins "
+    "above"
+)
 
 TRANSFER_SENSITIVITY = (
     "Neither set names a track's album, and the champion reads album-name markers "
     "(compilation, dated, seasonal, deluxe, live, soundtrack). Left missing, as the rule above "
-    "says, the album tells the model nothing, and {bb_name} score hit ROC-AUC "
-    "{bb_missing[hit_auc]:.2f}; written as a blank name, which claims a regular album, the same "
-    "tracks score {bb_blank[hit_auc]:.2f}. On {mg_name} the same switch takes the within-genre "
-    "Spearman from {mg_missing[spearman_within_genre]:.2f} to "
-    "{mg_blank[spearman_within_genre]:.2f} and the hit ROC-AUC from {mg_missing[hit_auc]:.2f} "
-    "to {mg_blank[hit_auc]:.2f}. The current champion's external score depends on how an input "
-    "it cannot see is written. The rule was fixed before scoring and the better number is not "
-    "picked: the swing is the finding."
+    "says, the album tells the model nothing; written as a blank name, it claims a regular "
+    "album that nobody stated. On {mg_name} the switch takes the predicted popularity's "
+    "within-genre Spearman from {mg_missing[spearman_within_genre]:.2f} to "
+    "{mg_blank[spearman_within_genre]:.2f}, and on {bb_name} its hit/flop ROC-AUC from "
+    "{bb_missing[prediction_auc]:.2f} to {bb_blank[prediction_auc]:.2f}. {hit_words} The "
+    "rule was fixed before scoring and the better number is not picked: the swing is the "
+    "finding."
+)
+SENSITIVITY_HIT_MOVES = (
+    "The hit classifier moves too, from ROC-AUC {mg_missing[hit_auc]:.2f} to "
+    "{mg_blank[hit_auc]:.2f} on {mg_name} and from {bb_missing[hit_auc]:.2f} to "
+    "{bb_blank[hit_auc]:.2f} on {bb_name}: the champion's external score depends on how an "
+    "input it cannot see is written."
+)
+SENSITIVITY_HIT_TAUGHT = (
+    "The hit classifier saw the album missing in training and is asked without it either way, "
+    "so its ROC-AUC stays {mg_missing[hit_auc]:.2f} on {mg_name} and {bb_missing[hit_auc]:.2f} "
+    "on {bb_name}: the popularity model's external score depends on how an input it cannot "
+    "see is written, the hit classifier's does not."
 )
 
 TRANSFER_KNOWN = (
@@ -196,17 +213,30 @@ def transfer_genres(f: Mapping) -> str:
 def transfer_fill(f: Mapping) -> str:
     """Each set's fill rule for every input it lacks, as a nested list (from the artifact)."""
     t = f["transfer"]
-    return bullets(fill(TRANSFER_FILL_SET, {}, label=EXTERNAL_SET_LABELS[name], rules="\n".join(
-        fill(TRANSFER_FILL_RULE, {}, input=INPUT_NAMES.get(column, column), rule=rule)
-        for column, rule in rules.items())) for name, rules in t["fill"].items())
+
+    def rules_of(name: str) -> list[str]:
+        lines = [fill(TRANSFER_FILL_RULE, {}, input=INPUT_NAMES.get(column, column), rule=rule)
+                 for column, rule in t["fill"][name].items()]
+        if t["hit_missing"][name]:
+            lines.append(fill(TRANSFER_FILL_HIT, {}, inputs=listed(
+                [INPUT_NAMES[RAW_COLUMNS[g]] for g in t["hit_missing"][name]])))
+        return lines
+
+    return bullets(fill(TRANSFER_FILL_SET, {}, label=EXTERNAL_SET_LABELS[name],
+                        rules="\n".join(rules_of(name))) for name in t["fill"])
 
 
 def transfer_sensitivity(f: Mapping) -> str:
-    """How much the external scores move with the album's encoding, stated plainly."""
+    """How much the external scores move with the album's encoding, stated plainly (the hit
+    classifier's do not when it was taught the album may be missing)."""
     t = f["transfer"]
     mg, bb = t["sensitivity"]["music_genre"], t["sensitivity"]["billboard"]
-    return fill(TRANSFER_SENSITIVITY, t, **_transfer_words(t), mg_missing=mg["missing"],
-                mg_blank=mg["blank"], bb_missing=bb["missing"], bb_blank=bb["blank"])
+    rows = {"mg_missing": mg["missing"], "mg_blank": mg["blank"], "bb_missing": bb["missing"],
+            "bb_blank": bb["blank"]}
+    taught = all("album" in t["hit_missing"][name] for name in t["hit_missing"])
+    hit_words = fill(SENSITIVITY_HIT_TAUGHT if taught else SENSITIVITY_HIT_MOVES,
+                     t, **_transfer_words(t), **rows)
+    return fill(TRANSFER_SENSITIVITY, t, **_transfer_words(t), **rows, hit_words=hit_words)
 
 
 def transfer_known_artist(f: Mapping) -> str:

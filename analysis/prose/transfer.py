@@ -53,7 +53,8 @@ def facts(external: Mapping) -> dict:
         genre with its ``label`` in the training data and that label's out-of-fold
         ``in_data_spearman``); ``definition`` (the new-release slice in words);
         ``known_artists``; ``sensitivity`` (per set, per album encoding, the scores with the
-        set's genre rule); ``fill``; ``artist_history``; ``album_copies``; ``targets``;
+        set's genre rule); ``fill``; ``hit_missing`` (per set, the inputs the hit
+        classifier is asked without); ``artist_history``; ``album_copies``; ``targets``;
         ``sources`` and ``counts`` per set.
     """
     from analysis import external as ext  # its accessors, named once in analysis.external
@@ -76,6 +77,8 @@ def facts(external: Mapping) -> dict:
         "sensitivity": {name: {row["album"]: row for row in ext.fill_sensitivity(external, name)
                                if row["genre"] == "rule"} for name in names},
         "fill": {name: ext.fill_rules(external, name) for name in names},
+        "hit_missing": {name: ext.hit_classifier_given_as_missing(external, name)
+                        for name in names},
         "artist_history": ext.finding(external, "artist_history"),
         "album_copies": _album_copies(ext.finding(external, "album_copies")),
         "targets": ext.issue_targets(external),
