@@ -13,6 +13,7 @@ from analysis.external.artifacts import (
     external_metrics,
     fill_sensitivity,
     hit_classifier_given_as_missing,
+    known_artist_entry,
     set_counts,
     source_entry,
 )
@@ -61,6 +62,18 @@ def test_the_artifact_says_which_inputs_the_hit_classifier_was_asked_without(bui
         "album", "explicit", "time_signature"]
     assert hit_classifier_given_as_missing(report, "billboard") == [
         "genre", "album", "explicit"]
+
+
+def test_both_champions_are_scored_on_billboard_tracks_by_known_artists(built):
+    report, _ = built
+    k = known_artist_entry(report, "billboard")
+    assert (k["tracks"], k["of_scored"]) == (1, set_counts(report, "billboard")["scored"])
+    for name in ("known_artist", "cold_start"):
+        assert k[name]["n"] == k["tracks"]
+        assert set(k[name]) == set(external_metrics(report, "billboard"))
+    # the known-artist champion reads the artist's history, so it predicts otherwise
+    assert k["known_artist"]["mean_prediction"] != k["cold_start"]["mean_prediction"]
+    assert set(k["artist_mean_alone"]) == {"prediction_auc", "prediction_top_decile_precision"}
 
 
 def test_the_scored_rule_is_one_row_of_the_fill_sensitivity(built):

@@ -141,6 +141,16 @@ def test_genre_sentence_counts_the_rows(f):
     assert modeling.transfer_genres(edited).startswith("In nine of the ten")
 
 
+def test_known_artist_sentence_adds_billboard_only_when_it_has_tracks(f, t):
+    b = t["known_artists_billboard"]
+    text = modeling.transfer_known_artist(f)
+    assert b["tracks"] > 0 and f"{b['tracks']:,} tracks are by artists" in text
+    assert f"{b['known_artist']['prediction_auc']:.2f}" in text
+    edited = copy.deepcopy(f)
+    edited["transfer"]["known_artists_billboard"] = {"tracks": 0, "of_scored": 10}
+    assert "tracks are by artists" not in modeling.transfer_known_artist(edited)
+
+
 @pytest.mark.parametrize("known, words", [(-0.01, "does not travel"), (0.5, "travels, a little")])
 def test_known_artist_headline_follows_the_numbers(f, known, words):
     edited = copy.deepcopy(f)

@@ -19,7 +19,7 @@ Layout (``schema_version`` 1)::
     sets.<set>.metrics.<champion>
     sets.music_genre.genre_labels          the set's genre -> the training label it maps to
     sets.music_genre.by_genre.<champion>   one row per genre
-    sets.music_genre.known_artists         both champions on tracks by Kaggle-known artists
+    sets.<set>.known_artists               both champions on tracks by Kaggle-known artists
     sets.billboard.by_decade.<champion>    one row per decade
     in_data.new_release_definition,
     in_data.<champion>.{model, hit_model, all, new_release, by_genre}
@@ -247,11 +247,11 @@ def interval_level(external: Mapping) -> float:
     return _get(external, "interval_level")
 
 
-def known_artist_entry(external: Mapping) -> Mapping:
-    """Both champions (and the Kaggle artist mean alone) on music_genre tracks whose primary
-    artist is in the Kaggle data: ``tracks``, ``known_artist``, ``cold_start``,
-    ``artist_mean_alone``."""
-    return _get(external, "sets", "music_genre", "known_artists")
+def known_artist_entry(external: Mapping, name: str = "music_genre") -> Mapping:
+    """Both champions (and the Kaggle artist mean alone) on a set's tracks whose primary
+    artist is in the Kaggle data: ``tracks``, ``of_scored``, ``known_artist``, ``cold_start``
+    (each with the set's scores), ``artist_mean_alone``."""
+    return _get(external, "sets", name, "known_artists")
 
 
 def in_data_metrics(external: Mapping, protocol: str = _DEFAULT_CHAMPION,

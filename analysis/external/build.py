@@ -62,7 +62,12 @@ from analysis.external.validation import (
     reject_summary,
 )
 from analysis.models.artifacts import champion_entry, champion_model
-from analysis.models.scoring import score_predictions, spearman_within
+from analysis.models.scoring import (
+    roc_auc,
+    score_predictions,
+    spearman_within,
+    top_share_precision,
+)
 from analysis.models.settings import HIT_THRESHOLD
 from analysis.protocols import primary_artist_key
 
@@ -200,15 +205,27 @@ def _music_genre_section(read: ReadResult, training: pd.DataFrame, cold_start, k
     return section, sensitivity, tracks
 
 
-def _known_artists(scored: pd.DataFrame, cold_start, known_artist) -> dict:
-    """Both champions on the scored tracks whose primary artist the Kaggle data holds, the
-    known-artist one with that artist's Kaggle history (as ``Champion.predict`` looks it up)."""
+def _known_subset(scored: pd.DataFrame, known_artist) -> tuple[dict, pd.DataFrame]:
+    """The scored tracks whose primary artist the Kaggle data holds, and their count."""
     known = primary_artist_key(scored["artists"]).isin(
         known_artist.artist_history.stats.index).to_numpy()
-    out: dict = {"tracks": int(known.sum()), "of_scored": int(len(scored))}
-    if not known.any():
+    return ({"tracks": int(known.sum()), "of_scored": int(len(scored))},
+            scored[known].reset_index(drop=True))
+
+
+def _artist_mean(known_artist, subset: pd.DataFrame) -> np.ndarray:
+    """Each track's primary artist's mean popularity in the Kaggle data (the lookup alone)."""
+    return known_artist.artist_history.transform(subset[["artists"]])[
+        "artist_mean_popularity"].to_numpy()
+
+
+def _known_artists(scored: pd.DataFrame, cold_start, known_artist) -> dict:
+    """Both champions on the music_genre tracks whose primary artist the Kaggle data holds,
+    the known-artist one with that artist's Kaggle history (as ``Champion.predict`` looks it
+    up), and that history's mean alone."""
+    out, subset = _known_subset(scored, known_artist)
+    if subset.empty:
         return out
-    subset = scored[known].reset_index(drop=True)
     filled = fill_music_genre(subset)
     y = subset["popularity"].to_numpy("float64")
     genre = subset["source_genre"].to_numpy()
@@ -216,15 +233,32 @@ def _known_artists(scored: pd.DataFrame, cold_start, known_artist) -> dict:
         scores = _champion_on(champion, filled, MUSIC_GENRE.name)
         out[name] = popularity_scores(y, scores["prediction"], scores["hit_probability"], genre,
                                       lower=scores["lower"], upper=scores["upper"])
-    mean = known_artist.artist_history.transform(subset[["artists"]])[
-        "artist_mean_popularity"].to_numpy()
+    mean = _artist_mean(known_artist, subset)
     within, n_genres = spearman_within(y, mean, genre)
     out["artist_mean_alone"] = {"spearman": score_predictions(y, mean)["spearman"],
                                 "spearman_within_genre": within, "genres_scored": n_genres}
     return out
 
 
-def _billboard_section(read: ReadResult, training: pd.DataFrame, cold_start,
+def _known_artists_billboard(scored: pd.DataFrame, cold_start, known_artist) -> dict:
+    """Both champions on the Billboard tracks whose primary artist the Kaggle data holds (genre
+    unknown: as the set's rule averages it), and the artist's Kaggle mean alone, against the
+    hit/flop label."""
+    out, subset = _known_subset(scored, known_artist)
+    if subset.empty:
+        return out
+    target = subset["target"].to_numpy()
+    for name, champion in (("known_artist", known_artist), ("cold_start", cold_start)):
+        scores = _score_billboard(champion, subset, album=ALBUM_MISSING, genre=_GENRE_RULE)
+        out[name] = billboard_scores(target, scores["hit_probability"], scores["prediction"])
+    mean = _artist_mean(known_artist, subset)
+    out["artist_mean_alone"] = {
+        "prediction_auc": roc_auc(target == 1, mean),
+        "prediction_top_decile_precision": top_share_precision(target == 1, mean, TOP_DECILE)}
+    return out
+
+
+def _billboard_section(read: ReadResult, training: pd.DataFrame, cold_start, known_artist,
                        log: Callable[[str], None]) -> tuple[dict, list[dict]]:
     _, scored, track_counts = prepare_set(BILLBOARD.name, read.rows, training)
     target = scored["target"].to_numpy()
@@ -248,6 +282,7 @@ def _billboard_section(read: ReadResult, training: pd.DataFrame, cold_start,
             given_as_missing(BILLBOARD.name, cold_start.hit_blanked)),
         "metrics": {"cold_start": summarise(rule)},
         "by_decade": {"cold_start": by_decade},
+        "known_artists": _known_artists_billboard(scored, cold_start, known_artist),
     }
     return section, sensitivity
 
@@ -273,7 +308,8 @@ def external_report(
     """
     mg_section, mg_sensitivity, mg_tracks = _music_genre_section(
         music_genre, training, cold_start, known_artist, log)
-    bb_section, bb_sensitivity = _billboard_section(billboard, training, cold_start, log)
+    bb_section, bb_sensitivity = _billboard_section(billboard, training, cold_start,
+                                                    known_artist, log)
     start = time.perf_counter()
     in_data = in_data_counterparts(training, metrics, models_dir)
     findings = {"artist_history": artist_history_across_crawls(training, mg_tracks),

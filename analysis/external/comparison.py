@@ -371,6 +371,25 @@ def _zoo_model(protocol: str, name: str, params: Mapping, columns: list[str]):
                       n_jobs=N_JOBS, rounds=DEFAULT_BUDGET.fixed_rounds)
 
 
+def _with_history(side: ExternalSide, history) -> tuple[np.ndarray, pd.DataFrame]:
+    """A crawl's tracks whose primary artist the training crawl knows, and their cold-start
+    matrix with that artist's history here (the known-artist models' input)."""
+    from analysis.features import with_artist_history
+    from analysis.protocols import primary_artist_key
+
+    known = primary_artist_key(side.artists).isin(history.stats.index).to_numpy()
+    matrix = with_artist_history(
+        side.matrix.iloc[np.flatnonzero(known)],
+        history.transform(pd.DataFrame({"artists": side.artists[known].to_numpy()})))
+    return known, matrix
+
+
+def _billboard_prediction_scores(target: np.ndarray, prediction: np.ndarray) -> dict:
+    """The Billboard scores of a predicted popularity alone (no hit classifier)."""
+    return {key: value for key, value in billboard_scores(target, prediction, prediction).items()
+            if key.startswith("prediction") or key in ("n", "mean_prediction")}
+
+
 def honest_models_external(side: TrainingSide, external: Mapping[str, ExternalSide],
                            champion_params: Mapping[str, Mapping], *,
                            models: Mapping[str, list[str]] | None = None,
@@ -378,42 +397,38 @@ def honest_models_external(side: TrainingSide, external: Mapping[str, ExternalSi
     """Every honest protocol x model of the build, fitted on all training tracks as the build
     fits it (the tuned ones with their champion's parameters), its predicted popularity scored
     on the crawls: new-artist models on every scored track of both; known-artist models on the
-    music_genre tracks whose primary artist this crawl knows, with that artist's history here.
+    tracks of both whose primary artist this crawl knows, with that artist's history here.
+    Billboard has no genre: predictions are averaged over the 114 labels.
     The hit classifier is one per protocol, so only the popularity's scores differ by model.
     """
-    from analysis.features import ArtistHistory, with_artist_history
+    from analysis.features import ArtistHistory
     from analysis.models.build import models_for
-    from analysis.protocols import primary_artist_key
 
     models = models or {p: models_for(p) for p in HONEST_PROTOCOLS}
     mg, bb = external[MUSIC_GENRE.name], external[BILLBOARD.name]
     history = ArtistHistory.fit(side.tracks)
-    known = primary_artist_key(mg.artists).isin(history.stats.index).to_numpy()
-    mg_known = with_artist_history(
-        mg.matrix.iloc[np.flatnonzero(known)],
-        history.transform(pd.DataFrame({"artists": mg.artists[known].to_numpy()})))
+    inputs = {"cold_start": {MUSIC_GENRE.name: (np.ones(len(mg.outcome), dtype=bool), mg.matrix),
+                             BILLBOARD.name: (np.ones(len(bb.outcome), dtype=bool), bb.matrix)},
+              "known_artist": {MUSIC_GENRE.name: _with_history(mg, history),
+                               BILLBOARD.name: _with_history(bb, history)}}
     out: dict = {}
     for protocol, names in models.items():
         X = design_matrix(side.tracks, protocol, base=side.matrix)
         columns = list(X.columns)
+        (mg_rows, mg_matrix), (bb_rows, bb_matrix) = (inputs[protocol][MUSIC_GENRE.name],
+                                                      inputs[protocol][BILLBOARD.name])
         out[protocol] = {}
         for name in names:
             start = time.perf_counter()
             model = _zoo_model(protocol, name, champion_params[protocol], columns)
             model.fit(as_array(X), side.y)
-            if protocol == "cold_start":
-                entry = {MUSIC_GENRE.name: prediction_scores(
-                    mg.outcome, model.predict(as_array(mg.matrix)), mg.groups)}
-                bb_pred = mean_over_genres(bb.matrix, (lambda a, m=model: m.predict(a),),
-                                           genre_labels())[0]
-                entry[BILLBOARD.name] = {
-                    key: value for key, value in billboard_scores(bb.outcome, bb_pred,
-                                                                  bb_pred).items()
-                    if key.startswith("prediction") or key in ("n", "mean_prediction")}
-            else:
-                entry = {MUSIC_GENRE.name: prediction_scores(
-                    mg.outcome[known], model.predict(as_array(mg_known)), mg.groups[known])}
-            out[protocol][name] = entry
+            bb_pred = mean_over_genres(bb_matrix[columns], (lambda a, m=model: m.predict(a),),
+                                       genre_labels())[0]
+            out[protocol][name] = {
+                MUSIC_GENRE.name: prediction_scores(
+                    mg.outcome[mg_rows], model.predict(as_array(mg_matrix[columns])),
+                    mg.groups[mg_rows]),
+                BILLBOARD.name: _billboard_prediction_scores(bb.outcome[bb_rows], bb_pred)}
             log(f"  {protocol} / {name} on the crawls in {time.perf_counter() - start:.0f} s")
     return out
 

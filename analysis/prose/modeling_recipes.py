@@ -324,7 +324,7 @@ def recipes_agreement_table(f: Mapping) -> pd.DataFrame:
 
 def recipes_honest_table(f: Mapping) -> pd.DataFrame:
     """Every honest protocol x model: its out-of-fold Spearman here, its scores on music_genre
-    (known-artist models: on tracks of artists this crawl knows) and Billboard."""
+    and Billboard (known-artist models: on tracks of artists this crawl knows)."""
     names = _names()
     headers = {k: fill(v, names) for k, v in HONEST_HEADERS.items()}
     out = []

@@ -129,6 +129,13 @@ TRANSFER_KNOWN = (
     "{cold} model on the same tracks ({cs[spearman]:.2f}); the artist's mean popularity here, "
     "used alone, reaches {alone[spearman]:.2f}."
 )
+TRANSFER_KNOWN_BILLBOARD = (
+    " Of {bb_name}, {tracks:,} tracks are by artists this crawl knows; there the {known} model's "
+    "predicted popularity tells chart hits from flops with ROC-AUC {ka[prediction_auc]:.2f} "
+    "(the {cold} model's: {cs[prediction_auc]:.2f}; the artist's mean popularity here alone: "
+    "{alone[prediction_auc]:.2f}), and its hit classifier with {ka[hit_auc]:.2f} (the {cold} "
+    "one's: {cs[hit_auc]:.2f})."
+)
 HISTORY_STAYS = "Artist history does not travel either."
 HISTORY_TRAVELS = "Artist history travels, a little."
 
@@ -240,18 +247,21 @@ def transfer_sensitivity(f: Mapping) -> str:
 
 
 def transfer_known_artist(f: Mapping) -> str:
-    """The known-artist champion on music_genre tracks of artists this crawl knows."""
+    """The known-artist champion on both crawls' tracks by artists this crawl knows."""
     t = f["transfer"]
-    k = t["known_artists"]
+    k, b = t["known_artists"], t["known_artists_billboard"]
     ka, cs = k["known_artist"], k["cold_start"]
-    return fill(TRANSFER_KNOWN, k, **_transfer_words(t), ka=ka, cs=cs,
+    models = {"known": PROTOCOL_ADJECTIVES["known_artist"],
+              "cold": PROTOCOL_ADJECTIVES["cold_start"]}
+    billboard = "" if not b["tracks"] else fill(
+        TRANSFER_KNOWN_BILLBOARD, b, **_transfer_words(t), **models, ka=b["known_artist"],
+        cs=b["cold_start"], alone=b["artist_mean_alone"])
+    return fill(TRANSFER_KNOWN, k, **_transfer_words(t), **models, ka=ka, cs=cs,
                 alone=k["artist_mean_alone"], known_here=t["known_in_data"],
-                known=PROTOCOL_ADJECTIVES["known_artist"],
-                cold=PROTOCOL_ADJECTIVES["cold_start"],
                 headline=by_sign(ka["spearman"] - cs["spearman"], HISTORY_TRAVELS,
                                  HISTORY_STAYS),
                 compare=by_sign(ka["spearman"] - cs["spearman"], BETTER_THAN,
-                                "worse than"))
+                                "worse than")) + billboard
 
 
 def transfer_meaning(f: Mapping) -> str:

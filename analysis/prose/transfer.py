@@ -52,10 +52,11 @@ def facts(external: Mapping) -> dict:
         ``billboard`` (the champion's scores there); ``genres`` (one row per music_genre
         genre with its ``label`` in the training data and that label's out-of-fold
         ``in_data_spearman``); ``definition`` (the new-release slice in words);
-        ``known_artists``; ``sensitivity`` (per set, per album encoding, the scores with the
-        set's genre rule); ``fill``; ``hit_missing`` (per set, the inputs the hit
-        classifier is asked without); ``artist_history``; ``album_copies``; ``targets``;
-        ``sources`` and ``counts`` per set.
+        ``known_artists`` (music_genre) and ``known_artists_billboard``; ``sensitivity``
+        (per set, per album encoding, the scores with the set's genre rule); ``fill``;
+        ``hit_missing`` (per set, the inputs the hit classifier is asked without);
+        ``artist_history``; ``album_copies``; ``targets``; ``sources`` and ``counts`` per
+        set.
     """
     from analysis import external as ext  # its accessors, named once in analysis.external
 
@@ -74,6 +75,7 @@ def facts(external: Mapping) -> dict:
         **{name: ext.external_metrics(external, name, CHAMPION) for name in names},
         "genres": genres,
         "known_artists": ext.known_artist_entry(external),
+        "known_artists_billboard": ext.known_artist_entry(external, "billboard"),
         "sensitivity": {name: {row["album"]: row for row in ext.fill_sensitivity(external, name)
                                if row["genre"] == "rule"} for name in names},
         "fill": {name: ext.fill_rules(external, name) for name in names},
