@@ -11,6 +11,7 @@ import copy
 import pytest
 
 from analysis.models import HIT_THRESHOLD, POPULARITY_BANDS, TOP_SHARE
+from analysis.models.blanking import BLANKED_SHARE
 from analysis.prose import modeling as prose
 
 
@@ -53,7 +54,8 @@ def test_sentences_quote_metrics_json(metrics, facts):
 
 def test_triage_says_which_classifier_learned_with_blanked_inputs(facts):
     text = prose.triage(facts)
-    assert "genre, album name, explicit flag and time signature blanked on 30%" in text
+    assert (f"genre, album name, explicit flag and time signature blanked on "
+            f"{BLANKED_SHARE:.0%}") in text
     assert text.count("blanked on") == sum(bool(t["blanked"]) for t in facts["triage"].values())
     edited = copy.deepcopy(facts)
     for entry in edited["triage"].values():

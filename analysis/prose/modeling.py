@@ -19,7 +19,6 @@ import pandas as pd
 
 from analysis.labels import (
     EXTERNAL_SET_SHORT_NAMES,
-    INPUT_NAMES,
     LADDER_STEP_PREFIX,
     LEAKY,
     MODEL_LABELS,
@@ -56,17 +55,8 @@ from analysis.models.artifacts import (
     triage_entry,
     worst_coverage_gap,
 )
-from analysis.models.blanking import RAW_COLUMNS
 from analysis.prose import transfer as _transfer
-from analysis.prose._render import (
-    bullets,
-    by_sign,
-    fill,
-    listed,
-    numbered,
-    spelled,
-    upper_first,
-)
+from analysis.prose._render import bullets, by_sign, fill, numbered, spelled, upper_first
 from analysis.prose.modeling_recipes import (  # noqa: F401 - the chapter calls prose.<name>
     recipe_facts,
     recipes_agreement,
@@ -178,11 +168,7 @@ def facts(metrics: Mapping, explanations=None, external: Mapping | None = None,
         "original": _original_facts(metrics),
         "comparison": _comparison_facts(metrics),
         "attempts": _attempt_facts(metrics),
-        "triage": {p: {"classifier": _metrics(triage_entry(metrics, p)),
-                       "regressor": _means(metrics, p, CHAMPION_MODEL),
-                       "blanked": triage_entry(metrics, p)["blanked_inputs"],
-                       "blanked_share": triage_entry(metrics, p)["blanked_share"]}
-                   for p in HONEST_PROTOCOLS},
+        "triage": {p: _triage_facts(metrics, p) for p in HONEST_PROTOCOLS},
         "forest_cost": _forest_cost_facts(metrics),
         "errors": {p: error_analysis_entry(metrics, p) for p in HONEST_PROTOCOLS},
         "intervals": {p: _interval_facts(metrics, p) for p in HONEST_PROTOCOLS},
@@ -197,6 +183,12 @@ def facts(metrics: Mapping, explanations=None, external: Mapping | None = None,
         "recipes": (None if transfer is None or external is None
                     else recipe_facts(transfer, external, metrics)),
     }
+
+
+def _triage_facts(metrics: Mapping, protocol: str) -> dict:
+    entry = triage_entry(metrics, protocol)
+    return {"classifier": _metrics(entry), "regressor": _means(metrics, protocol, CHAMPION_MODEL),
+            "blanked": entry["blanked_inputs"], "blanked_share": entry["blanked_share"]}
 
 
 def _leak_facts(metrics: Mapping) -> dict:
@@ -507,7 +499,7 @@ def triage(f: Mapping) -> str:
                                top=_TOP) for protocol, p in t.items())
     blanked = "".join(
         fill(TRIAGE_BLANKED, p, audience=PROTOCOL_AUDIENCES[protocol],
-             inputs=listed([INPUT_NAMES[RAW_COLUMNS[g]] for g in p["blanked"]]))
+             inputs=_transfer.input_words(p["blanked"]))
         for protocol, p in t.items() if p["blanked"])
     return fill(TRIAGE, {}, hit=HIT_THRESHOLD, Protocols=upper_first(protocols),
                 verdict=CLASSIFIER_WINS if min(gains) > 0 else CLASSIFIER_MIXED) + blanked

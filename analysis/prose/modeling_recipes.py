@@ -92,12 +92,12 @@ def recipe_facts(transfer: Mapping, external: Mapping, metrics: Mapping) -> dict
     selection = art.selection(transfer)
     published = {"popularity_model": CURRENT_RECIPE, "hit_classifier": hit_classifier_recipe(
         tuple(triage_entry(metrics, "cold_start")["blanked_inputs"]))}
-    return {"follows": {role: selection[role]["chosen"] == recipe
-                        for role, recipe in published.items()},
-"n": len(recipes), "recipes": recipes, "agreement": agreement,
+    return {"n": len(recipes), "recipes": recipes, "agreement": agreement,
             "selection": selection, "rule": art.selection_rule(transfer),
             "min_agreement": MIN_AGREEMENT, "by_album": known["by_album"],
-            "by_song": known["by_song"], "honest": honest}
+            "by_song": known["by_song"], "honest": honest,
+            "follows": {role: selection[role]["chosen"] == recipe
+                        for role, recipe in published.items()}}
 
 
 # --- templates ---------------------------------------------------------------------------------

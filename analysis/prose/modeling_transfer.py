@@ -23,9 +23,8 @@ from analysis.labels import (
     in_data_row,
 )
 from analysis.models import HIT_THRESHOLD
-from analysis.models.blanking import RAW_COLUMNS
 from analysis.prose import transfer as _transfer
-from analysis.prose._render import bullets, by_sign, fill, listed, spelled
+from analysis.prose._render import bullets, by_sign, fill, spelled
 
 __all__ = [
     "transfer_fill",
@@ -225,8 +224,8 @@ def transfer_fill(f: Mapping) -> str:
         lines = [fill(TRANSFER_FILL_RULE, {}, input=INPUT_NAMES.get(column, column), rule=rule)
                  for column, rule in t["fill"][name].items()]
         if t["hit_missing"][name]:
-            lines.append(fill(TRANSFER_FILL_HIT, {}, inputs=listed(
-                [INPUT_NAMES[RAW_COLUMNS[g]] for g in t["hit_missing"][name]])))
+            lines.append(fill(TRANSFER_FILL_HIT, {},
+                              inputs=_transfer.input_words(t["hit_missing"][name])))
         return lines
 
     return bullets(fill(TRANSFER_FILL_SET, {}, label=EXTERNAL_SET_LABELS[name],

@@ -19,9 +19,11 @@ from collections.abc import Mapping
 from analysis.labels import (
     EXTERNAL_SET_PERIODS,
     EXTERNAL_SET_SHORT_NAMES,
+    INPUT_NAMES,
     PROTOCOL_ADJECTIVES,
 )
-from analysis.prose._render import by_sign, fill
+from analysis.models.blanking import RAW_COLUMNS
+from analysis.prose._render import by_sign, fill, listed
 
 #: The champion scored on every external set.
 CHAMPION = "cold_start"
@@ -87,6 +89,17 @@ def facts(external: Mapping) -> dict:
         "sources": {name: ext.source_entry(external, name) for name in names},
         "counts": {name: ext.set_counts(external, name) for name in names},
     }
+
+
+def input_words(groups: list[str] | tuple[str, ...]) -> str:
+    """Inputs a crawl may lack (:data:`analysis.models.blanking.INPUT_GROUPS`), in words.
+
+    Examples
+    --------
+    >>> input_words(["album", "time_signature"])
+    'album name and time signature'
+    """
+    return listed(INPUT_NAMES[RAW_COLUMNS[g]] for g in groups)
 
 
 def _album_copies(entry: Mapping) -> dict:
