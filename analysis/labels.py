@@ -98,6 +98,7 @@ MODEL_LABELS: dict[str, str] = {
     "hist_gradient_boosting": "HistGradientBoosting",
     "xgboost_hurdle": "XGBoost hurdle (zero / non-zero)",
     "xgboost_monotone": "XGBoost tuned, monotone in artist mean",
+    "xgboost_transfer": "XGBoost tuned, transfer recipe",
 }
 
 #: Audio features and popularity as axis titles, with their units.
@@ -248,6 +249,17 @@ def column_axis_label(column: str) -> str:
 
 #: How a step of the feature ladder that adds driver groups starts ("+ title markers").
 LADDER_STEP_PREFIX = "+ "
+#: The ladder's first step: the original's columns, with the genre when the model reads it.
+ORIGINAL_STEP, GENRE_STEP = "original columns", " + genre"
+#: The ladder chart's axis: one place per kind of input a step adds (``part`` of a step), in
+#: ladder order; each model's own step names are in the hover.
+LADDER_PART_AXIS: dict[str, str] = {
+    "original": "original columns<br>(+ genre, if read)",
+    "credits": "+ credited artists<br>(+ single release, if read)",
+    "title text": "+ title markers",
+    "album-name text": "+ album-name markers",
+    ARTIST_HISTORY_GROUP: "+ artist history",
+}
 
 
 def ladder_step(*groups: str) -> str:
@@ -338,7 +350,7 @@ def in_data_row(slice_: str) -> str:
 
 #: Each model recipe of :data:`analysis.external.candidates.CANDIDATES`, as a table row names it.
 RECIPE_LABELS: dict[str, str] = {
-    "champion_recipe": "Current champion's recipe (every input)",
+    "champion_recipe": "Every input, every track (the tuned model's recipe)",
     "without_genre_labels": "Without the 114 genre labels (macro-genre kept)",
     "without_genre": "Without genre",
     "without_genre_or_album": "Without genre or album markers",

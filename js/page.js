@@ -143,15 +143,19 @@ export function startState(specs, cats, preset = null) {
 }
 
 /**
- * The model's input (feature name → number, NaN = missing) from what the reader set.
- * Display units are converted back (minutes → ms); genre and macro-genre become their
- * one-hot columns; with no other tracks the artist history is the prior, as in training.
+ * The models' input (feature name → number, NaN = missing) from what the reader set: every
+ * column the popularity model or its hit classifier reads (a popularity model that follows
+ * a recipe reads fewer). Display units are converted back (minutes → ms); genre and
+ * macro-genre become their one-hot columns; with no other tracks the artist history is the
+ * prior, as in training.
  */
 export function assembleInput(model, state, specs) {
   const m = prepareModel(model);
   const meta = m.metadata;
   const input = {};
+  const hit = meta.hit_probability && meta.hit_probability.model;
   for (const name of m.featureNames) input[name] = 0;
+  if (hit) for (const name of prepareModel(hit).featureNames) input[name] = 0;
   const values = state.values ?? {};
   for (const spec of specs) {
     if (spec.kind === "flags") {
@@ -300,8 +304,9 @@ export function hitProbability(model, input) {
 export function evaluate(model, state, specs, reference) {
   const m = prepareModel(model);
   const input = assembleInput(m, state, specs);
-  const prediction = predict(m, input);
-  const explanation = explain(m, input);
+  // the input carries the hit classifier's columns too; the popularity model reads its own
+  const prediction = predict(m, input, { ignoreUnknown: true });
+  const explanation = explain(m, input, { ignoreUnknown: true });
   const macro = m.metadata.categorical.genre_to_macro[state.genre] ?? state.macro ?? null;
   let interval = null;
   if (m.metadata.interval) {

@@ -971,18 +971,27 @@ export function predictRows(model, catalogue, spec, options = {}) {
   const hit = m.metadata.hit_probability && m.metadata.hit_probability.model;
   if (!hit) fail("the model has no hit classifier (metadata.hit_probability)");
   const h = prepareModel(hit);
+  // The hit classifier reads the whole matrix; a popularity model that follows a recipe
+  // reads fewer columns, so each gets its own block.
   const build = featureBuilder(m, spec);
+  const buildHit = featureBuilder(h, spec);
   const F = m.numFeatures;
+  const H = h.numFeatures;
   const n = catalogue.n;
   const chunk = options.chunk ?? SCORE_CHUNK;
-  const X = new Float32Array(Math.min(chunk, Math.max(n, 1)) * F);
+  const block = Math.min(chunk, Math.max(n, 1));
+  const X = new Float32Array(block * F);
+  const XHit = new Float32Array(block * H);
   const prediction = new Float64Array(n);
   const pHit = new Float64Array(n);
   for (let start = 0; start < n; start += chunk) {
     const rows = Math.min(chunk, n - start);
-    for (let k = 0; k < rows; k++) build(catalogue, start + k, X, k * F);
+    for (let k = 0; k < rows; k++) {
+      build(catalogue, start + k, X, k * F);
+      buildHit(catalogue, start + k, XHit, k * H);
+    }
     prediction.set(predictMatrix(m, X, rows, { float32: true }), start);
-    pHit.set(predictMatrix(h, X, rows, { float32: true }), start);
+    pHit.set(predictMatrix(h, XHit, rows, { float32: true }), start);
     if (options.onProgress) options.onProgress(start + rows, n);
   }
   return { prediction, pHit };

@@ -152,11 +152,16 @@ def test_build_reproduces_the_committed_fixture_and_rewrites_nothing(tiny_build,
 
 def test_importance_is_the_weighted_mean_abs_of_grouped_shap(tiny_build):
     loaded = explain.load_explanations(tiny_build.models_dir)
-    sample = loaded.sample[loaded.sample["protocol"] == "cold_start"]
-    table = loaded.importance[loaded.importance["protocol"] == "cold_start"].set_index("group")
-    genre = np.average(np.abs(sample["shap__genre"]), weights=sample["weight"])
-    assert table.loc["genre", "mean_abs_shap"] == pytest.approx(genre, rel=1e-5)
-    assert table["share"].sum() == pytest.approx(1.0, abs=1e-5)
+    for protocol in ("cold_start", "known_artist"):
+        sample = loaded.sample[loaded.sample["protocol"] == protocol]
+        table = loaded.importance[loaded.importance["protocol"] == protocol].set_index("group")
+        for group, row in table.iterrows():
+            expected = np.average(np.abs(sample[f"shap__{group}"]), weights=sample["weight"])
+            assert row["mean_abs_shap"] == pytest.approx(expected, rel=1e-5, abs=1e-12), group
+        assert table["share"].sum() == pytest.approx(1.0, abs=1e-5)
+    # the new-artist champion follows its recipe: no genre driver; the known-artist one has it
+    groups = loaded.importance.groupby("protocol")["group"].apply(set)
+    assert "genre" not in groups["cold_start"] and "genre" in groups["known_artist"]
     # the signal the data was built with ranks first among single features
     top = loaded.summary["protocols"]["cold_start"]["dependence_features"]
     assert {"energy", "valence"} & set(top[:2])
@@ -273,7 +278,6 @@ def test_committed_explanations_are_current_and_consistent():
 AUDIO_GROUPS = ("danceability", "energy", "key", "loudness", "mode", "speechiness",
                 "acousticness", "instrumentalness", "liveness", "valence", "tempo",
                 "time_signature")
-METADATA = ("genre", "macro-genre", "album-name text", "title text", "is_single", "n_artists")
 
 
 @pytest.fixture(scope="module")
@@ -291,45 +295,56 @@ def _table(loaded, protocol):
 
 @pytest.mark.slow
 def test_caption_importance(committed):
-    """Artist history dominates the known-artist model; for a new artist, catalogue metadata
-    lead and each audio feature trails far behind, by both measures."""
+    """Artist history dominates the known-artist model. The new-artist model, which reads no
+    genre and no album name, is moved most by the sound, by both measures, a few points per
+    feature (also the drivers chapter's setup paragraph)."""
     known, cold = _table(committed, "known_artist"), _table(committed, "cold_start")
     assert known.index[0] == "artist history"
     assert known["r2_drop_mean"].idxmax() == "artist history"
-    assert cold.index[0] in METADATA and cold["r2_drop_mean"].idxmax() in METADATA
-    audio = cold[cold.index.isin(AUDIO_GROUPS)]
-    assert audio["mean_abs_shap"].max() < 0.5 * cold["mean_abs_shap"].iloc[0]
-    assert audio["r2_drop_mean"].max() < 0.5 * cold["r2_drop_mean"].max()
+    assert not {"genre", "macro-genre", "album-name text", "is_single"} & set(cold.index)
+    assert {"genre", "album-name text"} <= set(known.index)
+    assert cold.index[0] in AUDIO_GROUPS and cold["r2_drop_mean"].idxmax() in AUDIO_GROUPS
+    assert cold.loc[cold.index.isin(AUDIO_GROUPS), "share"].sum() > 0.5
+    assert cold["mean_abs_shap"].max() < 5  # a few points
 
 
 @pytest.mark.slow
 def test_caption_feature_ladder(committed):
-    """(fig-modeling-ladder) Every step adds to what the original's columns and the genre
-    reach; for known artists the artist's history adds the most."""
-    for protocol in ("cold_start", "known_artist"):
-        r2 = [s["r2"] for s in committed.summary["protocols"][protocol]["feature_ladder"]["steps"]]
-        gains = np.diff(r2)
-        assert (gains > 0).all(), protocol
-    assert gains[-1] == gains.max()  # known artist: the last step is artist history
+    """(fig-modeling-ladder) For known artists every step adds to what the original's columns
+    and the genre reach, the artist's history most; the published new-artist model explains
+    little of this crawl at any step, which starts without the genre and stops before the
+    album."""
+    ladders = {p: committed.summary["protocols"][p]["feature_ladder"]["steps"]
+               for p in ("cold_start", "known_artist")}
+    gains = np.diff([s["r2"] for s in ladders["known_artist"]])
+    assert (gains > 0).all() and gains[-1] == gains.max()
+    assert ladders["known_artist"][0]["step"] == "original columns + genre"
+    assert ladders["cold_start"][0]["step"] == "original columns"
+    assert "album-name text" not in {s["part"] for s in ladders["cold_start"]}
+    assert max(s["r2"] for s in ladders["cold_start"]) < 0.1
 
 
 @pytest.mark.slow
 def test_caption_beeswarm(committed):
-    """Catalogue metadata move individual predictions furthest; each audio feature moves them
-    by a few points."""
+    """For a new artist, audio features move individual predictions most, the strongest by up
+    to about ten points either way; for a known artist, the artist's history moves them
+    furthest."""
     cold = _table(committed, "cold_start")
-    assert set(cold.index[:3]) <= set(METADATA)
+    assert set(cold.index[:3]) <= set(AUDIO_GROUPS)
     sample = committed.sample[committed.sample["protocol"] == "cold_start"]
-    for group in AUDIO_GROUPS:
-        assert sample[f"shap__{group}"].abs().quantile(0.99) < 5, group
+    reach = max(sample[f"shap__{group}"].abs().quantile(0.99) for group in cold.index[:3])
+    assert 5 < reach < 12  # "up to about ten points"
+    for group in cold.index[:3]:
+        assert (sample[f"shap__{group}"] > 0).any() and (sample[f"shap__{group}"] < 0).any()
+    assert _table(committed, "known_artist").index[0] == "artist history"
 
 
 @pytest.mark.slow
 def test_caption_dependence(committed):
-    """The strongest audio features act by a few points at most."""
+    """The strongest audio features act by up to about ten points."""
     sample = committed.sample[committed.sample["protocol"] == "cold_start"]
     for feature in committed.summary["protocols"]["cold_start"]["dependence_features"]:
-        assert sample[f"shap__{feature}"].abs().quantile(0.99) < 5, feature
+        assert sample[f"shap__{feature}"].abs().quantile(0.99) < 12, feature
 
 
 @pytest.mark.slow

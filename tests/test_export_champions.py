@@ -66,7 +66,13 @@ def test_files_manifest_and_metadata(tiny):
         doc = load_exported(out / f"{name}.json", out / "manifest.json")
         meta = doc["metadata"]
         assert meta["page_format"] == PAGE_FORMAT and meta["page_version"] == 1
-        assert doc["feature_names"] == load(name, models_dir=folder).feature_names
+        champion = load(name, models_dir=folder)
+        # each model with its own columns; the controls cover every column either reads
+        assert doc["feature_names"] == champion.popularity_features
+        assert meta["hit_probability"]["model"]["feature_names"] == champion.feature_names
+        controlled = {f["feature"] for c in meta["controls"] for f in c.get("flags", [c])}
+        assert {n for n in champion.feature_names
+                if not n.startswith(("genre_", "macro_"))} <= controlled
         assert set(meta["interval"]["global"]) == {"0.8", "0.9"}
         assert meta["metrics"]["r2"] == FIXTURES["R2"][name]
         assert len(meta["categorical"]["genres"]) == 114
@@ -77,7 +83,6 @@ def test_files_manifest_and_metadata(tiny):
         assert len(meta["presets"]) >= 5
         hit = meta["hit_probability"]
         assert hit["threshold"] == 60 and hit["model"]["link"] == "logistic"
-        assert hit["model"]["feature_names"] == doc["feature_names"]
         assert hit["metrics"]["hit_auc"] == FIXTURES["TRIAGE"]["hit_auc"]
         assert hit["max_abs_probability_diff"] <= 1e-6
     assert report["gzip_bytes"] == sum(e["gzip_bytes"] for e in entries.values())
@@ -90,7 +95,7 @@ def test_exported_models_reproduce_python(tiny):
         doc = json.loads((out / f"{name}.json").read_text())
         raw = tracks.assign(track_genre=tracks["primary_genre"])
         X = champion.features(raw)
-        assert np.array_equal(predict_exported(doc, X), champion.booster.inplace_predict(X))
+        assert np.array_equal(predict_exported(doc, X), champion.predict(raw))
         hit_doc = doc["metadata"]["hit_probability"]["model"]
         np.testing.assert_allclose(predict_exported(hit_doc, X),
                                    champion.predict_hit_probability(raw), atol=1e-6)

@@ -12,14 +12,7 @@ import pytest
 from _tiny_models import SYNTHETIC_CRAWLS, TINY_MODELS_DIR, synthetic_data
 
 from analysis import paths
-from analysis.external.candidates import (
-    CANDIDATES,
-    Candidate,
-    candidate,
-    clean_training_rows,
-    columns_of,
-    reads,
-)
+from analysis.external.candidates import CANDIDATES, candidate
 from analysis.external.comparison import (
     ExternalSide,
     TrainingSide,
@@ -36,6 +29,8 @@ from analysis.external.selection import (
 )
 from analysis.features import feature_names
 from analysis.labels import RECIPE_LABELS, TRANSFER_MEASURE_LABELS
+from analysis.models.blanking import inputs_read
+from analysis.models.recipes import TRANSFER_RECIPE, Recipe, clean_training_rows, columns_of
 from analysis.protocols import (
     album_groups,
     artist_groups,
@@ -84,9 +79,8 @@ def test_recipes_read_the_columns_they_say():
     assert count["without_genre_labels"] == len(COLUMNS) - n_genre
     assert count["without_genre"] == len(COLUMNS) - n_genre - n_macro
     assert count["audio_only"] == len(AUDIO_COLUMNS) + 1
-    assert reads(candidate("without_genre_or_album"), columns_of(
-        candidate("without_genre_or_album"), COLUMNS, AUDIO_COLUMNS)) == (
-        "explicit", "time_signature")
+    assert inputs_read(columns_of(candidate("without_genre_or_album"), COLUMNS,
+                                  AUDIO_COLUMNS)) == ("explicit", "time_signature")
     assert len({c.name for c in CANDIDATES}) == len(CANDIDATES)
     assert set(RECIPE_LABELS) == {c.name for c in CANDIDATES}
 
@@ -102,7 +96,7 @@ def test_clean_rows_are_decided_inside_the_rows_given():
 def test_a_relative_target_adds_the_genre_mean_back(tracks):
     side = TrainingSide.of(tracks, n_splits=2)
     params = {"n_estimators": 5, "max_depth": 2}
-    fitted = fit_recipe(Candidate("r", target="relative_to_genre"), side.matrix, side.tracks,
+    fitted = fit_recipe(Recipe("r", target="relative_to_genre"), side.matrix, side.tracks,
                         params, with_classifier=False)
     means = side.tracks.groupby("primary_genre")["popularity"].mean()
     row = side.matrix.iloc[[0]]
@@ -117,13 +111,13 @@ def test_an_input_a_set_lacks_is_missing_only_for_recipes_trained_without_it():
                            "genre_pop": [1.0], "macro_pop": [1.0]})
     mg = ExternalSide("music_genre", matrix, None, np.array([50.0]), None)
     bb = ExternalSide("billboard", matrix, None, np.array([1]), None)
-    blanked = Candidate("b", blanked=("genre", "explicit", "time_signature"))
+    blanked = Recipe("b", blanked=("genre", "explicit", "time_signature"))
     seen = mg.as_recipe_sees(blanked).iloc[0]
     assert np.isnan(seen["explicit"]) and np.isnan(seen["time_signature"])
     assert seen["genre_pop"] == 1.0  # music_genre has a genre
     seen = bb.as_recipe_sees(blanked).iloc[0]
     assert seen["genre_pop"] == 0.0 and seen["time_signature"] == 4.0  # Billboard has one
-    assert mg.as_recipe_sees(Candidate("plain")).equals(matrix)
+    assert mg.as_recipe_sees(Recipe("plain")).equals(matrix)
 
 
 # --- agreement and the rule ---------------------------------------------------------------------
@@ -269,6 +263,28 @@ def test_the_committed_choice_follows_from_its_own_scores(committed):
     # recomputed from the stored (six-decimal) scores: equal up to that rounding
     _assert_close(select(committed["candidates"], agreement), committed["selection"])
     _assert_close(agreement, committed["agreement"])
+
+
+def test_the_published_popularity_model_is_the_chosen_recipe_as_the_comparison_scored_it(
+        committed):
+    """The new-artist champion follows the recipe the rule chose, with the parameters the
+    comparison used, so its scores on the crawls (``external.json``, computed from the loaded
+    champion) are the comparison's for that recipe."""
+    from analysis.external import external_metrics, load_external
+    from analysis.models import champion_entry, load_metrics
+
+    metrics = load_metrics()
+    chosen = committed["selection"]["popularity_model"]["chosen"]
+    champion = champion_entry(metrics, "cold_start")
+    assert champion["popularity_model"]["recipe"] == chosen == TRANSFER_RECIPE.name
+    assert champion["params"] == committed["parameters"]["regressor"]
+    scores = next(e for e in committed["candidates"] if e["name"] == chosen)["scores"]
+    external = load_external()
+    for name, keys in (("music_genre", ("spearman", "spearman_within_genre", "r2", "mae")),
+                       ("billboard", ("prediction_auc", "prediction_top_decile_precision"))):
+        published = external_metrics(external, name)
+        for key in keys:
+            assert published[key] == pytest.approx(scores[name][key], abs=1e-5), (name, key)
 
 
 def _assert_close(a, b, path="") -> None:

@@ -116,20 +116,29 @@ def test_averaging_over_genres_equals_the_mean_of_predict(name):
         predict_over_genres(champion, frame.assign(track_genre="pop"), genres)
 
 
-def test_a_classifier_taught_missing_inputs_is_asked_without_them_and_genre_once():
+def test_each_model_is_asked_without_the_lacking_inputs_it_was_taught_and_genre_once():
     from analysis.models import load
     from analysis.models.blanking import INPUT_GROUPS
 
     champion = load("cold_start", models_dir=TINY_MODELS_DIR)
     frame = raw_input(synthetic_data()[0], n=15).drop(columns=["track_id", "track_genre"])
+    X = champion.features(frame)
     genres = ["pop", "k-pop", "sleep", "jazz"]
-    pred, p_hit = predict_over_genres(champion, frame, genres, unknown=INPUT_GROUPS)
-    plain_pred, _ = predict_over_genres(champion, frame, genres)
-    np.testing.assert_array_equal(pred, plain_pred)  # the popularity model is not affected
+    pred, p_hit = predict_over_genres(champion, frame, genres, lacking=INPUT_GROUPS)
+    # the popularity model reads no genre and was taught explicit and time signature missing
     np.testing.assert_allclose(
-        p_hit, champion.hit_probability_without(champion.features(frame), INPUT_GROUPS),
-        rtol=0, atol=1e-12)
-    _, explicit_unknown = predict_over_genres(champion, frame, genres, unknown=("explicit",))
+        pred, champion.predict_without(X, ("explicit", "time_signature")), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        p_hit, champion.hit_probability_without(X, INPUT_GROUPS), rtol=0, atol=1e-12)
+    plain_pred, _ = predict_over_genres(champion, frame, genres)
+    np.testing.assert_allclose(plain_pred, champion.predict(frame), rtol=0, atol=1e-9)
+    explicit_pred, explicit_unknown = predict_over_genres(champion, frame, genres,
+                                                          lacking=("explicit",))
     expected = np.mean([champion.hit_probability_without(
         champion.features(frame.assign(track_genre=g)), ("explicit",)) for g in genres], axis=0)
     np.testing.assert_allclose(explicit_unknown, expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(explicit_pred, champion.predict_without(X, ("explicit",)),
+                               rtol=0, atol=1e-9)
+    known = load("known_artist", models_dir=TINY_MODELS_DIR)  # taught nothing: fill rules stay
+    known_pred, _ = predict_over_genres(known, frame, genres, lacking=INPUT_GROUPS)
+    np.testing.assert_array_equal(known_pred, predict_over_genres(known, frame, genres)[0])

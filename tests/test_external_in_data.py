@@ -11,14 +11,13 @@ from _tiny_models import TINY_MODELS_DIR, synthetic_data
 
 from analysis.external.evaluate import genre_rows, interval_scores, popularity_scores
 from analysis.external.in_data import (
-    COPY_ALBUM_MARKERS,
     MATCHED_LABELS,
-    copy_album_markers,
     in_data_counterparts,
     new_release_mask,
     oof_predictions,
 )
-from analysis.features import make_features
+from analysis.features import COPY_ALBUM_MARKERS, copy_album_markers, make_features
+from analysis.models import CHAMPION_MODELS
 from analysis.models.artifacts import model_names
 from analysis.protocols import song_groups
 
@@ -59,9 +58,9 @@ def test_counterparts_score_the_committed_oof_of_each_champion(tracks, tiny_metr
     y = tracks["popularity"].to_numpy("float64")
     genre = tracks["primary_genre"].to_numpy()
     for protocol, entry in out.items():
-        assert (entry["model"], entry["hit_model"]) == ("xgboost_tuned",
-                                                        "xgboost_hit_classifier")
-        oof = pd.read_parquet(TINY_MODELS_DIR / "oof" / f"{protocol}__xgboost_tuned.parquet")
+        model = CHAMPION_MODELS[protocol]
+        assert (entry["model"], entry["hit_model"]) == (model, "xgboost_hit_classifier")
+        oof = pd.read_parquet(TINY_MODELS_DIR / "oof" / f"{protocol}__{model}.parquet")
         hit = pd.read_parquet(TINY_MODELS_DIR / "oof"
                               / f"{protocol}__xgboost_hit_classifier.parquet")
         aligned = oof.set_index("track_id").loc[tracks["track_id"]]
@@ -83,7 +82,7 @@ def test_counterparts_score_the_committed_oof_of_each_champion(tracks, tiny_metr
         assert {row["genre"] for row in entry["by_genre"]} <= set(MATCHED_LABELS)
         # every model of the protocol's table, not only the champion
         assert list(entry["models"]) == model_names(tiny_metrics, protocol)
-        tuned = entry["models"]["xgboost_tuned"]
+        tuned = entry["models"][model]  # the champion's row equals its headline scores
         assert {k: tuned["all"][k] for k in ("spearman", "spearman_within_genre", "r2", "mae")} \
             == {k: entry["all"][k] for k in ("spearman", "spearman_within_genre", "r2", "mae")}
         assert tuned["all"]["prediction_hit_auc"] == entry["all"]["prediction_hit_auc"]

@@ -17,7 +17,7 @@ from sklearn.metrics import mean_absolute_error, r2_score
 
 from analysis import paths
 from analysis.models import (
-    CHAMPION_MODEL,
+    CHAMPION_MODELS,
     COVERAGE_TOLERANCE,
     HIT_CLASSIFIER,
     MetricsSchemaError,
@@ -65,7 +65,7 @@ def test_accessors_read_what_the_build_wrote(tiny):
     assert interval_entry(tiny, "cold_start", "0.8", kind="global")["coverage"] > 0
     assert "zero_popularity" in error_analysis_entry(tiny, "known_artist")
     assert champion_names(tiny) == ["known_artist", "cold_start"]
-    assert champion_entry(tiny, "cold_start")["model"] == CHAMPION_MODEL
+    assert champion_entry(tiny, "cold_start")["model"] == CHAMPION_MODELS["cold_start"]
     assert "seed_replica" in finding_entry(tiny, "leak_audit")
 
 
@@ -109,9 +109,10 @@ def test_build_writes_every_protocol_model_and_oof_file(tiny):
             assert model_entry(tiny, protocol, name)["oof_file"] == paths.oof_name(protocol, name)
             if protocol != "seed_replica":
                 assert len(oof) == len(data.tracks)
-    assert set(model_entry(tiny, "cold_start", CHAMPION_MODEL)["intervals"]["mondrian"]) == {
+    champion = CHAMPION_MODELS["cold_start"]
+    assert set(model_entry(tiny, "cold_start", champion)["intervals"]["mondrian"]) == {
         "0.8", "0.9"}
-    assert "lower_90" in load_oof("cold_start", CHAMPION_MODEL, TINY_MODELS_DIR).columns
+    assert "lower_90" in load_oof("cold_start", champion, TINY_MODELS_DIR).columns
     assert set(finding_entry(tiny, "sampling_artefacts")["variants"]) == {
         "allowed_plus_3_counts", "allowed_plus_3_counts_and_genre_membership"}
 
@@ -212,4 +213,4 @@ def test_the_chapter_captions_hold_on_the_committed_metrics():
     # sec-modeling-triage: the hit classifier out-ranks the popularity model in both protocols.
     for protocol in HONEST:
         assert (triage_metric(metrics, protocol, "hit_auc")
-                > model_metric(metrics, protocol, CHAMPION_MODEL, "hit_auc"))
+                > model_metric(metrics, protocol, CHAMPION_MODELS[protocol], "hit_auc"))

@@ -23,7 +23,7 @@ from analysis.models.blanking import (
     input_columns,
 )
 from analysis.models.design import honest_design
-from analysis.models.settings import CHAMPION_MODEL, HIT_CLASSIFIER_BLANKED
+from analysis.models.settings import CHAMPION_MODELS, HIT_CLASSIFIER_BLANKED
 
 
 def test_blanking_removes_each_input_on_its_share_of_rows_reproducibly():
@@ -103,7 +103,7 @@ def test_the_champion_hit_classifier_is_fitted_on_blanked_rows(monkeypatch):
     data = synthetic_data()[0]
     metrics = load_metrics(TINY_MODELS_DIR)
     params = champion_entry(metrics, "cold_start")["params"]
-    oof = load_oof("cold_start", CHAMPION_MODEL, TINY_MODELS_DIR)
+    oof = load_oof("cold_start", CHAMPION_MODELS["cold_start"], TINY_MODELS_DIR)
     recorder = _RecordingFits(build_module.make_hit_classifier)
     monkeypatch.setattr(build_module, "make_hit_classifier", recorder)
     trained = build_module.train_champion(

@@ -23,7 +23,7 @@ from _tiny_models import (
 
 from analysis import paths
 from analysis.models import (
-    CHAMPION_MODEL,
+    RECIPE_MODELS,
     TUNED_OBJECTIVE,
     build_models,
     build_timings,
@@ -112,16 +112,19 @@ def test_a_fold_model_refitted_from_its_record_is_the_scored_model(request, buil
     else:
         tiny_builds = request.getfixturevalue("tiny_builds")
         folder, data = tiny_builds[build], tiny_builds[2]
-    record = model_entry(load_metrics(folder), "cold_start", CHAMPION_MODEL)
     design = honest_design(data.tracks.reset_index(drop=True), "cold_start", TINY.n_splits)
-    oof = load_oof("cold_start", CHAMPION_MODEL, folder).set_index("track_id")["y_pred"]
-    for fold, params in enumerate(record["fold_params"]):
-        assert params["objective"] == TUNED_OBJECTIVE
-        data_fold = fold_data(design, fold, TINY)
-        refit = make_model(CHAMPION_MODEL, params=params, n_jobs=1)
-        pred = refit.fit(data_fold.X_train, data_fold.y_train).predict(data_fold.X_test)
-        committed = oof.loc[design.ids.to_numpy()[data_fold.test]].to_numpy(dtype="float64")
-        assert np.max(np.abs(committed - pred)) <= REFIT_TOLERANCE  # OOF files store 0.01
+    tuned = model_entry(load_metrics(folder), "cold_start", "xgboost_tuned")["fold_params"]
+    for model in ("xgboost_tuned", *RECIPE_MODELS):  # a recipe model: the tuned parameters
+        record = model_entry(load_metrics(folder), "cold_start", model)
+        assert record["fold_params"] == tuned
+        oof = load_oof("cold_start", model, folder).set_index("track_id")["y_pred"]
+        for fold, params in enumerate(record["fold_params"]):
+            assert params["objective"] == TUNED_OBJECTIVE
+            data_fold = fold_data(design, fold, TINY, model)
+            refit = make_model(model, params=params, n_jobs=1)
+            pred = refit.fit(*data_fold.learned()[:2]).predict(data_fold.X_test)
+            committed = oof.loc[design.ids.to_numpy()[data_fold.test]].to_numpy(dtype="float64")
+            assert np.max(np.abs(committed - pred)) <= REFIT_TOLERANCE  # OOF files store 0.01
 
 
 def test_build_refuses_bad_data_and_writes_nothing(tmp_path, monkeypatch):

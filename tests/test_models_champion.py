@@ -41,7 +41,7 @@ def test_champion_predicts_raw_columns_like_its_booster(data, tiny_champions, na
     pred = champion.predict(df)
     X = champion.features(df)
     assert list(X.columns) == feature_names(name)
-    assert np.allclose(pred, champion.booster.inplace_predict(X))
+    assert np.allclose(pred, champion.booster.inplace_predict(X[champion.popularity_features]))
     interval = champion.predict_interval(df, confidence=0.8)
     assert list(interval.columns) == ["prediction", "lower", "upper"]
     assert (interval["lower"] <= interval["upper"]).all()
@@ -53,6 +53,36 @@ def test_champion_predicts_raw_columns_like_its_booster(data, tiny_champions, na
     table = champion.predict_table(df, confidence=0.8)  # both, from one validation
     pd.testing.assert_frame_equal(table.drop(columns="hit_probability"), interval)
     assert np.array_equal(table["hit_probability"].to_numpy(), p_hit)
+
+
+def test_the_new_artist_champion_follows_the_transfer_recipe(data, tiny_champions):
+    from analysis.models.recipes import TRANSFER_RECIPE, columns_of
+    from analysis.schema import AUDIO_COLUMNS
+
+    champion = tiny_champions["cold_start"]
+    assert champion.recipe == TRANSFER_RECIPE
+    entry = champion.manifest["popularity_model"]
+    assert entry["recipe"] == TRANSFER_RECIPE.name
+    assert champion.popularity_features == columns_of(TRANSFER_RECIPE, champion.feature_names,
+                                                      AUDIO_COLUMNS)
+    assert not any(c.startswith(("genre_", "macro_", "album_")) for c in
+                   champion.popularity_features)
+    assert 0 < entry["learned_from_tracks"] < champion.manifest["n_train"]  # clean rows only
+    df = raw_input(data)
+    # genre and album no longer move the popularity model; the hit classifier still reads them
+    other = df.assign(track_genre="sleep", album_name="Greatest Christmas Hits 1999")
+    np.testing.assert_array_equal(champion.predict(df), champion.predict(other))
+    assert list(champion.hit_booster.feature_names) == champion.feature_names
+    X = champion.features(df)
+    assert champion.popularity_blanked == ("explicit", "time_signature")
+    unknown = champion.predict_without(X, ("explicit", "time_signature"))
+    given = X.assign(explicit=np.nan, time_signature=np.nan)[champion.popularity_features]
+    np.testing.assert_array_equal(unknown, champion.booster.inplace_predict(given))
+    with pytest.raises(ValueError, match="never saw"):
+        champion.predict_without(X, ("genre",))
+    known = tiny_champions["known_artist"]
+    assert known.recipe is None and known.popularity_features == known.feature_names
+    assert known.manifest["popularity_model"]["learned_from_tracks"] == known.manifest["n_train"]
 
 
 def test_known_artist_champion_looks_up_and_overrides_history(data, tiny_champions):

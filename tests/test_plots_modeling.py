@@ -72,13 +72,18 @@ def test_error_by_macro_genre_orders_bars_by_error(metrics):
 
 
 def test_feature_ladder_has_one_bar_group_per_honest_protocol():
+    first = {"cold_start": "original columns", "known_artist": "original columns + genre"}
     summary = {"protocols": {p: {"feature_ladder": {"steps": [
-        {"step": "original columns + genre", "r2": 0.3, "n_columns": 140},
-        {"step": "+ title markers", "r2": 0.35, "n_columns": 150}]}}
+        {"step": first[p], "part": "original", "r2": -0.03, "n_columns": 140},
+        {"step": "+ title markers", "part": "title text", "r2": 0.35, "n_columns": 150}]}}
         for p in ("cold_start", "known_artist")}}
     fig = plots.plot_feature_ladder(summary)
     assert [t.name for t in fig.data] == [PROTOCOL_LABELS["cold_start"],
                                           PROTOCOL_LABELS["known_artist"]]
+    # the two models' first steps differ in name but share a place; a negative bar shows
+    assert list(fig.data[0].x) == list(fig.data[1].x)
+    assert [row[0] for row in fig.data[0].customdata] == ["original columns", "+ title markers"]
+    assert fig.layout.yaxis.range[0] < -0.03
     assert [t.marker.color for t in fig.data] == [plots.PROTOCOL_COLORS["cold_start"],
                                                   plots.PROTOCOL_COLORS["known_artist"]]
 

@@ -62,6 +62,13 @@ def test_new_artist_headline_follows_the_numbers(facts, audio_shap, headline):
     assert f"**For a new artist, {headline}.**" in prose.findings(edited)
 
 
+def test_new_artist_headline_says_the_sound_leads_when_an_audio_feature_is_first(facts):
+    edited = {**facts, "first": "energy", "first_shap": 2.4, "audio_share": 0.76}
+    text = prose.findings(edited)
+    assert "**For a new artist, the sound leads.** Energy moves a prediction by 2.4" in text
+    assert "the audio features carry 76% of what moves it" in text
+
+
 def test_headline_bars_from_metrics():
     rows = prose.headline_r2(synthetic_metrics())
     assert rows["r2"].round(3).tolist() == [0.801, 0.789, 0.661, 0.347]

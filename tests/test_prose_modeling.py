@@ -110,7 +110,7 @@ def test_artefacts_lift_or_lower(facts, base, counts, full, words):
 ])
 def test_summary_verbs_follow_the_signs(facts, known_mae, known_auc, words):
     edited = copy.deepcopy(facts)
-    edited["champions"]["known_artist"]["mae"] = known_mae
+    edited["tuned"]["known_artist"]["mae"] = known_mae
     edited["triage"]["known_artist"]["classifier"]["hit_auc"] = known_auc
     text = prose.summary(edited)
     assert all(w in text for w in words)

@@ -77,16 +77,22 @@ def test_the_outcome_says_which_published_model_follows_its_recipe(f):
 
 
 def test_the_published_models_are_matched_to_their_recipes(f):
-    from analysis.external.candidates import CURRENT_RECIPE, hit_classifier_recipe
-    from analysis.models import load_metrics, triage_entry
+    from analysis.external.candidates import hit_classifier_recipe
+    from analysis.models import champion_entry, load_metrics, triage_entry
+    from analysis.models.recipes import TRANSFER_RECIPE
     from analysis.models.settings import HIT_CLASSIFIER_BLANKED
 
-    blanked = triage_entry(load_metrics(), "cold_start")["blanked_inputs"]
+    metrics = load_metrics()
+    blanked = triage_entry(metrics, "cold_start")["blanked_inputs"]
     assert tuple(blanked) == HIT_CLASSIFIER_BLANKED["cold_start"]
+    recipe = champion_entry(metrics, "cold_start")["popularity_model"]["recipe"]
+    assert recipe == TRANSFER_RECIPE.name
     s = f["recipes"]["selection"]
     assert f["recipes"]["follows"] == {
-        "popularity_model": s["popularity_model"]["chosen"] == CURRENT_RECIPE,
+        "popularity_model": s["popularity_model"]["chosen"] == recipe,
         "hit_classifier": s["hit_classifier"]["chosen"] == hit_classifier_recipe(blanked)}
+    # this build publishes what the rule chose, for both models
+    assert f["recipes"]["follows"] == {"popularity_model": True, "hit_classifier": True}
 
 
 def test_the_rule_is_the_artifacts(f, transfer):

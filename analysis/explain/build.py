@@ -33,6 +33,7 @@ from analysis.explain.sampling import stratified_sample
 from analysis.labels import ARTIST_HISTORY_GROUP, DRIVER_GROUP_DESCRIPTIONS
 from analysis.models.artifacts import (
     champion_entry,
+    champion_model,
     finding_entry,
     has_model,
     load_metrics,
@@ -40,7 +41,7 @@ from analysis.models.artifacts import (
     model_entry,
     n_splits,
 )
-from analysis.models.settings import CHAMPION_MODEL
+from analysis.models.recipes import Recipe, fit_rows
 from analysis.protocols import HONEST_PROTOCOLS, RANDOM_STATE
 from analysis.trees import (
     BIAS,
@@ -220,7 +221,7 @@ def _explain_protocol(ctx: _Context, protocol: str, settings: dict, log) -> dict
     else:
         champion = load(protocol, models_dir=ctx.models_dir)
     booster = champion.booster
-    columns = list(champion.feature_names)
+    columns = list(champion.popularity_features)
     sample = settings["sample"]
     X = _sample_matrix(ctx, protocol, columns, sample)
     weights = sample["weight"].to_numpy()
@@ -348,14 +349,16 @@ def _held_out(ctx: _Context, protocol: str, champion, columns: list[str],
     t0 = time.perf_counter()
     fold = settings["permutation_fold"]
     params, params_source = _fold_params(ctx, protocol, fold, champion)
-    X_train, y_train, X_test, y_test, test = _fold_matrices(ctx, protocol, fold, columns)
+    X_train, y_train, X_test, y_test, test = _fold_matrices(ctx, protocol, fold, columns,
+                                                            champion.recipe)
     # one fit per column set: the ladder's last step is this fold model, and (known artist)
     # its step before artist history is the no-history refit below
-    fitted = {tuple(X_train.columns): _fit(params, X_train, y_train)}
+    model_name = champion.manifest["model"]
+    fitted = {tuple(X_train.columns): _fit(model_name, params, X_train, y_train)}
 
     def fit_once(X: pd.DataFrame, y: np.ndarray):
         if tuple(X.columns) not in fitted:
-            fitted[tuple(X.columns)] = _fit(params, X, y)
+            fitted[tuple(X.columns)] = _fit(model_name, params, X, y)
         return fitted[tuple(X.columns)]
 
     model = fitted[tuple(X_train.columns)]
@@ -404,8 +407,10 @@ def _held_out(ctx: _Context, protocol: str, champion, columns: list[str],
             "permutation": permutation, "ladder": ladder, "artist_history": history}
 
 
-def _fold_matrices(ctx: _Context, protocol: str, fold: int, columns: Sequence[str]):
-    """Training and test matrices of one outer fold, exactly as analysis.models builds them."""
+def _fold_matrices(ctx: _Context, protocol: str, fold: int, columns: Sequence[str],
+                   recipe: Recipe | None):
+    """Training and test matrices of one outer fold, exactly as analysis.models builds them
+    (a recipe's training rows as it learns from them)."""
     from analysis.models import design_matrix
     from analysis.protocols import protocol_folds
 
@@ -414,23 +419,28 @@ def _fold_matrices(ctx: _Context, protocol: str, fold: int, columns: Sequence[st
     train, test = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
     X = design_matrix(ctx.tracks, protocol, fit_rows=train, n_splits=splits, base=ctx.base)
     y = ctx.tracks["popularity"].to_numpy(dtype="float64")
-    return X.iloc[train][list(columns)], y[train], X.iloc[test][list(columns)], y[test], test
+    X_train, y_train = X.iloc[train], y[train]
+    if recipe is not None:
+        X_train, kept = fit_rows(recipe, X_train, ctx.tracks.iloc[train])
+        y_train = y_train[kept]
+    return X_train[list(columns)], y_train, X.iloc[test][list(columns)], y[test], test
 
 
 def _fold_params(ctx: _Context, protocol: str, fold: int, champion) -> tuple[dict, str]:
     """The tuned parameters the build fitted outer fold ``fold`` with (``metrics.json``), or the
     champion's own when the build recorded none for it."""
-    fold_params = (model_entry(ctx.metrics, protocol, CHAMPION_MODEL).get("fold_params")
-                   if has_model(ctx.metrics, protocol, CHAMPION_MODEL) else None)
+    model = champion.manifest["model"]
+    fold_params = (model_entry(ctx.metrics, protocol, model).get("fold_params")
+                   if has_model(ctx.metrics, protocol, model) else None)
     if fold_params and len(fold_params) > fold:
-        return dict(fold_params[fold]), f"metrics.json fold_params[{fold}] of {CHAMPION_MODEL}"
+        return dict(fold_params[fold]), f"metrics.json fold_params[{fold}] of {model}"
     return dict(champion.manifest["params"]), "the champion's parameters (no fold parameters)"
 
 
-def _fit(params: Mapping, X: pd.DataFrame, y: np.ndarray):
+def _fit(model: str, params: Mapping, X: pd.DataFrame, y: np.ndarray):
     from analysis.models import make_model
 
-    return make_model(CHAMPION_MODEL, params=dict(params)).fit(X, y)
+    return make_model(model, params=dict(params)).fit(X, y)
 
 
 def _oof_match(ctx: _Context, protocol: str, fold: int, test: np.ndarray, pred: np.ndarray,
@@ -444,7 +454,7 @@ def _oof_match(ctx: _Context, protocol: str, fold: int, test: np.ndarray, pred: 
     from sklearn.metrics import r2_score
 
     try:
-        oof = load_oof(protocol, CHAMPION_MODEL, ctx.models_dir)
+        oof = load_oof(protocol, champion_model(ctx.metrics, protocol), ctx.models_dir)
     except (OSError, ValueError):
         return None
     oof = oof[oof["fold"] == fold].set_index("track_id")["y_pred"]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.explain.groups import feature_group
-from analysis.labels import ARTIST_HISTORY_GROUP, ladder_step
+from analysis.labels import ARTIST_HISTORY_GROUP, GENRE_STEP, ORIGINAL_STEP, ladder_step
 from analysis.protocols import RANDOM_STATE
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "PERMUTATION_REPEATS",
     "feature_ladder",
     "grouped_permutation_importance",
+    "ladder_label",
     "ladder_part",
 ]
 
@@ -30,15 +31,13 @@ __all__ = [
 PERMUTATION_FOLD = 0
 PERMUTATION_REPEATS = 5
 
-#: The feature ladder's cumulative steps: a label and the :func:`ladder_part` each one adds.
-#: The first is what the original modelled (its audio columns, duration, explicit) plus the
-#: one primary genre; each next step adds one kind of metadata a label knows at release.
-LADDER_STEPS: tuple[tuple[str, str], ...] = (
-    ("original columns + genre", "original"),
-    (ladder_step("n_artists", "is_single"), "credits"),
-    (ladder_step("title text"), "title text"),
-    (ladder_step("album-name text"), "album-name text"),
-    (ladder_step(ARTIST_HISTORY_GROUP), ARTIST_HISTORY_GROUP),
+#: The feature ladder's cumulative steps, each the :func:`ladder_part` it adds. The first is
+#: what the original modelled (its audio columns, duration, explicit) plus the one primary
+#: genre when the model reads it; each next step adds one kind of metadata a label knows at
+#: release. A step is named after the driver groups it adds to the model at hand
+#: (:func:`ladder_label`).
+LADDER_STEPS: tuple[str, ...] = (
+    "original", "credits", "title text", "album-name text", ARTIST_HISTORY_GROUP,
 )
 
 
@@ -123,6 +122,24 @@ def ladder_part(name: str) -> str:
     return "credits"
 
 
+def ladder_label(part: str, columns: Sequence[str]) -> str:
+    """The name of the ladder step adding ``part`` to a model whose matrix has ``columns``.
+
+    Examples
+    --------
+    >>> ladder_label("original", ["energy", "genre_pop"]), ladder_label("original", ["energy"])
+    ('original columns + genre', 'original columns')
+    >>> ladder_label("credits", ["energy", "n_artists"])
+    '+ credited artists'
+    """
+    if part == "original":
+        reads_genre = any(ladder_part(c) == part and feature_group(c) in ("genre", "macro-genre")
+                          for c in columns)
+        return ORIGINAL_STEP + GENRE_STEP if reads_genre else ORIGINAL_STEP
+    return ladder_step(*dict.fromkeys(feature_group(c) for c in columns
+                                      if ladder_part(c) == part))
+
+
 def feature_ladder(
     fit: Callable[[pd.DataFrame, np.ndarray], Callable[[pd.DataFrame], np.ndarray]],
     X_train: pd.DataFrame, y_train: np.ndarray, X_test: pd.DataFrame, y_test: np.ndarray,
@@ -142,15 +159,16 @@ def feature_ladder(
     ...     return lambda Z: np.c_[np.ones(len(Z)), Z] @ coef
     >>> ladder = feature_ladder(fit, X[:150], y[:150], X[150:], y[150:])
     >>> ladder["step"].tolist(), bool(ladder["r2"].iloc[-1] > ladder["r2"].iloc[0])
-    (['original columns + genre', '+ title markers'], True)
+    (['original columns', '+ title markers'], True)
     """
     from sklearn.metrics import r2_score
 
     parts = {c: ladder_part(c) for c in X_train.columns}
     rows, included = [], set()
-    for label, part in LADDER_STEPS:
+    for part in LADDER_STEPS:
         if part not in parts.values():
             continue
+        label = ladder_label(part, list(X_train.columns))
         included.add(part)
         # the matrix's own column order: the last step is exactly the full model
         columns = [c for c in X_train.columns if parts[c] in included]

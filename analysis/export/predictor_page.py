@@ -286,10 +286,11 @@ def _presets(tracks: Any, champions: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def _honest_metrics(metrics: Mapping[str, Any], protocol: str) -> dict[str, Any]:
     """R², MAE (mean ± sd over the protocol's grouped folds) of the champion's model type."""
-    from analysis.models import CHAMPION_MODEL, model_entry
+    from analysis.models import champion_model, model_entry
 
-    entry = model_entry(metrics, protocol, CHAMPION_MODEL)["metrics"]
-    out = {"source": f"models/metrics.json: protocols.{protocol}.models.{CHAMPION_MODEL}",
+    model = champion_model(metrics, protocol)
+    entry = model_entry(metrics, protocol, model)["metrics"]
+    out = {"source": f"models/metrics.json: protocols.{protocol}.models.{model}",
            "protocol": protocol}
     for key in ("r2", "mae", "rmse", "spearman", "hit_auc"):
         if key in entry and entry[key].get("mean") is not None:
@@ -470,7 +471,6 @@ def export_champions(
     .. warning:: Reads the full cleaned data and evaluates both champions on every track
        twice (XGBoost and the Python reader of the export): about a minute on two cores.
     """
-    import xgboost as xgb
     from sklearn.metrics import r2_score
 
     from analysis.features import genre_column, macro_column
@@ -515,11 +515,10 @@ def export_champions(
         if base_X is None or champion.protocol == "cold_start":
             base_X = X
         booster = champion.booster
-        feature_names = list(champion.feature_names)
-        python_pred = booster.predict(xgb.DMatrix(X.to_numpy(dtype=np.float64),
-                                                  feature_names=feature_names))
+        feature_names = list(champion.popularity_features)
+        python_pred = champion.predict_matrix(X)
         doc = json.loads(build_document(booster, feature_names, {}))
-        exported_pred = predict_exported(doc, X).astype(np.float64)
+        exported_pred = predict_exported(doc, X[feature_names]).astype(np.float64)
         r2_python, r2_exported = r2_score(y, python_pred), r2_score(y, exported_pred)
         check = {
             "rows": int(len(y)),
@@ -565,7 +564,8 @@ def export_champions(
             "hit_probability": _hit_classifier(champion, X, metrics, champion.protocol),
             "categorical": categorical,
             "feature_stats": stats,
-            "controls": _control_specs(feature_names, stats),
+            # every input either model reads (the hit classifier reads the whole matrix)
+            "controls": _control_specs(list(champion.feature_names), stats),
             "artist_history": (
                 {"global_mean": _sig(champion.artist_history.global_mean, 9),
                  "smoothing": champion.artist_history.smoothing}

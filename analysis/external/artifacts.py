@@ -9,13 +9,14 @@ hand-built subset in tests) and returns the stored values.
 Layout (``schema_version`` 1)::
 
     schema_version, hit_threshold, min_genre_tracks, top_decile, interval_level, targets,
-    versions, training_data_sha256, champions.<name>.{model, manifest_sha256}
+    versions, training_data_sha256, champions.<name>.{model, manifest_sha256, popularity_reads}
     sources.<set>.{title, author, crawled, repository, commit, files[]}
     sets.<set>.counts      read = accepted + rejected, rejected_by_reason, duplicates,
                            overlap_dropped, scored, ...
     sets.<set>.fill        the fill rule per input, in words
     sets.<set>.hit_classifier_given_as_missing   inputs the set lacks that the new-artist hit
                            classifier saw missing in training, so is asked without
+    sets.<set>.popularity_model_given_as_missing   the same for its popularity model
     sets.<set>.metrics.<champion>
     sets.music_genre.genre_labels          the set's genre -> the training label it maps to
     sets.music_genre.by_genre.<champion>   one row per genre
@@ -51,6 +52,7 @@ __all__ = [
     "finding",
     "genre_rows",
     "hit_classifier_given_as_missing",
+    "popularity_model_given_as_missing",
     "in_data_genre_rows",
     "in_data_metrics",
     "in_data_model_metrics",
@@ -149,7 +151,8 @@ def _get(external: Mapping, *keys: str):
 
 def scored_champion(external: Mapping, name: str) -> Mapping:
     """Which committed champion was scored: ``model`` and its ``manifest_sha256`` (a reader
-    compares it with ``metrics.json`` to know the scores are of the champion it has).
+    compares it with ``metrics.json`` to know the scores are of the champion it has), and
+    ``popularity_reads``, the inputs a crawl may lack that its popularity model reads.
 
     Examples
     --------
@@ -195,6 +198,11 @@ def hit_classifier_given_as_missing(external: Mapping, name: str) -> list[str]:
     """The inputs the set lacks that the new-artist hit classifier is asked without (it saw
     them missing in training) instead of by the fill rule."""
     return _get(external, "sets", name, "hit_classifier_given_as_missing")
+
+
+def popularity_model_given_as_missing(external: Mapping, name: str) -> list[str]:
+    """The inputs the set lacks that the new-artist popularity model is asked without."""
+    return _get(external, "sets", name, "popularity_model_given_as_missing")
 
 
 def external_metrics(external: Mapping, name: str, champion: str = _DEFAULT_CHAMPION

@@ -62,6 +62,7 @@ from analysis.external.validation import (
     reject_summary,
 )
 from analysis.models.artifacts import champion_entry, champion_model
+from analysis.models.blanking import INPUT_GROUPS, inputs_read
 from analysis.models.scoring import (
     roc_auc,
     score_predictions,
@@ -131,10 +132,11 @@ def read_inputs(
 
 def _champion_on(champion, filled: pd.DataFrame, set_name: str) -> dict:
     """A champion's prediction, interval and hit probability of a crawl's filled tracks; the
-    inputs the set lacks that the hit classifier saw missing in training are given to it as
-    missing (:func:`~analysis.external.fill.given_as_missing`)."""
+    inputs the set lacks that a model saw missing in training are given to it as missing
+    (:func:`~analysis.external.fill.given_as_missing`)."""
     X = champion.features(filled, name=set_name)
-    prediction = np.asarray(champion.booster.inplace_predict(X), dtype="float64")
+    prediction = champion.predict_without(
+        X, given_as_missing(set_name, champion.popularity_blanked))
     lower, upper = champion.interval_bounds(X, prediction, confidence=INTERVAL_LEVEL)
     hit_probability = champion.hit_probability_without(
         X, given_as_missing(set_name, champion.hit_blanked))
@@ -153,7 +155,7 @@ def _score_billboard(champion, tracks: pd.DataFrame, *, album: str, genre: str) 
     genres = genre_labels() if genre == _GENRE_RULE else [None]
     pred, p_hit = predict_over_genres(
         champion, fill_billboard(tracks, album=album), genres, name=BILLBOARD.name,
-        unknown=given_as_missing(BILLBOARD.name, champion.hit_blanked))
+        lacking=given_as_missing(BILLBOARD.name, INPUT_GROUPS))
     return {"prediction": pred, "hit_probability": p_hit}
 
 
@@ -195,6 +197,8 @@ def _music_genre_section(read: ReadResult, training: pd.DataFrame, cold_start, k
         "fill": FILL_RULES[MUSIC_GENRE.name],
         "hit_classifier_given_as_missing": list(
             given_as_missing(MUSIC_GENRE.name, cold_start.hit_blanked)),
+        "popularity_model_given_as_missing": list(
+            given_as_missing(MUSIC_GENRE.name, cold_start.popularity_blanked)),
         "genre_labels": MUSIC_GENRE_LABELS,
         "metrics": {"cold_start": summarise(rule)},
         "by_genre": {"cold_start": genre_rows(y, rule["prediction"], rule["hit_probability"],
@@ -280,6 +284,8 @@ def _billboard_section(read: ReadResult, training: pd.DataFrame, cold_start, kno
         "fill": FILL_RULES[BILLBOARD.name],
         "hit_classifier_given_as_missing": list(
             given_as_missing(BILLBOARD.name, cold_start.hit_blanked)),
+        "popularity_model_given_as_missing": list(
+            given_as_missing(BILLBOARD.name, cold_start.popularity_blanked)),
         "metrics": {"cold_start": summarise(rule)},
         "by_decade": {"cold_start": by_decade},
         "known_artists": _known_artists_billboard(scored, cold_start, known_artist),
@@ -327,7 +333,8 @@ def external_report(
         "training_data_sha256": training_sha256,
         "champions": {c.name: {"model": champion_model(metrics, c.name),
                                "manifest_sha256": champion_entry(metrics, c.name)[
-                                   "manifest_sha256"]}
+                                   "manifest_sha256"],
+                               "popularity_reads": list(inputs_read(c.popularity_features))}
                       for c in (cold_start, known_artist)},
         "sources": describe_sources(read_sha256),
         "sets": {MUSIC_GENRE.name: mg_section, BILLBOARD.name: bb_section},

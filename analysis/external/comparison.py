@@ -39,14 +39,7 @@ import pandas as pd
 
 from analysis import paths
 from analysis.artifacts import atomic_write, dumps_json, versions
-from analysis.external.candidates import (
-    CANDIDATES,
-    STRONGER_REGULARISATION,
-    Candidate,
-    clean_training_rows,
-    columns_of,
-    reads,
-)
+from analysis.external.candidates import CANDIDATES
 from analysis.external.evaluate import (
     billboard_scores,
     mean_over_genres,
@@ -64,8 +57,15 @@ from analysis.external.selection import SELECTION_RULE, agreement_report, select
 from analysis.external.sources import BILLBOARD, MUSIC_GENRE
 from analysis.external.tracks import prepare_set
 from analysis.external.transfer_artifact import TRANSFER_SCHEMA_VERSION
-from analysis.models.blanking import BLANKED_SHARE, as_missing, blank_inputs
+from analysis.models.blanking import BLANKED_SHARE, as_missing, inputs_read
 from analysis.models.design import as_array, design_matrix
+from analysis.models.recipes import (
+    STRONGER_REGULARISATION,
+    Recipe,
+    clean_training_rows,
+    columns_of,
+    fit_rows,
+)
 from analysis.models.scoring import spearman, spearman_within
 from analysis.models.settings import HIT_CLASSIFIER_SETTINGS, HIT_THRESHOLD, XGB_DEFAULTS
 from analysis.protocols import (
@@ -160,7 +160,7 @@ class ExternalSide:
                    features_from_raw(filled, protocol="cold_start", name=BILLBOARD.name),
                    None, scored["target"].to_numpy(), None, filled["artists"])
 
-    def as_recipe_sees(self, recipe: Candidate) -> pd.DataFrame:
+    def as_recipe_sees(self, recipe: Recipe) -> pd.DataFrame:
         """The matrix with each input this set lacks, and the recipe was trained with
         blanked, given as missing (genre flags 0) instead of by the set's fill rule."""
         return as_missing(self.matrix, given_as_missing(self.name, recipe.blanked))
@@ -170,7 +170,7 @@ class ExternalSide:
 class FittedRecipe:
     """A recipe's regressor (and hit classifier) fitted on some training rows."""
 
-    recipe: Candidate
+    recipe: Recipe
     columns: list[str]
     regressor: object
     classifier: object | None
@@ -210,18 +210,13 @@ class FittedRecipe:
         return pred + self._offset(None, len(pred)), p_hit
 
 
-def fit_recipe(recipe: Candidate, matrix: pd.DataFrame, tracks: pd.DataFrame,
+def fit_recipe(recipe: Recipe, matrix: pd.DataFrame, tracks: pd.DataFrame,
                regressor_params: Mapping, *, with_classifier: bool = True) -> FittedRecipe:
     """Fit ``recipe`` on the given training rows (matrix and tracks aligned positionally)."""
     import xgboost as xgb
 
-    keep = (clean_training_rows(tracks) if recipe.training_rows == "clean"
-            else np.ones(len(tracks), dtype=bool))
-    X = matrix.iloc[np.flatnonzero(keep)]
-    train = tracks.iloc[np.flatnonzero(keep)]
-    if recipe.blanked:
-        X = blank_inputs(X, recipe.blanked)
-    columns = columns_of(recipe, list(matrix.columns), AUDIO_COLUMNS)
+    X, kept = fit_rows(recipe, matrix, tracks)
+    train = tracks.iloc[np.flatnonzero(kept)]
     y = train["popularity"].to_numpy(dtype="float64")
     genre_means = None
     if recipe.target == "relative_to_genre":
@@ -229,7 +224,7 @@ def fit_recipe(recipe: Candidate, matrix: pd.DataFrame, tracks: pd.DataFrame,
         y = y - train["primary_genre"].astype(str).map(genre_means).to_numpy("float64")
     elif recipe.target != "popularity":
         raise ValueError(f"unknown target {recipe.target!r}")
-    array = as_array(X[columns])
+    array = as_array(X)
     regressor = xgb.XGBRegressor(**{**XGB_DEFAULTS, "n_jobs": N_JOBS,
                                     **recipe.regressor_params(regressor_params)})
     regressor.fit(array, y)
@@ -237,10 +232,10 @@ def fit_recipe(recipe: Candidate, matrix: pd.DataFrame, tracks: pd.DataFrame,
     if with_classifier:
         classifier = xgb.XGBClassifier(**{**HIT_CLASSIFIER_SETTINGS, "n_jobs": N_JOBS})
         classifier.fit(array, train["popularity"].to_numpy() >= HIT_THRESHOLD)
-    return FittedRecipe(recipe, columns, regressor, classifier, genre_means)
+    return FittedRecipe(recipe, list(X.columns), regressor, classifier, genre_means)
 
 
-def _out_of_fold(recipe: Candidate, side: TrainingSide, params: Mapping
+def _out_of_fold(recipe: Recipe, side: TrainingSide, params: Mapping
                  ) -> tuple[np.ndarray, np.ndarray]:
     pred = np.full(len(side.tracks), np.nan)
     p_hit = np.full(len(side.tracks), np.nan)
@@ -252,7 +247,7 @@ def _out_of_fold(recipe: Candidate, side: TrainingSide, params: Mapping
     return pred, p_hit
 
 
-def _holdout(recipe: Candidate, side: TrainingSide, params: Mapping) -> dict:
+def _holdout(recipe: Recipe, side: TrainingSide, params: Mapping) -> dict:
     pred = np.full(len(side.tracks), np.nan)
     inside = []
     for macro, train, test in macro_genre_holdout_folds(side.tracks):
@@ -268,7 +263,7 @@ def _holdout(recipe: Candidate, side: TrainingSide, params: Mapping) -> dict:
             "genres_scored": n_genres, "by_macro_genre": inside}
 
 
-def score_recipe(recipe: Candidate, side: TrainingSide, external: Mapping[str, ExternalSide],
+def score_recipe(recipe: Recipe, side: TrainingSide, external: Mapping[str, ExternalSide],
                  params: Mapping, *, log: Callable[[str], None] = print) -> dict:
     """Every score of one recipe (the sections of the module docstring)."""
     start = time.perf_counter()
@@ -290,19 +285,19 @@ def score_recipe(recipe: Candidate, side: TrainingSide, external: Mapping[str, E
     return out
 
 
-def _describe(recipe: Candidate, side: TrainingSide) -> dict:
+def _describe(recipe: Recipe, side: TrainingSide) -> dict:
     columns = columns_of(recipe, list(side.matrix.columns), AUDIO_COLUMNS)
     rows = (clean_training_rows(side.tracks) if recipe.training_rows == "clean"
             else np.ones(len(side.tracks), dtype=bool))
     return {"name": recipe.name, "columns": len(columns), "drops": list(recipe.drop),
-            "reads": list(reads(recipe, columns)), "blanked": list(recipe.blanked),
+            "reads": list(inputs_read(columns)), "blanked": list(recipe.blanked),
             "training_rows": recipe.training_rows, "training_tracks": int(rows.sum()),
             "target": recipe.target,
             "stronger_regularisation": recipe.stronger_regularisation}
 
 
 def compare_recipes(side: TrainingSide, external: Mapping[str, ExternalSide], params: Mapping,
-                    *, recipes: tuple[Candidate, ...] = CANDIDATES,
+                    *, recipes: tuple[Recipe, ...] = CANDIDATES,
                     log: Callable[[str], None] = print) -> dict:
     """Every recipe described and scored, the agreement table and the rule's choice."""
     entries = []
@@ -403,8 +398,11 @@ def honest_models_external(side: TrainingSide, external: Mapping[str, ExternalSi
     """
     from analysis.features import ArtistHistory
     from analysis.models.build import models_for
+    from analysis.models.settings import RECIPE_MODELS
 
-    models = models or {p: models_for(p) for p in HONEST_PROTOCOLS}
+    # a recipe model's scores on the crawls are its recipe's, among the candidates
+    models = models or {p: [m for m in models_for(p) if m not in RECIPE_MODELS]
+                        for p in HONEST_PROTOCOLS}
     mg, bb = external[MUSIC_GENRE.name], external[BILLBOARD.name]
     history = ArtistHistory.fit(side.tracks)
     inputs = {"cold_start": {MUSIC_GENRE.name: (np.ones(len(mg.outcome), dtype=bool), mg.matrix),
@@ -437,7 +435,7 @@ def build_transfer(
     models_dir: str | os.PathLike | None = None, *,
     files: Mapping[str, str | os.PathLike] | None = None,
     external_dir: str | os.PathLike | None = None, data=None, download: bool = True,
-    out: str | os.PathLike | None = None, recipes: tuple[Candidate, ...] = CANDIDATES,
+    out: str | os.PathLike | None = None, recipes: tuple[Recipe, ...] = CANDIDATES,
     n_splits: int | None = None, models: Mapping[str, list[str]] | None = None,
     log: Callable[[str], None] = print,
 ) -> dict:

@@ -246,16 +246,18 @@ def with_genre(matrix: pd.DataFrame, genre: str | None) -> pd.DataFrame:
 
 def predict_over_genres(
     champion, frame: pd.DataFrame, genres: Sequence[str | None], *, name: str = "<DataFrame>",
-    unknown: tuple[str, ...] = (),
+    lacking: tuple[str, ...] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Prediction and hit probability averaged over ``genres``, for tracks of unknown genre.
 
     Equal to the mean of ``champion.predict`` / ``predict_hit_probability`` with
     ``track_genre`` set to each genre in turn, computed from one validated matrix
     (:meth:`analysis.models.Champion.features`) with only the genre flags changed.
-    ``[None]`` gives the prediction with no genre flag set. ``unknown``: inputs the hit
-    classifier gets as missing (:meth:`~analysis.models.Champion.hit_probability_without`);
-    with genre among them, its probability is asked once, with no genre, not averaged.
+    ``[None]`` gives the prediction with no genre flag set. ``lacking``: inputs the tracks
+    lack; each model gets as missing those it saw missing in training
+    (:meth:`~analysis.models.Champion.predict_without`, ``hit_probability_without``). A
+    model taught that genre may be missing, or that does not read it, is asked once, not
+    averaged.
 
     Returns
     -------
@@ -265,13 +267,21 @@ def predict_over_genres(
         raise ValueError("frame has a track_genre: predict it directly")
     matrix = champion.features(frame, name=name)
     columns = list(matrix.columns)
-    (prediction,) = mean_over_genres(matrix, (champion.booster.inplace_predict,), genres)
+    reads_genre = any(c.startswith(("genre_", "macro_")) for c in champion.popularity_features)
+    out = []
+    for ask, taught, reads in (
+        (champion.predict_without, champion.popularity_blanked, reads_genre),
+        (champion.hit_probability_without, champion.hit_blanked, True),
+    ):
+        unknown = tuple(i for i in lacking if i in taught)
 
-    def hit(array: np.ndarray) -> np.ndarray:
-        return champion.hit_probability_without(pd.DataFrame(array, columns=columns), unknown)
+        def predict(array: np.ndarray, ask=ask, unknown=unknown) -> np.ndarray:
+            return ask(pd.DataFrame(array, columns=columns), unknown)
 
-    (hit_probability,) = mean_over_genres(matrix, (hit,),
-                                          [None] if "genre" in unknown else genres)
+        (averaged,) = mean_over_genres(
+            matrix, (predict,), genres if reads and "genre" not in unknown else [None])
+        out.append(averaged)
+    prediction, hit_probability = out
     return prediction, hit_probability
 
 

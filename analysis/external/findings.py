@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.external.in_data import COPY_ALBUM_MARKERS, copy_album_markers, new_release_mask
+from analysis.external.in_data import new_release_mask
+from analysis.features import COPY_ALBUM_MARKERS, copy_album_markers
 from analysis.protocols import RANDOM_STATE, primary_artist_key, song_groups
 
 __all__ = [

@@ -32,7 +32,7 @@ from analysis.external.evaluate import (
     prediction_scores,
 )
 from analysis.external.fill import MUSIC_GENRE_LABELS
-from analysis.features import TEXT_MARKERS
+from analysis.features import copy_album_markers
 from analysis.models.artifacts import (
     champion_model,
     champion_names,
@@ -43,17 +43,12 @@ from analysis.models.artifacts import (
 from analysis.protocols import song_groups
 
 __all__ = [
-    "COPY_ALBUM_MARKERS",
     "MATCHED_LABELS",
     "NEW_RELEASE_DEFINITION",
-    "copy_album_markers",
     "in_data_counterparts",
     "new_release_mask",
     "oof_predictions",
 ]
-
-#: Album-name markers (:data:`analysis.features.TEXT_MARKERS`) of a crawl copy of a song.
-COPY_ALBUM_MARKERS: tuple[str, ...] = ("album_compilation", "album_seasonal", "album_dated")
 
 #: The training labels an external set's genres map to (:data:`MUSIC_GENRE_LABELS`), whose
 #: in-data scores sit beside that set's per-genre scores.
@@ -64,27 +59,6 @@ NEW_RELEASE_DEFINITION = (
     "popularity > 0; album name without a compilation, seasonal or dated marker; the song "
     "(credited artists + normalised title) has a single track id in the crawl"
 )
-
-
-def copy_album_markers(tracks: pd.DataFrame) -> pd.DataFrame:
-    """The three copy-album markers of each track, as booleans.
-
-    The same regular expressions as the model's album features
-    (:data:`analysis.features.TEXT_MARKERS`), without building the whole matrix; a missing
-    album name has no marker.
-
-    Examples
-    --------
-    >>> copy_album_markers(pd.DataFrame({"album_name": ["Greatest Hits 1999", "Blue"]})
-    ...                    ).values.tolist()
-    [[True, False, True], [False, False, False]]
-    """
-    album = tracks["album_name"].astype("string").fillna("").astype(object)
-    markers = {m.name: m for m in TEXT_MARKERS}
-    return pd.DataFrame({
-        name: album.map(lambda s, rx=markers[name].regex: bool(rx.search(s))).astype(bool)
-        for name in COPY_ALBUM_MARKERS
-    }, index=tracks.index)
 
 
 def new_release_mask(tracks: pd.DataFrame) -> np.ndarray:

@@ -49,9 +49,11 @@ from analysis.features.history import (
 )
 from analysis.features.text import (  # noqa: F401 - private names re-exported for tests
     _VERSION_PART,
+    COPY_ALBUM_MARKERS,
     TEXT_MARKERS,
     TextMarker,
     _text_features,
+    copy_album_markers,
 )
 from analysis.genres import MACRO_GENRES, load_taxonomy
 from analysis.protocols import PROTOCOLS
@@ -61,6 +63,7 @@ __all__ = [
     "ARTIST_HISTORY",
     "ARTIST_HISTORY_COLUMNS",
     "ARTIST_SMOOTHING",
+    "COPY_ALBUM_MARKERS",
     "INTRINSIC",
     "LABEL",
     "ORIGINAL_TRACK_COLUMNS",
@@ -74,6 +77,7 @@ __all__ = [
     "Feature",
     "ForbiddenFeatureError",
     "check_allowed",
+    "copy_album_markers",
     "feature_names",
     "feature_table",
     "features_from_raw",

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from analysis.fastregex import count_nonblank_fields, python_each, search_rows, superset_pattern
 
-__all__ = ["TEXT_MARKERS", "TextMarker"]
+__all__ = ["COPY_ALBUM_MARKERS", "TEXT_MARKERS", "TextMarker", "copy_album_markers"]
 
 #: A title's version part: bracketed text, or text after " - ".
 _VERSION_PART = re.compile(r"[\(\[\{]([^\)\]\}]*)[\)\]\}]|\s-\s(.*)$")
@@ -84,6 +84,31 @@ TEXT_MARKERS: tuple[TextMarker, ...] = (
                r"soundtrack|\bost\b|original motion|from the|music from",
                "soundtrack album"),
 )
+
+#: Album-name markers of a crawl copy of a song (compilation, seasonal, dated): findings about
+#: how the dataset was sampled, and what a recipe's clean training rows leave out.
+COPY_ALBUM_MARKERS: tuple[str, ...] = ("album_compilation", "album_seasonal", "album_dated")
+
+
+def copy_album_markers(tracks: pd.DataFrame) -> pd.DataFrame:
+    """The three copy-album markers of each track, as booleans.
+
+    The same regular expressions as the model's album features (:data:`TEXT_MARKERS`),
+    without building the whole matrix; a missing album name has no marker.
+
+    Examples
+    --------
+    >>> copy_album_markers(pd.DataFrame({"album_name": ["Greatest Hits 1999", "Blue"]})
+    ...                    ).values.tolist()
+    [[True, False, True], [False, False, False]]
+    """
+    album = tracks["album_name"].astype("string").fillna("").astype(object)
+    markers = {m.name: m for m in TEXT_MARKERS}
+    return pd.DataFrame({
+        name: album.map(lambda s, rx=markers[name].regex: bool(rx.search(s))).astype(bool)
+        for name in COPY_ALBUM_MARKERS
+    }, index=tracks.index)
+
 
 
 def _as_arrow(text: pd.Series) -> pa.Array:

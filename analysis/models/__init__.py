@@ -83,7 +83,7 @@ from analysis.models.artifacts import (
     worst_coverage_gap,
 )
 from analysis.models.settings import (
-    CHAMPION_MODEL,
+    CHAMPION_MODELS,
     CONFIDENCE_LEVELS,
     COVERAGE_TOLERANCE,
     HIT_CLASSIFIER,
@@ -94,6 +94,7 @@ from analysis.models.settings import (
     ORIGINAL_RF_JOBLIB_BYTES,
     ORIGINAL_RF_SECONDS,
     POPULARITY_BANDS,
+    RECIPE_MODELS,
     SCHEMA_VERSION,
     TOP_SHARE,
     TUNED_OBJECTIVE,
@@ -132,7 +133,7 @@ __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 __all__ = [
-    "CHAMPION_MODEL",
+    "CHAMPION_MODELS",
     "CONFIDENCE_LEVELS",
     "COVERAGE_TOLERANCE",
     "HIT_CLASSIFIER",
@@ -144,6 +145,7 @@ __all__ = [
     "ORIGINAL_RF_JOBLIB_BYTES",
     "ORIGINAL_RF_SECONDS",
     "POPULARITY_BANDS",
+    "RECIPE_MODELS",
     "SCHEMA_VERSION",
     "TOP_SHARE",
     "TUNED_OBJECTIVE",

@@ -26,7 +26,7 @@ import pandas as pd
 
 from analysis import paths
 from analysis.labels import MODEL_LABELS
-from analysis.models.settings import CHAMPION_MODEL, MODEL_NAMES, SCHEMA_VERSION, level_key
+from analysis.models.settings import MODEL_NAMES, SCHEMA_VERSION, level_key
 from analysis.protocols import PROTOCOL_INFO
 
 #: Layouts of ``metrics.json`` this code can read.
@@ -286,21 +286,24 @@ def triage_metric(
 
 def interval_entry(
     metrics: Mapping, protocol: str, level: float | str, *, kind: str = "mondrian",
-    model: str = CHAMPION_MODEL,
+    model: str | None = None,
 ) -> Mapping:
     """Coverage of a model's out-of-fold intervals at one confidence ``level`` (0.8 or 0.9):
     ``coverage``, ``mean_width`` and ``by_macro_genre``; ``kind`` is ``"mondrian"`` (offsets
-    per macro-genre, what the champions use) or ``"global"`` (one offset)."""
+    per macro-genre, what the champions use) or ``"global"`` (one offset). ``model``: the
+    protocol's champion unless given."""
     key = level if isinstance(level, str) else level_key(level)
+    model = model or champion_model(metrics, protocol)
     return _get(model_entry(metrics, protocol, model), "intervals", kind, key)
 
 
 def error_analysis_entry(
-    metrics: Mapping, protocol: str, *, model: str = CHAMPION_MODEL
+    metrics: Mapping, protocol: str, *, model: str | None = None
 ) -> Mapping:
     """Where a model errs (:func:`analysis.models.findings.error_analysis`): ``by_macro_genre``,
     ``by_popularity_band``, ``by_album_seen_in_training``, ``prediction_histogram``,
-    ``zero_popularity``."""
+    ``zero_popularity``. ``model``: the protocol's champion unless given."""
+    model = model or champion_model(metrics, protocol)
     return _get(model_entry(metrics, protocol, model), "error_analysis")
 
 
@@ -318,7 +321,8 @@ def champion_entry(metrics: Mapping, protocol: str) -> Mapping:
 
 
 def champion_model(metrics: Mapping, protocol: str) -> str:
-    """The model type of the champion written for ``protocol`` (``xgboost_tuned``).
+    """The model the champion written for ``protocol`` is (``xgboost_transfer``,
+    ``xgboost_tuned``: :data:`~analysis.models.settings.CHAMPION_MODELS`).
 
     Examples
     --------
@@ -354,7 +358,8 @@ def champion_timings(metrics: Mapping, name: str) -> Mapping:
 def worst_coverage_gap(metrics: Mapping, protocol: str) -> float:
     """Largest |coverage - nominal| over macro-genres and levels of the champion's Mondrian
     intervals."""
-    mondrian = _get(model_entry(metrics, protocol, CHAMPION_MODEL), "intervals", "mondrian")
+    mondrian = _get(model_entry(metrics, protocol, champion_model(metrics, protocol)),
+                    "intervals", "mondrian")
     return max(abs(entry["coverage"] - float(level))
                for level, section in mondrian.items()
                for entry in section["by_macro_genre"].values())

@@ -27,6 +27,7 @@ __all__ = [
     "blank_inputs",
     "column_family",
     "input_columns",
+    "inputs_read",
 ]
 
 #: Share of training rows on which each blanked input is removed (independently per input).
@@ -77,6 +78,17 @@ def input_columns(columns: list[str], group: str) -> list[str]:
     if group in ("explicit", "time_signature"):
         return [c for c in columns if c == group]
     raise ValueError(f"unknown input {group!r}; expected one of {INPUT_GROUPS}")
+
+
+def inputs_read(columns: list[str]) -> tuple[str, ...]:
+    """The inputs of :data:`INPUT_GROUPS` a model whose matrix has ``columns`` reads.
+
+    Examples
+    --------
+    >>> inputs_read(["energy", "explicit", "album_live"])
+    ('album', 'explicit')
+    """
+    return tuple(g for g in INPUT_GROUPS if input_columns(columns, g))
 
 
 def _missing_value(group: str) -> float:

@@ -46,9 +46,10 @@ from analysis.models.findings import (
     replica_genre_only_lr,
     sampling_artefact_finding,
 )
+from analysis.models.recipes import fit_rows
 from analysis.models.scoring import summarise_folds, summarise_values
 from analysis.models.settings import (
-    CHAMPION_MODEL,
+    CHAMPION_MODELS,
     CONFIDENCE_LEVELS,
     DEFAULT_BUDGET,
     HIT_CLASSIFIER,
@@ -59,6 +60,7 @@ from analysis.models.settings import (
     ORIGINAL_RESULTS,
     ORIGINAL_RF_JOBLIB_BYTES,
     ORIGINAL_RF_SECONDS,
+    RECIPE_MODELS,
     REPLICA_MODELS,
     SCHEMA_VERSION,
     TOP_SHARE,
@@ -85,9 +87,13 @@ def models_for(protocol: str, skip_random_forest: bool = False) -> list[str]:
     --------
     >>> models_for("seed_replica", skip_random_forest=True)
     ['linear_regression', 'xgboost', 'xgboost_tuned']
+    >>> models_for("known_artist")[-1], models_for("cold_start")[-1]
+    ('xgboost_monotone', 'xgboost_transfer')
     """
     names = list(REPLICA_MODELS) if protocol == "seed_replica" else [
-        m for m in MODEL_NAMES if m != "xgboost_monotone" or protocol == "known_artist"
+        m for m in MODEL_NAMES
+        if (m != "xgboost_monotone" or protocol == "known_artist")
+        and (m not in RECIPE_MODELS or protocol == "cold_start")
     ]
     if skip_random_forest:
         names = [m for m in names if m != "random_forest"]
@@ -212,10 +218,10 @@ def build_models(
 
     champions = {}
     for protocol in HONEST_PROTOCOLS:
-        entry = model_entry(metrics, protocol, CHAMPION_MODEL)
+        tuned = model_entry(metrics, protocol, "xgboost_tuned")
         trained = train_champion(tracks, protocol, budget,
-                                 oof_frames[protocol, CHAMPION_MODEL],
-                                 entry["fold_params"], entry["fold_tuning"], log)
+                                 oof_frames[protocol, CHAMPION_MODELS[protocol]],
+                                 tuned["fold_params"], tuned["fold_tuning"], log)
         champions[protocol] = trained
         timings["champions"][protocol] = {"fit_seconds": trained["fit_seconds"],
                                           "hit_classifier_fit_seconds":
@@ -235,8 +241,11 @@ def build_models(
     for protocol, trained in champions.items():
         manifest = _replace_champion(out_dir, protocol, trained, data.sha256)
         metrics["champions"][protocol] = {
-            "path": f"{paths.CHAMPIONS_DIR}/{protocol}", "model": CHAMPION_MODEL,
+            "path": f"{paths.CHAMPIONS_DIR}/{protocol}", "model": CHAMPION_MODELS[protocol],
             "params": trained["params"], "tuning": trained["tuning"],
+            "popularity_model": {**{k: v for k, v in manifest["popularity_model"].items()
+                                    if k != "feature_names"},
+                                 "columns": len(manifest["popularity_model"]["feature_names"])},
             "n_trees": trained["params"]["n_estimators"],
             "model_bytes": manifest["files"]["model.ubj"]["bytes"],
             "artifact_bytes": sum(f["bytes"] for f in manifest["files"].values()),
@@ -302,9 +311,11 @@ def train_champion(
     """Fit the champion on all tracks and calibrate it from the protocol's OOF residuals.
 
     Parameters are those the tuner chose in the outer training fold whose grouped validation
-    RMSE was lowest (inner scores only: no outer test label takes part in the choice). The
-    conformal offsets come from the out-of-fold predictions of the same tuned procedure, each
-    made by a model that never saw the track's group.
+    RMSE was lowest (inner scores only: no outer test label takes part in the choice). A
+    champion that follows a recipe (:data:`CHAMPION_MODELS`, :data:`RECIPE_MODELS`) learns
+    from the recipe's rows and columns (:func:`~analysis.models.recipes.fit_rows`). The
+    conformal offsets come from the out-of-fold predictions ``oof`` of the same procedure,
+    each made by a model that never saw the track's group.
 
     Returns
     -------
@@ -317,9 +328,16 @@ def train_champion(
     X = design_matrix(tracks, protocol, n_splits=budget.n_splits)
     y = tracks["popularity"].to_numpy(dtype="float64")
     X_array = as_array(X)
+    name = CHAMPION_MODELS[protocol]
+    recipe = RECIPE_MODELS.get(name)
+    X_fit, y_fit = X, y
+    if recipe is not None:
+        params = recipe.regressor_params(params)
+        X_fit, kept = fit_rows(recipe, X, tracks)
+        y_fit = y[kept]
     start = time.perf_counter()
-    model = make_model(CHAMPION_MODEL, params=params, n_jobs=budget.n_jobs).fit(X_array, y)
-    model.get_booster().feature_names = list(X.columns)
+    model = make_model(name, params=params, n_jobs=budget.n_jobs).fit(as_array(X_fit), y_fit)
+    model.get_booster().feature_names = list(X_fit.columns)
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
     blanked = HIT_CLASSIFIER_BLANKED.get(protocol, ())
@@ -336,7 +354,8 @@ def train_champion(
             "hit_fit_seconds": hit_fit_seconds, "hit_blanked": blanked,
             "tuning": {**fold_tuning[best], "chosen_from_outer_fold": best},
             "offsets": offsets, "history": history, "feature_names": list(X.columns),
-            "n_train": len(tracks), "fit_seconds": fit_seconds}
+            "recipe": recipe, "n_train": len(tracks), "n_learned": len(X_fit),
+            "fit_seconds": fit_seconds}
 
 
 def _replace_champion(out_dir: Path, protocol: str, trained: dict, data_sha256: str) -> dict:

@@ -23,12 +23,14 @@ from analysis.features import ARTIST_HISTORY_COLUMNS, ArtistHistory, features_fr
 from analysis.genres import MACRO_GENRES
 from analysis.models.blanking import BLANKED_SHARE, as_missing
 from analysis.models.conformal import apply_offsets
+from analysis.models.recipes import Recipe
 from analysis.models.settings import (
-    CHAMPION_MODEL,
+    CHAMPION_MODELS,
     CONFIDENCE_LEVELS,
     HIT_CLASSIFIER_FILE,
     HIT_CLASSIFIER_SETTINGS,
     HIT_THRESHOLD,
+    RECIPE_MODELS,
     level_key,
     recorded_versions,
 )
@@ -54,9 +56,14 @@ class Champion:
     name, protocol : str
         ``cold_start`` or ``known_artist`` (a champion is named after its protocol).
     booster : xgboost.Booster
-        The trees. The matrix it expects is :func:`analysis.features.make_features`'s.
+        The popularity model's trees. They read the columns ``popularity_features`` of the
+        model matrix (:meth:`predict_matrix` selects them).
     feature_names : list of str
-        Column order of that matrix.
+        Column order of the model matrix (:func:`analysis.features.make_features`'s), what
+        :meth:`features` returns and the hit classifier reads.
+    popularity_features : list of str
+        The columns the popularity model reads: all of them, or fewer for a champion that
+        follows a recipe (``manifest["popularity_model"]``).
     offsets : dict
         Conformal half-widths per macro-genre and confidence level (see
         :func:`~analysis.models.conformal.conformal_offsets`); a track without a genre gets
@@ -68,7 +75,7 @@ class Champion:
     manifest : dict
         What was loaded, with hashes, versions and parameters.
     hit_booster : xgboost.Booster
-        The hit classifier on the same matrix (:meth:`predict_hit_probability`).
+        The hit classifier on the whole matrix (:meth:`predict_hit_probability`).
 
     Notes
     -----
@@ -86,6 +93,7 @@ class Champion:
     artist_history: ArtistHistory | None
     manifest: dict
     hit_booster: object
+    popularity_features: list[str]
 
     def features(self, df: pd.DataFrame, *, name: str = "<DataFrame>",
                  validated: bool = False) -> pd.DataFrame:
@@ -131,8 +139,13 @@ class Champion:
 
     def predict(self, df: pd.DataFrame, *, name: str = "<DataFrame>") -> np.ndarray:
         """Predicted popularity (0–100 scale, not clipped: the trees' raw output)."""
-        X = self.features(df, name=name)
-        return np.asarray(self.booster.inplace_predict(X), dtype="float64")
+        return self.predict_matrix(self.features(df, name=name))
+
+    def predict_matrix(self, X: pd.DataFrame) -> np.ndarray:
+        """Predicted popularity of rows of the model matrix ``X`` (the popularity model's
+        columns selected from it)."""
+        return np.asarray(self.booster.inplace_predict(X[self.popularity_features]),
+                          dtype="float64")
 
     def predict_hit_probability(
         self, df: pd.DataFrame, *, name: str = "<DataFrame>"
@@ -178,16 +191,29 @@ class Champion:
         (:data:`~analysis.models.settings.HIT_CLASSIFIER_BLANKED`)."""
         return tuple(self.manifest["hit_classifier"]["blanked_inputs"])
 
+    @property
+    def recipe(self) -> Recipe | None:
+        """The recipe the popularity model follows (None: every column of every track)."""
+        return RECIPE_MODELS.get(self.manifest["model"])
+
+    @property
+    def popularity_blanked(self) -> tuple[str, ...]:
+        """Inputs the popularity model saw missing on part of its training rows (its recipe's)."""
+        return tuple(self.manifest["popularity_model"]["blanked_inputs"])
+
     def hit_probability_without(self, X: pd.DataFrame, unknown: tuple[str, ...]) -> np.ndarray:
         """P(hit) of the model matrix ``X`` with the inputs ``unknown`` given as missing
         (:func:`analysis.models.blanking.as_missing`); only inputs the classifier saw missing
         in training may be (others raise: it was never taught what their absence means)."""
-        untaught = sorted(set(unknown) - set(self.hit_blanked))
-        if untaught:
-            raise ValueError(f"the {self.name} hit classifier never saw {untaught} missing in "
-                             "training; give them a value")
+        _check_taught(f"the {self.name} hit classifier", unknown, self.hit_blanked)
         return np.asarray(self.hit_booster.inplace_predict(as_missing(X, unknown)),
                           dtype="float64")
+
+    def predict_without(self, X: pd.DataFrame, unknown: tuple[str, ...]) -> np.ndarray:
+        """Predicted popularity of the model matrix ``X`` with the inputs ``unknown`` given as
+        missing, as :meth:`hit_probability_without` (the popularity model's taught inputs)."""
+        _check_taught(f"the {self.name} popularity model", unknown, self.popularity_blanked)
+        return self.predict_matrix(as_missing(X, unknown))
 
     def _check_confidence(self, confidence: float) -> None:
         if level_key(confidence) not in self.offsets["global"]:
@@ -195,7 +221,7 @@ class Champion:
 
     def _interval(self, X: pd.DataFrame, index: pd.Index, confidence: float) -> pd.DataFrame:
         """Prediction and Mondrian interval of a validated matrix ``X``."""
-        pred = np.asarray(self.booster.inplace_predict(X), dtype="float64")
+        pred = self.predict_matrix(X)
         lower, upper = self.interval_bounds(X, pred, confidence=confidence)
         return pd.DataFrame({"prediction": pred, "lower": lower, "upper": upper}, index=index)
 
@@ -215,6 +241,12 @@ class Champion:
             strata[X[column].to_numpy() == 1.0] = macro
         return apply_offsets(np.asarray(prediction, dtype="float64"), strata, self.offsets,
                              confidence)
+
+
+def _check_taught(model: str, unknown: tuple[str, ...], taught: tuple[str, ...]) -> None:
+    untaught = sorted(set(unknown) - set(taught))
+    if untaught:
+        raise ValueError(f"{model} never saw {untaught} missing in training; give them a value")
 
 
 def _macro_columns() -> list[str]:
@@ -259,8 +291,12 @@ def load_champion(name: str, *, models_dir: str | os.PathLike | None = None) -> 
             )
     booster = xgb.Booster()
     booster.load_model(str(folder / "model.ubj"))
-    if list(booster.feature_names or []) != manifest["feature_names"]:
+    popularity_features = manifest["popularity_model"]["feature_names"]
+    if list(booster.feature_names or []) != popularity_features:
         raise ChampionIntegrityError(f"{folder}: booster features differ from the manifest")
+    if set(popularity_features) - set(manifest["feature_names"]):
+        raise ChampionIntegrityError(f"{folder}: the popularity model reads columns the "
+                                     "model matrix does not have")
     offsets = json.loads((folder / "offsets.json").read_text())
     hit_booster = xgb.Booster()
     hit_booster.load_model(str(folder / manifest["hit_classifier"]["file"]))
@@ -272,11 +308,29 @@ def load_champion(name: str, *, models_dir: str | os.PathLike | None = None) -> 
                                 smoothing=meta["smoothing"])
     return Champion(name=name, protocol=manifest["protocol"], booster=booster,
                     feature_names=manifest["feature_names"], offsets=offsets,
-                    artist_history=history, manifest=manifest, hit_booster=hit_booster)
+                    artist_history=history, manifest=manifest, hit_booster=hit_booster,
+                    popularity_features=popularity_features)
 
 
 #: The README's name for :func:`load_champion`.
 load = load_champion
+
+
+def popularity_model_entry(recipe: Recipe | None, columns: list[str], learned: int) -> dict:
+    """What a manifest says about its popularity model's training: the recipe it follows
+    (None: every column of every track, nothing blanked), the columns it reads, how many
+    tracks it learned from, which inputs it saw blanked.
+
+    Examples
+    --------
+    >>> popularity_model_entry(None, ["energy"], 10)["blanked_inputs"]
+    []
+    """
+    return {"recipe": None if recipe is None else recipe.name,
+            "training_rows": "all" if recipe is None else recipe.training_rows,
+            "feature_names": list(columns), "learned_from_tracks": int(learned),
+            "blanked_inputs": [] if recipe is None else list(recipe.blanked),
+            "blanked_share": BLANKED_SHARE}
 
 
 def write_champion(folder: Path, name: str, trained: dict, data_sha256: str) -> dict:
@@ -285,7 +339,9 @@ def write_champion(folder: Path, name: str, trained: dict, data_sha256: str) -> 
     ``trained`` is what the build's champion training returns: ``model`` and ``hit_model``
     (fitted XGBoost estimators whose boosters carry their feature names), ``params``,
     ``tuning``, ``offsets``, ``history`` (:class:`~analysis.features.ArtistHistory` or None),
-    ``feature_names`` and ``n_train``.
+    ``feature_names`` (the model matrix), ``recipe`` (a
+    :class:`~analysis.models.recipes.Recipe` or None), ``n_train`` and ``n_learned`` (the
+    tracks the popularity model learned from).
 
     Returns
     -------
@@ -299,8 +355,11 @@ def write_champion(folder: Path, name: str, trained: dict, data_sha256: str) -> 
     trained["hit_model"].get_booster().save_model(str(folder / HIT_CLASSIFIER_FILE))
     files = ["model.ubj", "offsets.json", HIT_CLASSIFIER_FILE]
     manifest = {
-        "name": name, "protocol": name, "model": CHAMPION_MODEL, "format": "xgboost-ubj",
-        "feature_names": trained["feature_names"], "params": trained["params"],
+        "name": name, "protocol": name, "model": CHAMPION_MODELS[name], "format": "xgboost-ubj",
+        "feature_names": trained["feature_names"],
+        "popularity_model": popularity_model_entry(trained["recipe"], booster.feature_names,
+                                                   trained["n_learned"]),
+        "params": trained["params"],
         "tuning": trained["tuning"], "n_train": trained["n_train"],
         "data_sha256": data_sha256, "random_state": RANDOM_STATE,
         "versions": recorded_versions(),

@@ -20,6 +20,7 @@ from analysis.features import check_allowed
 from analysis.models.blanking import blank_inputs
 from analysis.models.conformal import apply_offsets, conformal_offsets, coverage
 from analysis.models.design import Design, as_array, design_matrix
+from analysis.models.recipes import Recipe, fit_rows
 from analysis.models.scoring import score_hit_probabilities, score_predictions
 from analysis.models.settings import (
     CONFIDENCE_LEVELS,
@@ -27,6 +28,7 @@ from analysis.models.settings import (
     HIT_CLASSIFIER_BLANKED,
     HIT_THRESHOLD,
     INTERVAL_MODELS,
+    RECIPE_MODELS,
     TUNING_INNER_FOLD,
     Budget,
     level_key,
@@ -38,7 +40,12 @@ from analysis.protocols import HONEST_PROTOCOLS, inner_folds
 
 @dataclass
 class FoldData:
-    """One outer fold's matrices, as float64 arrays, and where its rows sit in the design."""
+    """One outer fold's matrices, as float64 arrays, and where its rows sit in the design.
+
+    A model following a recipe (:data:`RECIPE_MODELS`) learns from part of the training fold
+    (``fit_rows``), with inputs blanked (``X_fit``); calibration still predicts every training
+    row, as the intervals are applied to every track.
+    """
 
     X_train: np.ndarray
     y_train: np.ndarray
@@ -47,6 +54,14 @@ class FoldData:
     inner: np.ndarray             # inner fold of each training row
     train: np.ndarray             # positions
     test: np.ndarray
+    X_fit: np.ndarray | None = None     # the rows learned from, as learned (recipe models)
+    fit_rows: np.ndarray | None = None  # bool per training row: learned from
+
+    def learned(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The matrix, target and inner folds of the rows a model learns from."""
+        if self.fit_rows is None:
+            return self.X_train, self.y_train, self.inner
+        return self.X_fit, self.y_train[self.fit_rows], self.inner[self.fit_rows]
 
 
 @dataclass
@@ -60,16 +75,34 @@ class Result:
     intervals: dict | None = None
 
 
-def fold_data(design: Design, fold: int, budget: Budget) -> FoldData:
-    """The matrices of outer fold ``fold``, built once per design (cached in ``extra``).
+def fold_data(design: Design, fold: int, budget: Budget, model: str | None = None) -> FoldData:
+    """The matrices of outer fold ``fold`` as ``model`` reads them, built once per design
+    (cached in ``extra``).
 
     Honest protocols get their matrix from :func:`~analysis.models.design.design_matrix` fitted
-    on the training fold, so artist history never sees a test label.
+    on the training fold, so artist history never sees a test label. A recipe model's
+    (:data:`RECIPE_MODELS`) keeps the recipe's columns and rows (:func:`fit_rows`, computed on
+    the training fold only).
     """
     cache = design.extra.setdefault("fold_data", {})
     if fold not in cache:
         cache[fold] = _make_fold_data(design, fold, budget)
-    return cache[fold]
+    if model not in RECIPE_MODELS:
+        return cache[fold]
+    if (fold, model) not in cache:
+        cache[fold, model] = _recipe_fold_data(design, cache[fold], RECIPE_MODELS[model])
+    return cache[fold, model]
+
+
+def _recipe_fold_data(design: Design, data: FoldData, recipe: Recipe) -> FoldData:
+    if design.protocol != "cold_start":
+        raise ValueError(f"recipe {recipe.name!r} is a cold-start model's, not {design.protocol}'s")
+    train = pd.DataFrame(data.X_train, columns=data.columns)
+    X_fit, kept = fit_rows(recipe, train, design.tracks.iloc[data.train])
+    columns = list(X_fit.columns)
+    test = pd.DataFrame(data.X_test, columns=data.columns)
+    return replace(data, X_train=as_array(train[columns]), X_test=as_array(test[columns]),
+                   columns=columns, X_fit=as_array(X_fit), fit_rows=kept)
 
 
 def _make_fold_data(design: Design, fold: int, budget: Budget) -> FoldData:
@@ -101,7 +134,8 @@ def _fit_predict_unlimited(
     """Fit one model on a training fold (tuning inside it when needed) and predict the test.
 
     ``xgboost_monotone`` reuses the fold's ``xgboost_tuned`` parameters (``tuned``) and only
-    adds the constraint, so the comparison isolates the constraint.
+    adds the constraint, so the comparison isolates the constraint; a recipe model reuses them
+    and changes only what it learns from.
     """
     info: dict = {}
     params = None
@@ -117,10 +151,16 @@ def _fit_predict_unlimited(
         constraint = tuple(int(c == "artist_mean_popularity") for c in data.columns)
         params = {**tuned, "monotone_constraints": "(" + ",".join(map(str, constraint)) + ")"}
         info = {"params": {**tuned, "monotone_constraints": {"artist_mean_popularity": 1}}}
+    elif name in RECIPE_MODELS:
+        if tuned is None:
+            raise RuntimeError(f"{name} runs after xgboost_tuned on the same folds")
+        params = RECIPE_MODELS[name].regressor_params(tuned)
+        info = {"params": params}
+    X_fit, y_fit, _ = data.learned()
     model = make_model(name, params=params, n_trees=budget.random_forest_trees,
                        n_jobs=budget.n_jobs, rounds=budget.fixed_rounds)
     start = time.perf_counter()
-    model.fit(data.X_train, data.y_train)
+    model.fit(X_fit, y_fit)
     info["_fit_seconds"] = time.perf_counter() - start
     start = time.perf_counter()
     pred = np.asarray(model.predict(data.X_test), dtype="float64")
@@ -142,8 +182,10 @@ def _calibration_predictions(
     predicted by a model fit on the rest of the training fold (cross-conformal residuals, as
     MAPIE's ``CrossConformalRegressor(method="base")`` computes them); k = 1 is plain split
     conformal on one inner fold. More folds mean more artists behind every macro-genre's
-    offset, which is what keeps per-genre coverage stable.
+    offset, which is what keeps per-genre coverage stable. A recipe model learns from its own
+    rows of the other inner folds and is calibrated on every row of the held one.
     """
+    X_fit, y_fit, inner_fit = data.learned()
     pred = np.full(len(data.y_train), np.nan)
     for inner in range(budget.calibration_folds):
         held = data.inner == inner
@@ -151,7 +193,8 @@ def _calibration_predictions(
             continue
         model = make_model(name, params=params, n_trees=budget.random_forest_trees,
                            n_jobs=budget.n_jobs, rounds=budget.fixed_rounds)
-        model.fit(data.X_train[~held], data.y_train[~held])
+        learn = inner_fit != inner
+        model.fit(X_fit[learn], y_fit[learn])
         pred[held] = model.predict(data.X_train[held])
     used = ~np.isnan(pred)
     return pred[used], used
@@ -227,7 +270,7 @@ def evaluate(design: Design, name: str, budget: Budget, log: Callable[[str], Non
     with_intervals = name in INTERVAL_MODELS and design.protocol in HONEST_PROTOCOLS
     tuned_cache = design.extra.setdefault("tuned_params", {})
     folds = range(design.n_folds)
-    datas = [fold_data(design, fold, budget) for fold in folds]
+    datas = [fold_data(design, fold, budget, name) for fold in folds]
     jobs = [(data, design.macro[data.train] if with_intervals else None, tuned_cache.get(fold))
             for fold, data in zip(folds, datas, strict=True)]
     for fold, data, (pred, info) in zip(folds, datas, _map_folds(name, jobs, budget),

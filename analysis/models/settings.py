@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from analysis.artifacts import versions
 from analysis.models.blanking import INPUT_GROUPS
+from analysis.models.recipes import TRANSFER_RECIPE, Recipe
 from analysis.protocols import N_SPLITS, RANDOM_STATE
 
 #: Popularity from which a track counts as a hit for the triage metrics.
@@ -44,7 +45,8 @@ COVERAGE_TOLERANCE = 0.02
 #: The popularity scale; interval bounds are clipped to it.
 POPULARITY_BOUNDS: tuple[float, float] = (0.0, 100.0)
 
-#: Every model, in table order. ``xgboost_monotone`` runs under ``known_artist`` only.
+#: Every model, in table order. ``xgboost_monotone`` runs under ``known_artist`` only,
+#: ``xgboost_transfer`` (:data:`RECIPE_MODELS`) under ``cold_start`` only.
 MODEL_NAMES: tuple[str, ...] = (
     "linear_regression",
     "random_forest",
@@ -53,16 +55,26 @@ MODEL_NAMES: tuple[str, ...] = (
     "hist_gradient_boosting",
     "xgboost_hurdle",
     "xgboost_monotone",
+    "xgboost_transfer",
 )
 
 #: Models of the original's table, the only ones the leaky replica runs.
 REPLICA_MODELS: tuple[str, ...] = ("linear_regression", "random_forest", "xgboost", "xgboost_tuned")
 
-#: The model type every champion is (exportable trees, no transformer in front).
-CHAMPION_MODEL = "xgboost_tuned"
+#: The model each champion is (exportable trees, no transformer in front). The new-artist
+#: champion follows the recipe the transfer comparison chose
+#: (:data:`~analysis.models.recipes.TRANSFER_RECIPE`, model ``xgboost_transfer``); the
+#: known-artist champion was not part of that comparison and keeps the tuned model.
+CHAMPION_MODELS: dict[str, str] = {"cold_start": "xgboost_transfer",
+                                   "known_artist": "xgboost_tuned"}
+
+#: Models that follow a :class:`~analysis.models.recipes.Recipe` (columns, training rows,
+#: blanked inputs) with the fold's ``xgboost_tuned`` parameters; they run under ``cold_start``
+#: only (a recipe is a cold-start model's).
+RECIPE_MODELS: dict[str, Recipe] = {"xgboost_transfer": TRANSFER_RECIPE}
 
 #: Models whose out-of-fold predictions carry conformal intervals.
-INTERVAL_MODELS: tuple[str, ...] = ("xgboost_tuned",)
+INTERVAL_MODELS: tuple[str, ...] = ("xgboost_tuned", "xgboost_transfer")
 
 #: Deepest tree the tuner may grow. Leaf-wise trees grow as deep as their leaves allow (the
 #: uncapped champions reached depth 34), and XGBoost's own TreeSHAP (``pred_contribs``, which

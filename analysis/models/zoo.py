@@ -20,12 +20,14 @@ from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from analysis.models.blanking import BLANKED_SHARE
 from analysis.models.settings import (
     HGB_PARAMS,
     HIT_CLASSIFIER_SETTINGS,
     HURDLE_PARAMS,
     MAX_TREE_DEPTH,
     MODEL_NAMES,
+    RECIPE_MODELS,
     XGB_DEFAULTS,
     Budget,
 )
@@ -89,7 +91,7 @@ def make_model(
     name : str
         One of :data:`~analysis.models.settings.MODEL_NAMES`.
     params : dict, optional
-        Tuned XGBoost parameters (``xgboost_tuned``, ``xgboost_monotone``).
+        Tuned XGBoost parameters (``xgboost_tuned``, ``xgboost_monotone``, the recipe models).
     n_trees : int
         Trees of the Random Forest (the original's 300).
     n_jobs : int
@@ -119,7 +121,7 @@ def make_model(
                                      random_state=RANDOM_STATE)
     if name == "xgboost":
         return _xgb_regressor(n_jobs)
-    if name in ("xgboost_tuned", "xgboost_monotone"):
+    if name in ("xgboost_tuned", "xgboost_monotone", *RECIPE_MODELS):
         if params is None:
             raise ValueError(f"{name} needs tuned params (see tune_xgboost)")
         return _xgb_regressor(n_jobs, **params)
@@ -160,6 +162,13 @@ def describe_model(name: str, budget: Budget) -> dict:
     if name == "xgboost_hurdle":
         return {"estimator": "HurdleRegressor(XGBClassifier p0, XGBRegressor on y>0)",
                 **XGB_DEFAULTS, **HURDLE_PARAMS, "n_estimators": budget.fixed_rounds}
+    if name in RECIPE_MODELS:
+        recipe = RECIPE_MODELS[name]
+        return {"estimator": "XGBRegressor with the training fold's xgboost_tuned parameters, "
+                             "trained by a recipe",
+                "recipe": recipe.name, "drops": list(recipe.drop),
+                "training_rows": recipe.training_rows, "blanked_inputs": list(recipe.blanked),
+                "blanked_share": BLANKED_SHARE, **XGB_DEFAULTS}
     return {"estimator": "XGBRegressor tuned per training fold by Optuna (TPE, seeded)",
             **XGB_DEFAULTS, "n_trials": budget.n_trials, "max_trees": budget.max_trees,
             "tuning_rows": budget.tuning_rows, "early_stopping_rounds": 20,

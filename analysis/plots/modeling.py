@@ -17,6 +17,7 @@ from analysis.explain.cache import protocol_summary
 from analysis.genres import MACRO_GENRES
 from analysis.labels import (
     EXTERNAL_SET_LABELS,
+    LADDER_PART_AXIS,
     PROTOCOL_ADJECTIVES,
     PROTOCOL_LABELS,
     PROTOCOL_SHORT_NAMES,
@@ -123,9 +124,10 @@ def plot_leak_mechanism(metrics: dict, *, title: str | None = None) -> go.Figure
     return _set_min_width(fig, MIN_CHART_WIDTH)
 
 
-def plot_error_by_macro_genre(metrics: dict, *, model: str = "xgboost_tuned",
+def plot_error_by_macro_genre(metrics: dict, *, model: str | None = None,
                               title: str | None = None) -> go.Figure:
-    """Out-of-fold MAE per macro-genre under both honest protocols, worst on top."""
+    """Out-of-fold MAE per macro-genre under both honest protocols, worst on top (``model``:
+    each protocol's champion unless given)."""
     fig = go.Figure()
     order = None
     for protocol in ("cold_start", "known_artist"):
@@ -145,10 +147,11 @@ def plot_error_by_macro_genre(metrics: dict, *, model: str = "xgboost_tuned",
     return fig
 
 
-def plot_error_by_popularity_band(metrics: dict, *, model: str = "xgboost_tuned",
+def plot_error_by_popularity_band(metrics: dict, *, model: str | None = None,
                                   title: str | None = None) -> go.Figure:
     """Mean prediction against the truth per popularity band: low tracks are over-predicted,
-    hits under-predicted (regression to the mean)."""
+    hits under-predicted (regression to the mean). ``model``: each protocol's champion unless
+    given."""
     fig = go.Figure()
     bands = None
     for protocol in ("cold_start", "known_artist"):
@@ -171,9 +174,10 @@ def plot_error_by_popularity_band(metrics: dict, *, model: str = "xgboost_tuned"
     return fig
 
 
-def plot_zero_mass(metrics: dict, *, protocol: str = "cold_start", model: str = "xgboost_tuned",
+def plot_zero_mass(metrics: dict, *, protocol: str = "cold_start", model: str | None = None,
                    title: str | None = None) -> go.Figure:
-    """Where the model puts tracks whose popularity is exactly 0, against all other tracks."""
+    """Where the model (the protocol's champion unless given) puts tracks whose popularity is
+    exactly 0, against all other tracks."""
     hist = error_analysis_entry(metrics, protocol, model=model)["prediction_histogram"]
     edges = hist["bin_edges"]
     centres = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=True)]
@@ -190,9 +194,10 @@ def plot_zero_mass(metrics: dict, *, protocol: str = "cold_start", model: str = 
     return fig
 
 
-def plot_interval_coverage(metrics: dict, *, level: str = "0.9", model: str = "xgboost_tuned",
+def plot_interval_coverage(metrics: dict, *, level: str = "0.9", model: str | None = None,
                            title: str | None = None) -> go.Figure:
-    """Coverage per macro-genre of one global offset versus one offset per macro-genre."""
+    """Coverage per macro-genre of one global offset versus one offset per macro-genre
+    (``model``: each protocol's champion unless given)."""
     from analysis.models import COVERAGE_TOLERANCE  # the issue's bound, drawn as a band
 
     nominal = float(level)
@@ -231,22 +236,29 @@ def plot_feature_ladder(summary: dict, *, title: str | None = None) -> go.Figure
     """Held-out R² of each honest protocol's fold model refit on growing feature sets.
 
     ``summary`` is ``models/shap/summary.json`` (:func:`analysis.explain.load_explanations`);
-    its ``feature_ladder`` steps are cumulative, so each bar adds one kind of metadata.
+    its ``feature_ladder`` steps are cumulative, so each bar adds one kind of metadata. Bars
+    are placed by the kind they add (:data:`~analysis.labels.LADDER_PART_AXIS`), as the two
+    models may read different columns of it; the hover names what each added.
     """
     fig = go.Figure()
+    lowest = 0.0
     for protocol in ("cold_start", "known_artist"):
         steps = protocol_summary(summary, protocol)["feature_ladder"]["steps"]
+        lowest = min(lowest, *(step["r2"] for step in steps))
         fig.add_bar(
-            x=[step["step"] for step in steps], y=_r([step["r2"] for step in steps], 4),
+            x=[LADDER_PART_AXIS[step["part"]] for step in steps],
+            y=_r([step["r2"] for step in steps], 4),
             name=PROTOCOL_LABELS[protocol], marker_color=PROTOCOL_COLORS[protocol],
             text=[f"{step['r2']:.2f}" for step in steps], textposition="outside",
-            customdata=[step["n_columns"] for step in steps],
-            hovertemplate="%{x}<br>" + PROTOCOL_LABELS[protocol]
-                          + ": R² %{y:.3f} (%{customdata} columns)<extra></extra>",
+            customdata=[[step["step"], step["n_columns"]] for step in steps],
+            hovertemplate="%{customdata[0]}<br>" + PROTOCOL_LABELS[protocol]
+                          + ": R² %{y:.3f} (%{customdata[1]} columns)<extra></extra>",
         )
     fig.update_layout(title=title, barmode="group",
+                      xaxis=dict(categoryorder="array",
+                                 categoryarray=list(LADDER_PART_AXIS.values())),
                       yaxis=dict(title="R², held-out fold (same tuned parameters)",
-                                 range=[0, 1]),
+                                 range=[min(0.0, lowest - 0.05), 1]),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
     return fig
 

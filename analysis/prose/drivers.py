@@ -214,9 +214,10 @@ ANSWER = (
     "{history[shap_share_history]:.0%} of what moves the known-artist model's predictions, and "
     "removing it {removing} R² on a held-out fold from {history[r2_with_history]:.2f} to "
     "{history[r2_without_history]:.2f}. For an artist we have never seen, the strongest drivers "
-    "are {leaders}, measured as the mean absolute SHAP value in popularity points; the strongest "
-    "audio feature is {audio_name} ({audio[mean_abs_shap]:.1f} points)."
+    "are {leaders}, measured as the mean absolute SHAP value in popularity points{audio_words}."
 )
+#: The strongest audio feature, when it is not already the first of the leaders.
+ANSWER_AUDIO = "; the strongest audio feature is {audio_name} ({audio[mean_abs_shap]:.1f} points)"
 LEADER = "{name} ({mean_abs_shap:.1f} points)"
 LOWERS, RAISES = "lowers", "raises"
 
@@ -345,8 +346,10 @@ def answer(f: Mapping) -> str:
     """The chapter's answer: artist first when known; otherwise the label and the sound."""
     h = f["history"]
     leaders = ", ".join(fill(LEADER, r, name=driver_name(r["group"])) for r in f["leaders"])
-    return fill(ANSWER, f, leaders=leaders, audio=f["audio"][0],
-                audio_name=driver_name(f["audio"][0]["group"]),
+    audio = f["audio"][0]
+    audio_words = ("" if audio["group"] == f["leaders"][0]["group"]
+                   else fill(ANSWER_AUDIO, {}, audio=audio, audio_name=driver_name(audio["group"])))
+    return fill(ANSWER, f, leaders=leaders, audio_words=audio_words,
                 removing=by_sign(h["r2_with_history"] - h["r2_without_history"], LOWERS, RAISES))
 
 

@@ -25,11 +25,13 @@ from analysis.labels import EXTERNAL_SET_SHORT_NAMES, PROTOCOL_CASES, driver_nam
 from analysis.models import CONFIDENCE_LEVELS, HIT_THRESHOLD, TOP_SHARE
 from analysis.prose import transfer
 from analysis.prose._artifacts import (
+    LIKE_FOR_LIKE,
     artist_history,
     champion_model,
     champion_r2,
     importance,
     is_audio,
+    like_for_like_r2,
     metric,
     replica_model,
     triage_metric,
@@ -110,8 +112,9 @@ def read_facts(summary: Mapping, metrics: Mapping, explanations,
         "repeated_share": summary["rows_repeating_a_track_id"] / summary["input_rows"],
         "published": metrics["original_results"]["random_forest"]["r2"],
         "replica": metric(metrics, "seed_replica", replica_model(metrics), "r2")[0],
-        "known": champion_r2(metrics, "known_artist")[0],
-        "cold": champion_r2(metrics, "cold_start")[0],
+        "known": like_for_like_r2(metrics, "known_artist")[0],
+        "cold": like_for_like_r2(metrics, "cold_start")[0],
+        "cold_published": champion_r2(metrics, "cold_start")[0],
         "hit": metrics.get("hit_threshold", HIT_THRESHOLD), "top_share": TOP_SHARE,
         "auc": triage_metric(metrics, "cold_start", "hit_auc")[0],
         "top_precision": triage_metric(metrics, "cold_start", "top1_precision")[0],
@@ -157,7 +160,12 @@ LEAK = (
     "**The published accuracy leaned on a leak.** The original's R² of {published:.2f} "
     "(replicated here: {replica:.2f}) rests on test tracks, and their own popularity, leaking "
     "into training; measured honestly, a new track by a known artist gets R² {known:.2f} and a "
-    "track by a new artist {cold:.2f} ([modeling]({links[leak]}))."
+    "track by a new artist {cold:.2f} ([modeling]({links[leak]})).{published_model}"
+)
+#: When the published new-artist model is not the like-for-like one.
+LEAK_PUBLISHED = (
+    " The new-artist model published here was chosen for what holds on other crawls instead, "
+    "and explains less in this one (R² {cold_published:.2f})."
 )
 TRIAGE = (
     "**The model can triage.** For artists it has never seen, it ranks hits (popularity ≥ {hit}) "
@@ -183,6 +191,12 @@ NEW_ARTIST = (
     "average; the strongest audio feature, {audio_name}, by {audio_shap:.1f} "
     "([drivers]({links[drivers]}))."
 )
+#: When a new artist's first driver is an audio feature: the sound leads.
+NEW_ARTIST_SOUND = (
+    "**For a new artist, the sound leads.** {First} moves a prediction by {first_shap:.1f} "
+    "points on average, and the audio features carry {audio_share:.0%} of what moves it "
+    "([drivers]({links[drivers]}))."
+)
 METADATA_WINS = "catalogue metadata beats sound"
 SOUND_COUNTS = "sound matters as much as metadata"
 GENRES = (
@@ -205,9 +219,10 @@ RANGE = (
 #: scoped by :func:`analysis.labels.external_scope`.
 TILES: tuple[dict, ...] = (
     {"key": "r2", "skill": True, "label": "Popularity explained, new artist",
-     "value": "{cold:.2f}", "unit": "R²",
-     "context": "Rank correlation {cold_spearman:.2f}; the original's leaky recipe scores "
-                "{replica:.2f}.",
+     "value": "{cold_published:.2f}", "unit": "R²",
+     "context": "Rank correlation {cold_spearman:.2f}; chosen for what holds on other crawls. "
+                "Tuned on this crawl alone, XGBoost scores {cold:.2f}; the original's leaky "
+                "recipe {replica:.2f}.",
      "elsewhere": (("music_genre", "{music_genre[r2]:.2f}", "R²"),),
      "link": "leak", "link_text": "The leak audit"},
     {"key": "auc", "skill": True, "label": "Hits ranked first, new artist",
@@ -223,8 +238,8 @@ TILES: tuple[dict, ...] = (
      "link": "intervals", "link_text": "Prediction intervals"},
     {"key": "sound", "skill": False, "label": "Moved by the sound, new artist",
      "value": "{audio_share:.0%}", "unit": "",
-     "context": "of what moves a prediction is the {audio} audio features; genre and release "
-                "metadata: {metadata_share:.0%}.",
+     "context": "of what moves a prediction is the {audio} audio features; everything else it "
+                "reads: {metadata_share:.0%}.",
      "link": "drivers", "link_text": "Global importance"},
     {"key": "tracks", "skill": False, "label": "Tracks analysed",
      "value": "{tracks:,}", "unit": "",
@@ -277,14 +292,15 @@ def findings(f: Mapping) -> str:
     first = driver_name(f["first"])
     items = [
         fill(DATA, f, links=CHAPTER_LINKS),
-        fill(LEAK, f, links=CHAPTER_LINKS),
+        fill(LEAK, f, links=CHAPTER_LINKS,
+             published_model="" if f["cold_published"] == f["cold"] else fill(LEAK_PUBLISHED, f)),
         fill(TRIAGE, f, links=CHAPTER_LINKS,
              base_rate="" if f["hit_share"] is None else fill(BASE_RATE, f))
         + _triage_elsewhere(f.get("transfer")),
         fill(HISTORY, f, links=CHAPTER_LINKS,
              drops=by_sign(h["r2_with_history"] - h["r2_without_history"], DROPS, RISES)),
-        fill(NEW_ARTIST, f, links=CHAPTER_LINKS, First=upper_first(first),
-             headline=METADATA_WINS if metadata_wins else SOUND_COUNTS,
+        fill(NEW_ARTIST_SOUND if is_audio(f["first"]) else NEW_ARTIST, f, links=CHAPTER_LINKS,
+             First=upper_first(first), headline=METADATA_WINS if metadata_wins else SOUND_COUNTS,
              audio_name=driver_name(f["audio"])),
     ]
     if f["genre_effect"] is not None:
@@ -404,7 +420,7 @@ def headline_r2(metrics: Mapping) -> pd.DataFrame:
             (fill(REPLICA_BAR, {}, model=label("seed_replica", replica)),
              metric(metrics, "seed_replica", replica, "r2")[0], math.nan, True)]
     for protocol in HONEST:
-        model = champion_model(metrics, protocol)
+        model = LIKE_FOR_LIKE
         mean, sd = metric(metrics, protocol, model, "r2")
         rows.append((fill(HONEST_BAR, {}, case=upper_first(PROTOCOL_CASES[protocol]),
                           model=label(protocol, model)),

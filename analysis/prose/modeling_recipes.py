@@ -68,7 +68,7 @@ def recipe_facts(transfer: Mapping, external: Mapping, metrics: Mapping) -> dict
     from analysis.external import transfer_artifact as art
     from analysis.external.candidates import CURRENT_RECIPE, hit_classifier_recipe
     from analysis.external.selection import MIN_AGREEMENT, eligibility, flat_scores
-    from analysis.models.artifacts import triage_entry
+    from analysis.models.artifacts import champion_entry, triage_entry
     from analysis.protocols import HONEST_PROTOCOLS
 
     recipes = [{"name": e["name"], "columns": e["columns"], "eligible": eligibility(e)[0],
@@ -90,8 +90,11 @@ def recipe_facts(transfer: Mapping, external: Mapping, metrics: Mapping) -> dict
                                                              "new_release")})
     known = art.known_artist_by_album(transfer)
     selection = art.selection(transfer)
-    published = {"popularity_model": CURRENT_RECIPE, "hit_classifier": hit_classifier_recipe(
-        tuple(triage_entry(metrics, "cold_start")["blanked_inputs"]))}
+    published = {
+        "popularity_model": (champion_entry(metrics, "cold_start")["popularity_model"]["recipe"]
+                             or CURRENT_RECIPE),
+        "hit_classifier": hit_classifier_recipe(
+            tuple(triage_entry(metrics, "cold_start")["blanked_inputs"]))}
     return {"n": len(recipes), "recipes": recipes, "agreement": agreement,
             "selection": selection, "rule": art.selection_rule(transfer),
             "min_agreement": MIN_AGREEMENT, "by_album": known["by_album"],
@@ -103,18 +106,18 @@ def recipe_facts(transfer: Mapping, external: Mapping, metrics: Mapping) -> dict
 # --- templates ---------------------------------------------------------------------------------
 
 RECIPES_INTRO = (
-    "The champion above was chosen on scores in this crawl. To learn what would transfer, "
-    "{n} recipes for the {model} model were trained here, each changing one or a few things "
-    "against the current champion's: leaving out the genre labels, genre altogether, the "
-    "album or title markers; training without the crawl's copies (popularity zero, "
-    "compilation, seasonal and dated albums, all but the most popular version of a song); "
-    "predicting popularity relative to the genre's mean; stronger regularisation; and "
-    "blanking the inputs the other crawls lack (genre, album, explicit flag, time signature) "
-    "on part of the training rows, so that the model has seen them missing. The model "
-    "parameters are the champion's, so only the recipe differs. Each recipe is scored out of "
-    "fold on all tracks and on new releases, on each macro-genre held out together with its "
-    "artists (a genre family the model never saw), and, fitted on all of this crawl, on both "
-    "other crawls."
+    "The tuned models above were chosen on scores in this crawl. To learn what would "
+    "transfer, {n} recipes for the {model} model were trained here, each changing one or a few "
+    "things against the tuned model's (every input, every track): leaving out the genre "
+    "labels, genre altogether, the album or title markers; training without the crawl's "
+    "copies (popularity zero, compilation, seasonal and dated albums, all but the most popular "
+    "version of a song); predicting popularity relative to the genre's mean; stronger "
+    "regularisation; and blanking the inputs the other crawls lack (genre, album, explicit "
+    "flag, time signature) on part of the training rows, so that the model has seen them "
+    "missing. The model parameters are the tuned model's, so only the recipe differs. Each "
+    "recipe is scored out of fold on all tracks and on new releases, on each macro-genre held "
+    "out together with its artists (a genre family the model never saw), and, fitted on all of "
+    "this crawl, on both other crawls."
 )
 
 RECIPES_AGREEMENT = (
@@ -156,7 +159,11 @@ SOURCE_IN_DATA = "The rule chose on an in-data measure, so the other crawls are 
 #: Whether the published new-artist models follow the chosen recipes, by (popularity model,
 #: hit classifier).
 PUBLISHED: dict[tuple[bool, bool], str] = {
-    (True, True): "The published champions follow the chosen recipes.",
+    (True, True): (
+        "Both published new-artist models follow the chosen recipes: they were retrained, and "
+        "every predicted popularity and hit probability on this site, in the triage tool and "
+        "in the browser predictor is the retrained models', as are the new-artist champion's "
+        "out-of-fold figures in this chapter."),
     (False, True): (
         "The published hit classifier follows its recipe: it was retrained, and every hit "
         "probability on this site, in the triage tool and in the browser predictor is the "

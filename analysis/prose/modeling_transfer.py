@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from analysis.external.fill import given_as_missing
 from analysis.labels import (
     EXTERNAL_SET_LABELS,
     EXTERNAL_SET_SHORT_NAMES,
@@ -23,6 +24,7 @@ from analysis.labels import (
     in_data_row,
 )
 from analysis.models import HIT_THRESHOLD
+from analysis.models.blanking import INPUT_GROUPS
 from analysis.prose import transfer as _transfer
 from analysis.prose._render import bullets, by_sign, fill, spelled
 
@@ -91,12 +93,28 @@ EVERY, SOME = "every one of the", "{k} of the"
 
 TRANSFER_FILL_SET = "**{label}**\n{rules}"
 TRANSFER_FILL_RULE = "  - *{input}*: {rule}"
-TRANSFER_FILL_HIT = (
-    "  - *the hit classifier*: asked without the {inputs} instead: it saw each missing on part "
+TRANSFER_FILL_TAUGHT = (
+    "  - *the {model}*: asked without the {inputs} instead: it saw each missing on part "
     "of its training rows, so it is told they are unknown rather than given the stand-ins "
     "above"
 )
+#: The models of :data:`TRANSFER_FILL_TAUGHT`, by the facts key of what each is asked without.
+TAUGHT_MODELS = {"popularity_missing": "popularity model", "hit_missing": "hit classifier"}
+TRANSFER_FILL_UNREAD = (
+    "  - *the popularity model*: does not read the {inputs}, so {rules} not reach it"
+)
+ITS_RULE, THEIR_RULES = "its rule does", "their rules do"
 
+#: When the published popularity model does not read the album name at all.
+TRANSFER_SENSITIVITY_UNREAD = (
+    "Neither set names a track's album. The published new-artist popularity model does not "
+    "read the album name, so how the missing album is written cannot move it: on {mg_name} "
+    "its within-genre Spearman is {mg_missing[spearman_within_genre]:.2f} with the album left "
+    "missing and {mg_blank[spearman_within_genre]:.2f} with a blank name, and on {bb_name} its "
+    "hit/flop ROC-AUC {bb_missing[prediction_auc]:.2f} and {bb_blank[prediction_auc]:.2f}. "
+    "{hit_words} Models trained with the album name always present swung with its encoding "
+    "(@sec-modeling-recipes chose a recipe that does not depend on it)."
+)
 TRANSFER_SENSITIVITY = (
     "Neither set names a track's album, and the champion reads album-name markers "
     "(compilation, dated, seasonal, deluxe, live, soundtrack). Left missing, as the rule above "
@@ -119,6 +137,12 @@ SENSITIVITY_HIT_TAUGHT = (
     "so its ROC-AUC stays {mg_missing[hit_auc]:.2f} on {mg_name} and {bb_missing[hit_auc]:.2f} "
     "on {bb_name}: the popularity model's external score depends on how an input it cannot "
     "see is written, the hit classifier's does not."
+)
+
+SENSITIVITY_HIT_TAUGHT_TOO = (
+    "Nor can it move the hit classifier, which saw the album missing in training and is asked "
+    "without it either way (ROC-AUC {mg_missing[hit_auc]:.2f} on {mg_name}, "
+    "{bb_missing[hit_auc]:.2f} on {bb_name})."
 )
 
 TRANSFER_KNOWN = (
@@ -223,9 +247,15 @@ def transfer_fill(f: Mapping) -> str:
     def rules_of(name: str) -> list[str]:
         lines = [fill(TRANSFER_FILL_RULE, {}, input=INPUT_NAMES.get(column, column), rule=rule)
                  for column, rule in t["fill"][name].items()]
-        if t["hit_missing"][name]:
-            lines.append(fill(TRANSFER_FILL_HIT, {},
-                              inputs=_transfer.input_words(t["hit_missing"][name])))
+        unread = [g for g in given_as_missing(name, INPUT_GROUPS)  # what the set lacks
+                  if g not in t["popularity_reads"]]
+        if unread:
+            lines.append(fill(TRANSFER_FILL_UNREAD, {}, inputs=_transfer.input_words(unread),
+                              rules=ITS_RULE if len(unread) == 1 else THEIR_RULES))
+        for key, model in TAUGHT_MODELS.items():
+            if t[key][name]:
+                lines.append(fill(TRANSFER_FILL_TAUGHT, {}, model=model,
+                                  inputs=_transfer.input_words(t[key][name])))
         return lines
 
     return bullets(fill(TRANSFER_FILL_SET, {}, label=EXTERNAL_SET_LABELS[name],
@@ -240,9 +270,12 @@ def transfer_sensitivity(f: Mapping) -> str:
     rows = {"mg_missing": mg["missing"], "mg_blank": mg["blank"], "bb_missing": bb["missing"],
             "bb_blank": bb["blank"]}
     taught = all("album" in t["hit_missing"][name] for name in t["hit_missing"])
-    hit_words = fill(SENSITIVITY_HIT_TAUGHT if taught else SENSITIVITY_HIT_MOVES,
+    unread = "album" not in t["popularity_reads"]
+    hit_words = fill(SENSITIVITY_HIT_TAUGHT_TOO if unread and taught
+                     else SENSITIVITY_HIT_TAUGHT if taught else SENSITIVITY_HIT_MOVES,
                      t, **_transfer_words(t), **rows)
-    return fill(TRANSFER_SENSITIVITY, t, **_transfer_words(t), **rows, hit_words=hit_words)
+    return fill(TRANSFER_SENSITIVITY_UNREAD if unread else TRANSFER_SENSITIVITY, t,
+                **_transfer_words(t), **rows, hit_words=hit_words)
 
 
 def transfer_known_artist(f: Mapping) -> str:

@@ -83,6 +83,9 @@ def facts(external: Mapping) -> dict:
         "fill": {name: ext.fill_rules(external, name) for name in names},
         "hit_missing": {name: ext.hit_classifier_given_as_missing(external, name)
                         for name in names},
+        "popularity_missing": {name: ext.popularity_model_given_as_missing(external, name)
+                               for name in names},
+        "popularity_reads": ext.scored_champion(external, CHAMPION)["popularity_reads"],
         "artist_history": ext.finding(external, "artist_history"),
         "album_copies": _album_copies(ext.finding(external, "album_copies")),
         "targets": ext.issue_targets(external),

@@ -390,7 +390,8 @@ def explain_rows(rows: pd.DataFrame, context: ScoringContext) -> pd.DataFrame:
         return pd.DataFrame(columns=list(REASON_COLUMNS), index=rows.index, dtype="str")
     champion = context.champion
     X = champion.features(rows.reset_index(drop=True), validated=True)
-    groups = group_contributions(tree_contributions(champion.booster, X))
+    groups = group_contributions(tree_contributions(champion.booster,
+                                                    X[champion.popularity_features]))
     values = groups.to_numpy(dtype="float64")
     names = [driver_label(group) for group in groups.columns]
     top = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :len(REASON_COLUMNS)]

@@ -109,7 +109,7 @@ def load_context(model: str = "cold_start", *, models_dir: str | os.PathLike | N
               "n_train": champion.manifest.get("n_train"),
               "data_sha256": champion.manifest.get("data_sha256")}
     differs = {k: (recorded.get(k), v) for k, v in loaded.items() if recorded.get(k) != v}
-    if list(document.get("feature_names", [])) != list(champion.feature_names):
+    if list(document.get("feature_names", [])) != list(champion.popularity_features):
         differs["feature_names"] = ("export's list", "champion's list")
     if differs:
         detail = "; ".join(f"{k}: export {a!r}, champion {b!r}" for k, (a, b) in differs.items())
@@ -195,9 +195,9 @@ def score_rows(valid: pd.DataFrame, context: ScoringContext, *, name: str = "<Da
     X = champion.features(valid.reset_index(drop=True), name=name, validated=True)
     # Column-major as pandas holds it: XGBoost reads the strides (same predictions, bit for
     # bit), and a row-major copy of the 50,000 x 166 matrix cost more than a booster's pass.
-    matrix = X.to_numpy(dtype=np.float64)
-    prediction = np.asarray(champion.booster.inplace_predict(matrix), dtype="float64")
-    p_hit = np.asarray(champion.hit_booster.inplace_predict(matrix), dtype="float64")
+    prediction = champion.predict_matrix(X)
+    p_hit = np.asarray(champion.hit_booster.inplace_predict(X.to_numpy(dtype=np.float64)),
+                       dtype="float64")
     lower_80, upper_80 = champion.interval_bounds(X, prediction, confidence=0.8)
     lower_90, upper_90 = champion.interval_bounds(X, prediction, confidence=0.9)
     out: dict[str, object] = {"line": valid.index.to_numpy(dtype=np.int64)}

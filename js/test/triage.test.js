@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { explain, prepareModel } from "../predictor.js";
+import { explain, predictMatrix, prepareModel } from "../predictor.js";
 import {
   acceptedCatalogue, featureMatrix, formatReason, modelSupport, nearestRows, parseNumber, prepareSpec,
   pyFloatRepr, pyRepr, rankOrder, reasonsFor, reasonText, soundsLikeMatrix, splitRecords, toCsv, triageBytes,
@@ -21,6 +21,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
 const spec = prepareSpec(JSON.parse(readFileSync(join(root, "models", "triage", "triage_spec.json"), "utf8")));
 const model = prepareModel(JSON.parse(readFileSync(join(root, "models", "export", "cold_start.json"), "utf8")));
+const hitModel = prepareModel(model.metadata.hit_probability.model);
 const known = JSON.parse(readFileSync(join(root, "models", "export", "known_artist.json"), "utf8"));
 const corpus = (name) => new Uint8Array(readFileSync(join(root, "tests", "malformed", name)));
 const validText = readFileSync(join(root, "tests", "malformed", "valid.csv"), "utf8");
@@ -181,9 +182,10 @@ describe("features", () => {
     })), names);
     const r = await triageBytes(enc(csv), model, spec);
     assert.equal(r.status, "ok", JSON.stringify(r.problems));
-    const X = featureMatrix(model, r.catalogue, spec);
-    const F = model.numFeatures;
-    return (row, name) => X[row * F + model.featureNames.indexOf(name)];
+    // the hit classifier reads every column (the popularity model may read fewer)
+    const X = featureMatrix(hitModel, r.catalogue, spec);
+    const F = hitModel.numFeatures;
+    return (row, name) => X[row * F + hitModel.featureNames.indexOf(name)];
   };
 
   test("title and album markers, with the version-part rule and Unicode word boundaries", async () => {
@@ -244,6 +246,15 @@ describe("scoring, ranking, reasons", () => {
     for (let k = 1; k < p.length; k++) assert.ok(p[k - 1] >= p[k]);
     for (let i = 0; i < r.accepted; i++) {
       assert.ok(r.scores.bounds[1][0][i] <= r.scores.bounds[0][0][i] && r.scores.bounds[0][1][i] <= r.scores.bounds[1][1][i]);
+    }
+  });
+
+  test("each model is scored on its own columns, the popularity model on fewer when it reads fewer", async () => {
+    const r = await triageBytes(enc(validText), model, spec);
+    assert.ok(model.numFeatures <= hitModel.numFeatures);
+    for (const [m, scores] of [[model, r.scores.prediction], [hitModel, r.scores.pHit]]) {
+      const X = Float32Array.from(featureMatrix(m, r.catalogue, spec));
+      assert.deepEqual(Array.from(scores), Array.from(predictMatrix(m, X, r.accepted, { float32: true })));
     }
   });
 

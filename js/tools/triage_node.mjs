@@ -63,10 +63,13 @@ if (command === "validate") {
   const [file, out] = files;
   const r = await run(file);
   if (r.status !== "ok") throw new Error(`${file}: ${JSON.stringify(r.problems.slice(0, 5))}`);
-  const X = featureMatrix(model, r.catalogue, spec);
+  // the whole model matrix: the hit classifier reads every column (the popularity model may
+  // read fewer, a subset)
+  const full = model.metadata.hit_probability.model;
+  const X = featureMatrix(full, r.catalogue, spec);
   writeFileSync(`${out}.f64`, Buffer.from(X.buffer, X.byteOffset, X.byteLength));
   writeFileSync(`${out}.json`, JSON.stringify({
-    feature_names: model.feature_names, lines: Array.from(r.catalogue.line),
+    feature_names: full.feature_names, lines: Array.from(r.catalogue.line),
     p_hit: Array.from(r.scores.pHit), prediction: Array.from(r.scores.prediction),
     rejects: r.rejects, timings: r.timings,
   }));
