@@ -152,7 +152,8 @@ def test_js_parity_on_10000_real_tracks(track_data, tmp_path):
     for name in ("cold_start", "known_artist"):
         champion = load(name, models_dir=COMMITTED)
         X = champion_matrix(champion, tracks).iloc[np.sort(rows)]
-        result = write_parity_fixture(champion.booster, X, feature_names=champion.feature_names,
+        result = write_parity_fixture(champion.booster, X[champion.popularity_features],
+                                      feature_names=champion.popularity_features,
                                       path=tmp_path / f"{name}.fixture.json")
         print(f"{name}: {result['rows']} rows, reference vs xgboost "
               f"{result['max_abs_reference_vs_xgboost']:.2e}, shap vs xgboost "

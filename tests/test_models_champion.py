@@ -147,4 +147,5 @@ def test_committed_champion_predicts_real_rows(track_data, name):
     cleaned = make_features(
         tracks, protocol=name,
         **({"artist_history": champion.artist_history} if name == "known_artist" else {}))
-    assert np.allclose(pred, champion.booster.inplace_predict(cleaned))
+    assert np.allclose(pred, champion.booster.inplace_predict(
+        cleaned[champion.popularity_features]))

@@ -157,8 +157,9 @@ def test_reasons_only_for_the_first_rows_and_they_add_up(context, catalogue):
     assert list(ranked.columns) == [*OUTPUT_COLUMNS, *REASON_COLUMNS]
     assert ranked.loc[:3, "reason_1"].ne("").all() and ranked.loc[4:, "reason_1"].eq("").all()
     first = catalogue.iloc[[int(ranked.loc[0, "line"]) - 2]].reset_index(drop=True)
-    contributions = tree_contributions(context.champion.booster,
-                                       context.champion.features(first))
+    contributions = tree_contributions(
+        context.champion.booster,
+        context.champion.features(first)[context.champion.popularity_features])
     total = contributions.drop(columns=BIAS).sum(axis=1).iloc[0] + contributions[BIAS].iloc[0]
     assert total == pytest.approx(ranked.loc[0, "predicted_popularity"], abs=1e-3)
 
