@@ -144,6 +144,15 @@ def _champion_on(champion, filled: pd.DataFrame, set_name: str) -> dict:
             "upper": upper}
 
 
+def _asked_without(set_name: str, champion) -> dict:
+    """The inputs the set lacks that each of the champion's models is asked without (it saw
+    them missing in training), as ``external.json`` records them per set."""
+    return {"hit_classifier_given_as_missing": list(
+                given_as_missing(set_name, champion.hit_blanked)),
+            "popularity_model_given_as_missing": list(
+                given_as_missing(set_name, champion.popularity_blanked))}
+
+
 def _score_music_genre(champion, tracks: pd.DataFrame, *, album: str, genre: str) -> dict:
     filled = fill_music_genre(tracks, album=album)
     if genre == _GENRE_NONE:
@@ -195,10 +204,7 @@ def _music_genre_section(read: ReadResult, training: pd.DataFrame, cold_start, k
     section = {
         "counts": counts,
         "fill": FILL_RULES[MUSIC_GENRE.name],
-        "hit_classifier_given_as_missing": list(
-            given_as_missing(MUSIC_GENRE.name, cold_start.hit_blanked)),
-        "popularity_model_given_as_missing": list(
-            given_as_missing(MUSIC_GENRE.name, cold_start.popularity_blanked)),
+        **_asked_without(MUSIC_GENRE.name, cold_start),
         "genre_labels": MUSIC_GENRE_LABELS,
         "metrics": {"cold_start": summarise(rule)},
         "by_genre": {"cold_start": genre_rows(y, rule["prediction"], rule["hit_probability"],
@@ -282,10 +288,7 @@ def _billboard_section(read: ReadResult, training: pd.DataFrame, cold_start, kno
     section = {
         "counts": counts,
         "fill": FILL_RULES[BILLBOARD.name],
-        "hit_classifier_given_as_missing": list(
-            given_as_missing(BILLBOARD.name, cold_start.hit_blanked)),
-        "popularity_model_given_as_missing": list(
-            given_as_missing(BILLBOARD.name, cold_start.popularity_blanked)),
+        **_asked_without(BILLBOARD.name, cold_start),
         "metrics": {"cold_start": summarise(rule)},
         "by_decade": {"cold_start": by_decade},
         "known_artists": _known_artists_billboard(scored, cold_start, known_artist),
