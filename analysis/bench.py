@@ -247,15 +247,12 @@ def _time_champion_fit(name: str, models_dir: str | os.PathLike | None) -> float
     matrix built as the build built it, a recipe's rows and columns)."""
     from analysis.data import load_tracks
     from analysis.models import design_matrix, load_champion, load_metrics, make_model, n_splits
-    from analysis.models.recipes import fit_rows
+    from analysis.models.recipes import popularity_fit
 
     champion = load_champion(name, models_dir=models_dir)
     tracks = load_tracks().tracks.reset_index(drop=True)
-    X = design_matrix(tracks, name, n_splits=n_splits(load_metrics(models_dir)))
-    y = tracks["popularity"].to_numpy(dtype="float64")
-    if champion.recipe is not None:
-        X, kept = fit_rows(champion.recipe, X, tracks)
-        y = y[kept]
+    X, y = popularity_fit(champion.recipe, design_matrix(
+        tracks, name, n_splits=n_splits(load_metrics(models_dir))), tracks)
     start = time.perf_counter()
     make_model(champion.manifest["model"], params=champion.manifest["params"]).fit(X, y)
     return time.perf_counter() - start

@@ -74,9 +74,10 @@ def test_the_new_artist_champion_follows_the_transfer_recipe(data, tiny_champion
     np.testing.assert_array_equal(champion.predict(df), champion.predict(other))
     assert list(champion.hit_booster.feature_names) == champion.feature_names
     X = champion.features(df)
-    assert champion.popularity_blanked == ("explicit", "time_signature")
-    unknown = champion.predict_without(X, ("explicit", "time_signature"))
-    given = X.assign(explicit=np.nan, time_signature=np.nan)[champion.popularity_features]
+    assert champion.popularity_blanked == TRANSFER_RECIPE.blanked
+    unknown = champion.predict_without(X, TRANSFER_RECIPE.blanked)
+    given = X.assign(**dict.fromkeys(TRANSFER_RECIPE.blanked, np.nan))[
+        champion.popularity_features]
     np.testing.assert_array_equal(unknown, champion.booster.inplace_predict(given))
     with pytest.raises(ValueError, match="never saw"):
         champion.predict_without(X, ("genre",))

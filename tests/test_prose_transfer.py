@@ -150,8 +150,11 @@ def test_fill_rules_are_the_artifacts_words(f, t):
             assert rule in text
     assert "*album name*" in text and "album_name" not in text.split("*album name*")[0]
     # what the popularity model does not read, and what it is asked without, per set
-    assert t["popularity_missing"] == {"music_genre": ["explicit", "time_signature"],
-                                       "billboard": ["explicit"]}
+    from analysis.external.fill import given_as_missing
+    from analysis.models.recipes import TRANSFER_RECIPE
+
+    assert t["popularity_missing"] == {
+        name: list(given_as_missing(name, TRANSFER_RECIPE.blanked)) for name in t["fill"]}
     assert "*the popularity model*: does not read the album name, so its rule does" in text
     assert "does not read the genre and album name, so their rules do" in text
     assert ("*the popularity model*: asked without the explicit flag and time signature"

@@ -41,7 +41,7 @@ from analysis.models.artifacts import (
     model_entry,
     n_splits,
 )
-from analysis.models.recipes import Recipe, fit_rows
+from analysis.models.recipes import Recipe, popularity_fit
 from analysis.protocols import HONEST_PROTOCOLS, RANDOM_STATE
 from analysis.trees import (
     BIAS,
@@ -419,10 +419,7 @@ def _fold_matrices(ctx: _Context, protocol: str, fold: int, columns: Sequence[st
     train, test = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
     X = design_matrix(ctx.tracks, protocol, fit_rows=train, n_splits=splits, base=ctx.base)
     y = ctx.tracks["popularity"].to_numpy(dtype="float64")
-    X_train, y_train = X.iloc[train], y[train]
-    if recipe is not None:
-        X_train, kept = fit_rows(recipe, X_train, ctx.tracks.iloc[train])
-        y_train = y_train[kept]
+    X_train, y_train = popularity_fit(recipe, X.iloc[train], ctx.tracks.iloc[train])
     return X_train[list(columns)], y_train, X.iloc[test][list(columns)], y[test], test
 
 

@@ -44,6 +44,7 @@ from analysis.external.fill import (
     fill_music_genre,
     genre_labels,
     given_as_missing,
+    lacking,
 )
 from analysis.external.findings import album_copies, artist_history_across_crawls
 from analysis.external.in_data import NEW_RELEASE_DEFINITION, in_data_counterparts
@@ -62,7 +63,7 @@ from analysis.external.validation import (
     reject_summary,
 )
 from analysis.models.artifacts import champion_entry, champion_model
-from analysis.models.blanking import INPUT_GROUPS, inputs_read
+from analysis.models.blanking import inputs_read
 from analysis.models.scoring import (
     roc_auc,
     score_predictions,
@@ -164,7 +165,7 @@ def _score_billboard(champion, tracks: pd.DataFrame, *, album: str, genre: str) 
     genres = genre_labels() if genre == _GENRE_RULE else [None]
     pred, p_hit = predict_over_genres(
         champion, fill_billboard(tracks, album=album), genres, name=BILLBOARD.name,
-        lacking=given_as_missing(BILLBOARD.name, INPUT_GROUPS))
+        lacking=lacking(BILLBOARD.name))
     return {"prediction": pred, "hit_probability": p_hit}
 
 

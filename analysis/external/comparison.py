@@ -62,9 +62,9 @@ from analysis.models.design import as_array, design_matrix
 from analysis.models.recipes import (
     STRONGER_REGULARISATION,
     Recipe,
-    clean_training_rows,
     columns_of,
     fit_rows,
+    training_mask,
 )
 from analysis.models.scoring import spearman, spearman_within
 from analysis.models.settings import HIT_CLASSIFIER_SETTINGS, HIT_THRESHOLD, XGB_DEFAULTS
@@ -198,8 +198,7 @@ class FittedRecipe:
     def predict_unknown_genre(self, matrix: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Averaged over the 114 labels when the recipe reads genre and was not trained
         with it blanked (the Billboard fill rule); otherwise as given (flags 0)."""
-        reads_genre = any(c.startswith(("genre_", "macro_")) for c in self.columns)
-        if not reads_genre or "genre" in self.recipe.blanked:
+        if "genre" not in inputs_read(self.columns) or "genre" in self.recipe.blanked:
             pred, p_hit = self.predict(matrix, None)
             return pred, p_hit
         index = [list(matrix.columns).index(c) for c in self.columns]
@@ -287,8 +286,7 @@ def score_recipe(recipe: Recipe, side: TrainingSide, external: Mapping[str, Exte
 
 def _describe(recipe: Recipe, side: TrainingSide) -> dict:
     columns = columns_of(recipe, list(side.matrix.columns), AUDIO_COLUMNS)
-    rows = (clean_training_rows(side.tracks) if recipe.training_rows == "clean"
-            else np.ones(len(side.tracks), dtype=bool))
+    rows = training_mask(recipe, side.tracks)
     return {"name": recipe.name, "columns": len(columns), "drops": list(recipe.drop),
             "reads": list(inputs_read(columns)), "blanked": list(recipe.blanked),
             "training_rows": recipe.training_rows, "training_tracks": int(rows.sum()),

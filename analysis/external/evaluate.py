@@ -28,6 +28,7 @@ import pandas as pd
 
 from analysis.features import genre_column, macro_column
 from analysis.genres import macro_genre_of
+from analysis.models.blanking import inputs_read
 from analysis.models.scoring import roc_auc, spearman, spearman_within, top_share_precision
 from analysis.models.settings import CONFIDENCE_LEVELS, HIT_THRESHOLD, MIN_GENRE_TRACKS
 
@@ -267,7 +268,7 @@ def predict_over_genres(
         raise ValueError("frame has a track_genre: predict it directly")
     matrix = champion.features(frame, name=name)
     columns = list(matrix.columns)
-    reads_genre = any(c.startswith(("genre_", "macro_")) for c in champion.popularity_features)
+    reads_genre = "genre" in inputs_read(champion.popularity_features)
     out = []
     for ask, taught, reads in (
         (champion.predict_without, champion.popularity_blanked, reads_genre),

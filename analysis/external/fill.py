@@ -51,6 +51,7 @@ __all__ = [
     "LACKING_INPUTS",
     "genre_labels",
     "given_as_missing",
+    "lacking",
 ]
 
 #: The rule's album encoding, and the alternative the sensitivity check scores.
@@ -110,6 +111,17 @@ LACKING_INPUTS: dict[str, tuple[str, ...]] = {
 }
 
 
+def lacking(set_name: str) -> tuple[str, ...]:
+    """The inputs of :data:`analysis.models.blanking.INPUT_GROUPS` that ``set_name`` lacks.
+
+    Examples
+    --------
+    >>> lacking("music_genre"), lacking("billboard")
+    (('album', 'explicit', 'time_signature'), ('genre', 'album', 'explicit'))
+    """
+    return tuple(g for g, sets in LACKING_INPUTS.items() if set_name in sets)
+
+
 def given_as_missing(set_name: str, blanked: tuple[str, ...]) -> tuple[str, ...]:
     """The inputs a model trained with ``blanked`` inputs gets as missing on ``set_name``
     (those the set lacks), instead of by the set's fill rule.
@@ -124,7 +136,7 @@ def given_as_missing(set_name: str, blanked: tuple[str, ...]) -> tuple[str, ...]
     >>> given_as_missing("billboard", ())
     ()
     """
-    return tuple(g for g in blanked if set_name in LACKING_INPUTS[g])
+    return tuple(g for g in blanked if g in lacking(set_name))
 
 
 def _album(index: pd.Index, album: AlbumEncoding) -> pd.Series:

@@ -46,7 +46,7 @@ from analysis.models.findings import (
     replica_genre_only_lr,
     sampling_artefact_finding,
 )
-from analysis.models.recipes import fit_rows
+from analysis.models.recipes import popularity_fit
 from analysis.models.scoring import summarise_folds, summarise_values
 from analysis.models.settings import (
     CHAMPION_MODELS,
@@ -330,11 +330,9 @@ def train_champion(
     X_array = as_array(X)
     name = CHAMPION_MODELS[protocol]
     recipe = RECIPE_MODELS.get(name)
-    X_fit, y_fit = X, y
     if recipe is not None:
         params = recipe.regressor_params(params)
-        X_fit, kept = fit_rows(recipe, X, tracks)
-        y_fit = y[kept]
+    X_fit, y_fit = popularity_fit(recipe, X, tracks)
     start = time.perf_counter()
     model = make_model(name, params=params, n_jobs=budget.n_jobs).fit(as_array(X_fit), y_fit)
     model.get_booster().feature_names = list(X_fit.columns)

@@ -30,6 +30,8 @@ __all__ = [
     "clean_training_rows",
     "columns_of",
     "fit_rows",
+    "popularity_fit",
+    "training_mask",
 ]
 
 #: "Stronger regularisation": fewer, larger leaves, row and column sampling, a larger L2
@@ -150,9 +152,26 @@ def fit_rows(recipe: Recipe, matrix: pd.DataFrame, tracks: pd.DataFrame
     >>> X.columns.tolist(), kept.tolist()
     (['energy'], [True, False])
     """
-    kept = (clean_training_rows(tracks) if recipe.training_rows == "clean"
-            else np.ones(len(tracks), dtype=bool))
+    kept = training_mask(recipe, tracks)
     X = matrix.iloc[np.flatnonzero(kept)]
     if recipe.blanked:
         X = blank_inputs(X, recipe.blanked)
     return X[columns_of(recipe, list(matrix.columns), AUDIO_COLUMNS)], kept
+
+
+def training_mask(recipe: Recipe, tracks: pd.DataFrame) -> np.ndarray:
+    """Which of ``tracks`` a model following ``recipe`` learns from (all, or the clean ones)."""
+    if recipe.training_rows == "clean":
+        return clean_training_rows(tracks)
+    return np.ones(len(tracks), dtype=bool)
+
+
+def popularity_fit(recipe: Recipe | None, matrix: pd.DataFrame, tracks: pd.DataFrame
+                   ) -> tuple[pd.DataFrame, np.ndarray]:
+    """The matrix and popularity a popularity model learns from: :func:`fit_rows` of its
+    recipe, or every row and column of ``matrix`` for a model without one (``None``)."""
+    y = tracks["popularity"].to_numpy(dtype="float64")
+    if recipe is None:
+        return matrix, y
+    X, kept = fit_rows(recipe, matrix, tracks)
+    return X, y[kept]

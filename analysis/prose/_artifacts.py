@@ -51,6 +51,12 @@ def champion_r2(metrics: Mapping, protocol: str) -> tuple[float, float | None]:
     return metric(metrics, protocol, champion_model(metrics, protocol), "r2")
 
 
+def published_is_like_for_like(metrics: Mapping) -> bool:
+    """Whether the published new-artist champion is :data:`LIKE_FOR_LIKE` itself (then its
+    R² needs no sentence of its own)."""
+    return champion_model(metrics, "cold_start") == LIKE_FOR_LIKE
+
+
 def like_for_like_r2(metrics: Mapping, protocol: str) -> tuple[float, float | None]:
     """R² (mean, sd) of :data:`LIKE_FOR_LIKE` under a protocol: the honest answer to the
     leaky headline."""

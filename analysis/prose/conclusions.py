@@ -34,6 +34,7 @@ from analysis.prose._artifacts import (
     champion_r2,
     like_for_like_r2,
     metric,
+    published_is_like_for_like,
     replica_model,
     triage_metric,
 )
@@ -78,6 +79,7 @@ def facts(metrics: Mapping, explanations, cleaning_summary: Mapping,
         "protocol": protocol,
         "known": known, "known_sd": known_sd, "cold": cold, "cold_sd": cold_sd,
         "cold_published": champion_r2(metrics, "cold_start")[0],
+        "published_is_like_for_like": published_is_like_for_like(metrics),
         "replica": metric(metrics, "seed_replica", replica_model(metrics), "r2")[0],
         "cold_auc": triage_metric(metrics, "cold_start", "hit_auc")[0],
         "history_share": artist_history(explanations)["shap_share_history"],
@@ -243,7 +245,7 @@ def answer(f: Mapping) -> str:
     """One paragraph: what the models can and cannot do."""
     return fill(ANSWER, f, known_pm=pm(f["known"], f["known_sd"]),
                 cold_pm=pm(f["cold"], f["cold_sd"]),
-                published_model=("" if f["cold_published"] == f["cold"]
+                published_model=("" if f["published_is_like_for_like"]
                            else fill(ANSWER_PUBLISHED, f)))
 
 

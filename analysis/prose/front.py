@@ -33,6 +33,7 @@ from analysis.prose._artifacts import (
     is_audio,
     like_for_like_r2,
     metric,
+    published_is_like_for_like,
     replica_model,
     triage_metric,
 )
@@ -115,6 +116,7 @@ def read_facts(summary: Mapping, metrics: Mapping, explanations,
         "known": like_for_like_r2(metrics, "known_artist")[0],
         "cold": like_for_like_r2(metrics, "cold_start")[0],
         "cold_published": champion_r2(metrics, "cold_start")[0],
+        "published_is_like_for_like": published_is_like_for_like(metrics),
         "hit": metrics.get("hit_threshold", HIT_THRESHOLD), "top_share": TOP_SHARE,
         "auc": triage_metric(metrics, "cold_start", "hit_auc")[0],
         "top_precision": triage_metric(metrics, "cold_start", "top1_precision")[0],
@@ -293,7 +295,7 @@ def findings(f: Mapping) -> str:
     items = [
         fill(DATA, f, links=CHAPTER_LINKS),
         fill(LEAK, f, links=CHAPTER_LINKS,
-             published_model="" if f["cold_published"] == f["cold"] else fill(LEAK_PUBLISHED, f)),
+             published_model="" if f["published_is_like_for_like"] else fill(LEAK_PUBLISHED, f)),
         fill(TRIAGE, f, links=CHAPTER_LINKS,
              base_rate="" if f["hit_share"] is None else fill(BASE_RATE, f))
         + _triage_elsewhere(f.get("transfer")),

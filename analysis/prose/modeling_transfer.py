@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from analysis.external.fill import given_as_missing
+from analysis.external.fill import lacking
 from analysis.labels import (
     EXTERNAL_SET_LABELS,
     EXTERNAL_SET_SHORT_NAMES,
@@ -24,7 +24,6 @@ from analysis.labels import (
     in_data_row,
 )
 from analysis.models import HIT_THRESHOLD
-from analysis.models.blanking import INPUT_GROUPS
 from analysis.prose import transfer as _transfer
 from analysis.prose._render import bullets, by_sign, fill, spelled
 
@@ -247,8 +246,7 @@ def transfer_fill(f: Mapping) -> str:
     def rules_of(name: str) -> list[str]:
         lines = [fill(TRANSFER_FILL_RULE, {}, input=INPUT_NAMES.get(column, column), rule=rule)
                  for column, rule in t["fill"][name].items()]
-        unread = [g for g in given_as_missing(name, INPUT_GROUPS)  # what the set lacks
-                  if g not in t["popularity_reads"]]
+        unread = [g for g in lacking(name) if g not in t["popularity_reads"]]
         if unread:
             lines.append(fill(TRANSFER_FILL_UNREAD, {}, inputs=_transfer.input_words(unread),
                               rules=ITS_RULE if len(unread) == 1 else THEIR_RULES))
